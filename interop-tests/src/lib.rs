@@ -1,0 +1,2 @@
+//! Shared helpers for Liaison interop tests.
+#![forbid(unsafe_code)]

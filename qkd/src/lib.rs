@@ -1,0 +1,2 @@
+//! Liaison qkd crate (work in progress; see the issues).
+#![forbid(unsafe_code)]
