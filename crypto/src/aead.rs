@@ -1,0 +1,255 @@
+//! Authenticated encryption: ChaCha20-Poly1305 (RFC 8439) with counter nonces for streams of
+//! records, and XChaCha20-Poly1305 with random 24-byte nonces for one-off objects.
+//!
+//! Nonce discipline:
+//! * A link direction uses its own key and a [`NonceSequence`]: nonce = IV XOR counter
+//!   (64-bit big-endian counter in the last 8 bytes, as TLS 1.3 §5.3). The sequence refuses
+//!   to wrap; the caller rekeys long before ([`NonceSequence::remaining`]).
+//! * Envelopes and keystores use a fresh random key or a random 192-bit nonce
+//!   ([`seal_x_random`]), for which random collision is negligible.
+
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
+use rand_core::CryptoRng;
+
+use crate::{CryptoError, SymmetricKey};
+
+/// Bytes of a ChaCha20-Poly1305 nonce.
+pub const NONCE_LEN: usize = 12;
+/// Bytes of an XChaCha20-Poly1305 nonce.
+pub const XNONCE_LEN: usize = 24;
+/// Bytes of a Poly1305 tag.
+pub const TAG_LEN: usize = 16;
+
+/// Encrypts `plaintext` with ChaCha20-Poly1305; returns `ciphertext || tag`.
+pub fn seal(key: &SymmetricKey, nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let cipher = ChaCha20Poly1305::new(key.expose_secret().into());
+    let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
+    out.extend_from_slice(plaintext);
+    seal_in_place_with(&cipher, nonce, aad, &mut out);
+    out
+}
+
+/// Encrypts `buffer` in place with ChaCha20-Poly1305 and appends the tag.
+pub fn seal_in_place(
+    key: &SymmetricKey,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buffer: &mut Vec<u8>,
+) {
+    let cipher = ChaCha20Poly1305::new(key.expose_secret().into());
+    seal_in_place_with(&cipher, nonce, aad, buffer);
+}
+
+fn seal_in_place_with(
+    cipher: &ChaCha20Poly1305,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buffer: &mut Vec<u8>,
+) {
+    let tag = cipher
+        .encrypt_in_place_detached(nonce.into(), aad, buffer)
+        // ok: only fails for plaintexts over 256 GiB, which no Liaison object approaches
+        .unwrap_or_default();
+    buffer.extend_from_slice(&tag);
+}
+
+/// Decrypts and authenticates `ciphertext || tag` with ChaCha20-Poly1305.
+pub fn open(
+    key: &SymmetricKey,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let cipher = ChaCha20Poly1305::new(key.expose_secret().into());
+    cipher
+        .decrypt(
+            nonce.into(),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
+        .map_err(|_| CryptoError::AeadFailure)
+}
+
+/// Decrypts `buffer` (`ciphertext || tag`) in place; on success it holds the plaintext.
+pub fn open_in_place(
+    key: &SymmetricKey,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buffer: &mut Vec<u8>,
+) -> Result<(), CryptoError> {
+    let cipher = ChaCha20Poly1305::new(key.expose_secret().into());
+    cipher
+        .decrypt_in_place(nonce.into(), aad, buffer)
+        .map_err(|_| CryptoError::AeadFailure)
+}
+
+/// Encrypts with XChaCha20-Poly1305 under a caller-chosen 24-byte nonce.
+pub fn seal_x(
+    key: &SymmetricKey,
+    nonce: &[u8; XNONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
+    cipher
+        .encrypt(
+            nonce.into(),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        // ok: only fails for plaintexts over 256 GiB
+        .unwrap_or_default()
+}
+
+/// Decrypts XChaCha20-Poly1305 `ciphertext || tag`.
+pub fn open_x(
+    key: &SymmetricKey,
+    nonce: &[u8; XNONCE_LEN],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
+    cipher
+        .decrypt(
+            nonce.into(),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
+        .map_err(|_| CryptoError::AeadFailure)
+}
+
+/// Encrypts with XChaCha20-Poly1305 under a random nonce; returns `nonce || ciphertext || tag`.
+pub fn seal_x_random(
+    key: &SymmetricKey,
+    aad: &[u8],
+    plaintext: &[u8],
+    rng: &mut (impl CryptoRng + ?Sized),
+) -> Vec<u8> {
+    let mut nonce = [0u8; XNONCE_LEN];
+    rng.fill_bytes(&mut nonce);
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&seal_x(key, &nonce, aad, plaintext));
+    out
+}
+
+/// Opens the output of [`seal_x_random`].
+pub fn open_x_random(
+    key: &SymmetricKey,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    if sealed.len() < XNONCE_LEN + TAG_LEN {
+        return Err(CryptoError::AeadFailure);
+    }
+    let (nonce, ciphertext) = sealed.split_at(XNONCE_LEN);
+    let nonce: [u8; XNONCE_LEN] = core::array::from_fn(|i| nonce[i]);
+    open_x(key, &nonce, aad, ciphertext)
+}
+
+/// Counter nonces for one direction of a record stream: `IV XOR be64(counter)`.
+#[derive(Debug)]
+pub struct NonceSequence {
+    iv: [u8; NONCE_LEN],
+    next: u64,
+    limit: u64,
+}
+
+impl NonceSequence {
+    /// The hard limit: the counter never reaches `u64::MAX`, so a nonce can never repeat.
+    pub const MAX_RECORDS: u64 = u64::MAX - 1;
+
+    /// Starts a sequence at counter 0 from a derived IV.
+    pub fn new(iv: [u8; NONCE_LEN]) -> Self {
+        Self::with_limit(iv, Self::MAX_RECORDS)
+    }
+
+    /// Starts a sequence that refuses after `limit` nonces (a rekey threshold).
+    pub fn with_limit(iv: [u8; NONCE_LEN], limit: u64) -> Self {
+        Self {
+            iv,
+            next: 0,
+            limit: limit.min(Self::MAX_RECORDS),
+        }
+    }
+
+    /// The next nonce, or [`CryptoError::NonceExhausted`] once the limit is reached.
+    pub fn next_nonce(&mut self) -> Result<[u8; NONCE_LEN], CryptoError> {
+        if self.next >= self.limit {
+            return Err(CryptoError::NonceExhausted);
+        }
+        let nonce = self.nonce_for(self.next);
+        self.next += 1;
+        Ok(nonce)
+    }
+
+    /// The nonce for an explicit counter (the receiving side tracks the counter itself).
+    pub fn nonce_for(&self, counter: u64) -> [u8; NONCE_LEN] {
+        let mut nonce = self.iv;
+        for (n, c) in nonce[NONCE_LEN - 8..].iter_mut().zip(counter.to_be_bytes()) {
+            *n ^= c;
+        }
+        nonce
+    }
+
+    /// Counter value the next [`Self::next_nonce`] will use.
+    pub fn position(&self) -> u64 {
+        self.next
+    }
+
+    /// How many nonces are left before the limit.
+    pub fn remaining(&self) -> u64 {
+        self.limit - self.next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::os_rng;
+
+    #[test]
+    fn round_trips_and_rejects_wrong_aad() {
+        let key = SymmetricKey::from_bytes([7; 32]);
+        let nonce = [1; NONCE_LEN];
+        let ct = seal(&key, &nonce, b"aad", b"report");
+        assert_eq!(open(&key, &nonce, b"aad", &ct).unwrap(), b"report");
+        assert_eq!(
+            open(&key, &nonce, b"other", &ct),
+            Err(CryptoError::AeadFailure)
+        );
+        let mut buf = b"report".to_vec();
+        seal_in_place(&key, &nonce, b"aad", &mut buf);
+        assert_eq!(buf, ct);
+        open_in_place(&key, &nonce, b"aad", &mut buf).unwrap();
+        assert_eq!(buf, b"report");
+    }
+
+    #[test]
+    fn random_nonce_variant_round_trips() {
+        let key = SymmetricKey::from_bytes([9; 32]);
+        let sealed = seal_x_random(&key, b"h", b"payload", &mut os_rng());
+        assert_eq!(open_x_random(&key, b"h", &sealed).unwrap(), b"payload");
+        assert_eq!(
+            open_x_random(&key, b"h", &sealed[..20]),
+            Err(CryptoError::AeadFailure)
+        );
+    }
+
+    #[test]
+    fn nonce_sequence_never_repeats_and_stops_at_limit() {
+        let mut seq = NonceSequence::with_limit([0xAA; NONCE_LEN], 3);
+        let a = seq.next_nonce().unwrap();
+        let b = seq.next_nonce().unwrap();
+        let c = seq.next_nonce().unwrap();
+        assert!(a != b && b != c && a != c);
+        assert_eq!(seq.next_nonce(), Err(CryptoError::NonceExhausted));
+        assert_eq!(seq.nonce_for(1), b);
+    }
+}
