@@ -1,2 +1,12 @@
-//! Liaison proto crate (work in progress; see the issues).
+//! # liaison-proto
+//!
+//! The Liaison protocol core, sans-IO like `quinn-proto`: no sockets, no files, no async, no
+//! clock. Every entry point takes the current time and an injected `CryptoRng`, and returns
+//! bytes and events. `spec/protocol.md` is the normative text; each module names its section.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod codec;
+mod error;
+
+pub use error::{DecodeError, ProtoError, WireCode};
