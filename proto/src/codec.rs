@@ -33,7 +33,11 @@ impl<'a> Reader<'a> {
     /// Takes exactly `n` bytes.
     pub fn take(&mut self, what: &'static str, n: usize) -> Result<&'a [u8], DecodeError> {
         if self.remaining() < n {
-            return Err(DecodeError::Truncated { what, needed: n, available: self.remaining() });
+            return Err(DecodeError::Truncated {
+                what,
+                needed: n,
+                available: self.remaining(),
+            });
         }
         let out = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -84,7 +88,12 @@ impl<'a> Reader<'a> {
         core::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { what })
     }
 
-    fn bounded(&mut self, what: &'static str, len: usize, max: usize) -> Result<&'a [u8], DecodeError> {
+    fn bounded(
+        &mut self,
+        what: &'static str,
+        len: usize,
+        max: usize,
+    ) -> Result<&'a [u8], DecodeError> {
         if len > max {
             return Err(DecodeError::TooLong { what, len, max });
         }
@@ -122,7 +131,9 @@ impl Writer {
 
     /// An empty writer with room for `n` bytes.
     pub fn with_capacity(n: usize) -> Self {
-        Self { buf: Vec::with_capacity(n) }
+        Self {
+            buf: Vec::with_capacity(n),
+        }
     }
 
     /// Appends one byte.
@@ -151,7 +162,12 @@ impl Writer {
     }
 
     /// Appends `be16(len) || bytes`; fails if `len > max`.
-    pub fn bytes_u16(&mut self, what: &'static str, bytes: &[u8], max: usize) -> Result<(), DecodeError> {
+    pub fn bytes_u16(
+        &mut self,
+        what: &'static str,
+        bytes: &[u8],
+        max: usize,
+    ) -> Result<(), DecodeError> {
         let len = check_len(what, bytes.len(), max.min(usize::from(u16::MAX)))?;
         self.u16(len as u16);
         self.raw(bytes);
@@ -159,7 +175,12 @@ impl Writer {
     }
 
     /// Appends `be32(len) || bytes`; fails if `len > max`.
-    pub fn bytes_u32(&mut self, what: &'static str, bytes: &[u8], max: usize) -> Result<(), DecodeError> {
+    pub fn bytes_u32(
+        &mut self,
+        what: &'static str,
+        bytes: &[u8],
+        max: usize,
+    ) -> Result<(), DecodeError> {
         let len = check_len(what, bytes.len(), max.min(u32::MAX as usize))?;
         self.u32(len as u32);
         self.raw(bytes);
@@ -188,7 +209,11 @@ impl Writer {
 }
 
 fn check_len(what: &'static str, len: usize, max: usize) -> Result<usize, DecodeError> {
-    if len > max { Err(DecodeError::TooLong { what, len, max }) } else { Ok(len) }
+    if len > max {
+        Err(DecodeError::TooLong { what, len, max })
+    } else {
+        Ok(len)
+    }
 }
 
 #[cfg(test)]
@@ -200,7 +225,11 @@ mod tests {
         let mut r = Reader::new(&[0, 5, 1, 2]);
         assert_eq!(
             r.bytes_u16("field", 100),
-            Err(DecodeError::Truncated { what: "field", needed: 5, available: 2 })
+            Err(DecodeError::Truncated {
+                what: "field",
+                needed: 5,
+                available: 2
+            })
         );
     }
 
@@ -209,7 +238,11 @@ mod tests {
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff]);
         assert_eq!(
             r.bytes_u32("blob", 16),
-            Err(DecodeError::TooLong { what: "blob", len: u32::MAX as usize, max: 16 })
+            Err(DecodeError::TooLong {
+                what: "blob",
+                len: u32::MAX as usize,
+                max: 16
+            })
         );
     }
 
@@ -230,6 +263,12 @@ mod tests {
     #[test]
     fn trailing_bytes_are_reported() {
         let r = Reader::new(&[1]);
-        assert_eq!(r.expect_end("x"), Err(DecodeError::TrailingBytes { what: "x", count: 1 }));
+        assert_eq!(
+            r.expect_end("x"),
+            Err(DecodeError::TrailingBytes {
+                what: "x",
+                count: 1
+            })
+        );
     }
 }

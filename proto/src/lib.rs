@@ -10,3 +10,8 @@ pub mod codec;
 mod error;
 
 pub use error::{DecodeError, ProtoError, WireCode};
+pub mod classification;
+pub mod time;
+
+pub use classification::{Classification, CryptoPolicy, Tlp};
+pub use time::UnixTime;
