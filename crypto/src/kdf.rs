@@ -51,6 +51,19 @@ pub fn info(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
+/// Plain RFC 5869 HKDF-SHA-384 (`Expand(Extract(salt, ikm), info, out.len())`), the primitive
+/// under every labelled derivation here. Checked against Wycheproof's `hkdf_sha384` vectors.
+pub fn hkdf_sha384(
+    salt: &[u8],
+    ikm: &[u8],
+    info: &[u8],
+    out: &mut [u8],
+) -> Result<(), CryptoError> {
+    let hk = Hkdf::<Sha384>::new(Some(salt), ikm);
+    hk.expand(info, out)
+        .map_err(|_| CryptoError::KdfOutputTooLong(out.len()))
+}
+
 /// HKDF-SHA-384 with labelled, length-prefixed info: `Expand(Extract(salt, ikm), info, len)`.
 pub fn derive(
     label: &[u8],

@@ -130,6 +130,11 @@ impl SecretBytes {
         &self.0
     }
 
+    /// Write access, for filling a secret in place (e.g. a KDF output).
+    pub fn expose_secret_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
     /// Number of secret bytes.
     pub fn len(&self) -> usize {
         self.0.len()
