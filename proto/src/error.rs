@@ -4,7 +4,10 @@
 //!
 //! Engineers adding a module append their variants here (keep the groups).
 
+use liaison_crypto::{IdentityId, Suite};
 use thiserror::Error;
+
+use crate::classification::Classification;
 
 /// Bytes that do not decode. "Need more bytes" on a stream is separate:
 /// see `frame::FrameError::Incomplete`.
@@ -73,6 +76,216 @@ pub enum ProtoError {
     /// A cryptographic operation failed (details stay local; peers see one opaque code).
     #[error("cryptographic failure: {0}")]
     Crypto(#[from] liaison_crypto::CryptoError),
+    // --- documents: certificates, revocation lists, prekeys, envelopes, receipts ---
+    /// A certificate or revocation list names an issuer that is not a trust anchor.
+    #[error("issuer {issuer} is not a trust anchor")]
+    UnknownIssuer {
+        /// The issuer id the document names.
+        issuer: IdentityId,
+    },
+    /// A document's signature did not verify (opaque to peers).
+    #[error("signature on {what} does not verify")]
+    BadSignature {
+        /// The kind of document.
+        what: &'static str,
+    },
+    /// A certificate's subject id is not the hash of its public key.
+    #[error("certificate subject {subject} is not the id of its public key")]
+    SubjectKeyMismatch {
+        /// The subject id the certificate claims.
+        subject: IdentityId,
+    },
+    /// A certificate is not valid yet.
+    #[error("certificate of {subject} not valid before {not_before}")]
+    CertificateNotYetValid {
+        /// The certificate's subject.
+        subject: IdentityId,
+        /// Start of validity.
+        not_before: crate::UnixTime,
+    },
+    /// A certificate has expired.
+    #[error("certificate of {subject} expired at {not_after}")]
+    CertificateExpired {
+        /// The certificate's subject.
+        subject: IdentityId,
+        /// End of validity.
+        not_after: crate::UnixTime,
+    },
+    /// A certificate (by serial or by subject) is on the installed revocation list.
+    #[error("certificate serial {serial} of {subject} is revoked")]
+    CertificateRevoked {
+        /// The revoked certificate's serial.
+        serial: u64,
+        /// Its subject.
+        subject: IdentityId,
+    },
+    /// A party has the wrong role for what it did (e.g. a relay sending an envelope).
+    #[error("{who} must be a {expected}")]
+    WrongRole {
+        /// The party.
+        who: IdentityId,
+        /// The role required (`"relay"` or `"officer"`).
+        expected: &'static str,
+    },
+    /// Content is classified above a party's clearance.
+    #[error("{level} is above the clearance {clearance} of {who}")]
+    ClassificationAboveClearance {
+        /// The content's classification.
+        level: Classification,
+        /// The party's clearance.
+        clearance: Classification,
+        /// The party (sender, recipient or hop).
+        who: IdentityId,
+    },
+    /// A revocation list older than (or conflicting with) the installed one.
+    #[error("revocation list {offered} of {issuer} does not supersede installed {installed}")]
+    RevocationListRollback {
+        /// The list's issuer.
+        issuer: IdentityId,
+        /// Number of the installed list.
+        installed: u64,
+        /// Number of the offered list.
+        offered: u64,
+    },
+    /// A revocation list past its `next_update` (or not yet current).
+    #[error("revocation list {number} is outside its validity (next update {next_update})")]
+    RevocationListExpired {
+        /// The list's number.
+        number: u64,
+        /// When it should have been replaced.
+        next_update: crate::UnixTime,
+    },
+    /// Two keys or objects that must share a suite do not.
+    #[error("suite mismatch: expected {expected}, got {got}")]
+    SuiteMismatch {
+        /// The suite required.
+        expected: Suite,
+        /// The suite found.
+        got: Suite,
+    },
+    /// A signed prekey is signed for another owner than expected.
+    #[error("prekey belongs to {got}, expected {expected}")]
+    PrekeyOwnerMismatch {
+        /// The owner expected.
+        expected: IdentityId,
+        /// The owner named by the prekey.
+        got: IdentityId,
+    },
+    /// A signed prekey is expired (or not yet valid).
+    #[error("prekey of {owner} is outside its validity (expires {expires})")]
+    PrekeyExpired {
+        /// The prekey's owner.
+        owner: IdentityId,
+        /// Its expiry.
+        expires: crate::UnixTime,
+    },
+    /// No prekey secret matches the prekey id in the recipient block.
+    #[error("no prekey secret for prekey id {prekey_id}")]
+    UnknownPrekey {
+        /// The prekey id named by the block (hex).
+        prekey_id: String,
+    },
+    /// An envelope's expiry has passed.
+    #[error("envelope {message_id} expired at {expires}")]
+    EnvelopeExpired {
+        /// The message id (hex).
+        message_id: String,
+        /// Its expiry.
+        expires: crate::UnixTime,
+    },
+    /// An envelope is dated further in the future than the allowed clock skew.
+    #[error("envelope {message_id} created in the future ({created})")]
+    EnvelopeFromFuture {
+        /// The message id (hex).
+        message_id: String,
+        /// Its creation time.
+        created: crate::UnixTime,
+    },
+    /// The sender's certificate does not belong to the envelope's sender id.
+    #[error("sender certificate is for {certificate}, envelope names {sender}")]
+    SenderMismatch {
+        /// The sender id in the header.
+        sender: IdentityId,
+        /// The certificate's subject.
+        certificate: IdentityId,
+    },
+    /// The opener is not among the envelope's recipients.
+    #[error("{id} is not a recipient of this envelope")]
+    NotARecipient {
+        /// The would-be recipient.
+        id: IdentityId,
+    },
+    /// A recipient's certificate is needed for a policy check but was not supplied.
+    #[error("no certificate for recipient {id}")]
+    UnknownRecipient {
+        /// The recipient.
+        id: IdentityId,
+    },
+    /// TLP:RED content addressed to someone who is not a named, certified officer.
+    #[error("TLP:RED envelope addressed to unnamed recipient {id}")]
+    TlpRedUnnamedRecipient {
+        /// The recipient.
+        id: IdentityId,
+    },
+    /// A recipient block does not belong to this envelope, recipient and prekey (its key does
+    /// not unwrap): swapped, corrupted, or opened with the wrong prekey or supplied key.
+    #[error("recipient block does not unwrap for {recipient}")]
+    RecipientBlockMismatch {
+        /// The recipient whose block failed.
+        recipient: IdentityId,
+    },
+    /// The payload did not authenticate under the unwrapped content key.
+    #[error("payload does not decrypt")]
+    PayloadDecryptionFailed,
+    /// The envelope's suite is below the classification's minimum.
+    #[error("suite {suite} is below the minimum for {level}")]
+    SuiteBelowPolicy {
+        /// The envelope's suite.
+        suite: Suite,
+        /// The classification.
+        level: Classification,
+    },
+    /// The classification requires a supplied (QKD/PSK) key in every recipient block.
+    #[error("{level} requires a supplied key for recipient {recipient}")]
+    SuppliedKeyRequired {
+        /// The classification.
+        level: Classification,
+        /// The recipient whose block has none.
+        recipient: IdentityId,
+    },
+    /// The recipient block names a supplied key but the opener did not provide it.
+    #[error("supplied key {key_id} needed to open this envelope")]
+    SuppliedKeyNotProvided {
+        /// The key id named by the block.
+        key_id: String,
+    },
+    /// A supplied key was provided for a block that names none.
+    #[error("a supplied key was provided but the recipient block names none")]
+    UnexpectedSuppliedKey,
+    /// A supplied key of a length outside the allowed range.
+    #[error("supplied key of {len} bytes (allowed {min}..={max})")]
+    SuppliedKeyLength {
+        /// Its length.
+        len: usize,
+        /// Minimum.
+        min: usize,
+        /// Maximum.
+        max: usize,
+    },
+    /// A receipt that does not match the envelope or recipient it is checked against.
+    #[error("receipt does not match: {what}")]
+    ReceiptMismatch {
+        /// The field that differs.
+        what: &'static str,
+    },
+    /// A document could not be built from the given inputs (a builder precondition).
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// The document being built.
+        what: &'static str,
+        /// The rule broken.
+        reason: &'static str,
+    },
 }
 
 /// Machine-readable error codes carried by error frames (`spec/protocol.md`, "Error codes").
@@ -84,6 +297,31 @@ pub enum WireCode {
     Malformed = 0x0001,
     /// Authentication or decryption failed (deliberately undifferentiated).
     AuthenticationFailed = 0x0002,
+    // --- documents (0x01xx) ---
+    /// A certificate or list from an issuer that is not a trust anchor.
+    UnknownIssuer = 0x0101,
+    /// A certificate outside its validity window.
+    CertificateExpired = 0x0102,
+    /// A revoked certificate.
+    CertificateRevoked = 0x0103,
+    /// A party acting outside its role.
+    WrongRole = 0x0104,
+    /// Content classified above a party's clearance.
+    ClearanceExceeded = 0x0105,
+    /// Suite or supplied-key policy for the classification not met.
+    CryptoPolicyViolation = 0x0106,
+    /// An expired (or future-dated) envelope.
+    EnvelopeExpired = 0x0107,
+    /// Recipient not named, not known, or not allowed (TLP:RED).
+    RecipientRefused = 0x0108,
+    /// Prekey unknown, expired or of another owner.
+    PrekeyRefused = 0x0109,
+    /// A revocation list that is stale or older than the installed one.
+    RevocationListRefused = 0x010a,
+    /// A receipt that does not match its envelope.
+    ReceiptMismatch = 0x010b,
+    /// A supplied (QKD/PSK) key is missing or unusable.
+    SuppliedKeyUnavailable = 0x010c,
 }
 
 impl ProtoError {
@@ -92,6 +330,38 @@ impl ProtoError {
         match self {
             Self::Decode(_) => WireCode::Malformed,
             Self::Crypto(_) => WireCode::AuthenticationFailed,
+            Self::BadSignature { .. }
+            | Self::SubjectKeyMismatch { .. }
+            | Self::SenderMismatch { .. }
+            | Self::RecipientBlockMismatch { .. }
+            | Self::PayloadDecryptionFailed => WireCode::AuthenticationFailed,
+            Self::UnknownIssuer { .. } => WireCode::UnknownIssuer,
+            Self::CertificateNotYetValid { .. } | Self::CertificateExpired { .. } => {
+                WireCode::CertificateExpired
+            }
+            Self::CertificateRevoked { .. } => WireCode::CertificateRevoked,
+            Self::WrongRole { .. } => WireCode::WrongRole,
+            Self::ClassificationAboveClearance { .. } => WireCode::ClearanceExceeded,
+            Self::SuiteMismatch { .. }
+            | Self::SuiteBelowPolicy { .. }
+            | Self::SuppliedKeyRequired { .. } => WireCode::CryptoPolicyViolation,
+            Self::EnvelopeExpired { .. } | Self::EnvelopeFromFuture { .. } => {
+                WireCode::EnvelopeExpired
+            }
+            Self::NotARecipient { .. }
+            | Self::UnknownRecipient { .. }
+            | Self::TlpRedUnnamedRecipient { .. } => WireCode::RecipientRefused,
+            Self::PrekeyOwnerMismatch { .. }
+            | Self::PrekeyExpired { .. }
+            | Self::UnknownPrekey { .. } => WireCode::PrekeyRefused,
+            Self::RevocationListRollback { .. } | Self::RevocationListExpired { .. } => {
+                WireCode::RevocationListRefused
+            }
+            Self::ReceiptMismatch { .. } => WireCode::ReceiptMismatch,
+            Self::SuppliedKeyNotProvided { .. }
+            | Self::UnexpectedSuppliedKey
+            | Self::SuppliedKeyLength { .. } => WireCode::SuppliedKeyUnavailable,
+            Self::InvalidInput { .. } => WireCode::Malformed,
         }
     }
 }

@@ -6,12 +6,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod certificate;
 pub mod codec;
 mod error;
 
 pub use error::{DecodeError, ProtoError, WireCode};
 pub mod classification;
+pub mod revocation;
 pub mod time;
+pub mod trust;
 
 pub use classification::{Classification, CryptoPolicy, Tlp};
 pub use time::UnixTime;
