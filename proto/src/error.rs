@@ -76,6 +76,78 @@ pub enum ProtoError {
     /// A cryptographic operation failed (details stay local; peers see one opaque code).
     #[error("cryptographic failure: {0}")]
     Crypto(#[from] liaison_crypto::CryptoError),
+    // --- link: frames, handshake, record layer (`spec/protocol-link.md`) ---
+    /// A frame arrived that the current link state does not allow.
+    #[error("unexpected {got:?} frame, expected {expected}")]
+    UnexpectedFrame {
+        /// What the state machine was waiting for.
+        expected: &'static str,
+        /// What arrived.
+        got: crate::frame::FrameType,
+    },
+    /// The peer speaks a link protocol version we do not.
+    #[error("unsupported link protocol version {0}")]
+    UnsupportedVersion(u16),
+    /// No suite is both offered by the initiator and accepted by the responder.
+    #[error("no common suite")]
+    NoCommonSuite,
+    /// The responder chose a suite the initiator did not offer.
+    #[error("responder chose {0}, which was not offered")]
+    SuiteNotOffered(Suite),
+    /// Handshake key confirmation failed: a different supplied key, TLS exporter or tampered
+    /// transcript. Opaque to the peer.
+    #[error("key confirmation failed")]
+    KeyConfirmationFailed,
+    /// A sealed record failed to authenticate (tampered, replayed, reordered, wrong key).
+    /// Opaque to the peer.
+    #[error("record authentication failed")]
+    RecordAuthenticationFailed,
+    /// Our policy for this link requires a supplied key and none was mixed.
+    #[error("a supplied key is required on this link but none was mixed")]
+    LinkSuppliedKeyRequired,
+    /// Supplied-key references or key material that cannot be used.
+    #[error("unusable supplied key: {reason}")]
+    SuppliedKeyInvalid {
+        /// The rule broken.
+        reason: &'static str,
+    },
+    /// The peer proved an identity other than the one we dialled.
+    #[error("peer is {got}, expected {expected}")]
+    UnexpectedPeer {
+        /// The identity we expected.
+        expected: IdentityId,
+        /// The identity the peer proved.
+        got: IdentityId,
+    },
+    /// The peer's role (or home relay) is not allowed on this link.
+    #[error("peer not allowed: {reason}")]
+    PeerRoleNotAllowed {
+        /// The role rule broken.
+        reason: &'static str,
+    },
+    /// The link handshake did not complete in time.
+    #[error("link handshake timed out")]
+    HandshakeTimedOut,
+    /// The peer broke the rekey protocol (wrong epoch, unexpected step).
+    #[error("rekey protocol violation: {reason}")]
+    RekeyViolation {
+        /// The rule broken.
+        reason: &'static str,
+    },
+    /// The send direction reached its hard limit before a rekey completed.
+    #[error("rekey overdue: send key reached its hard limit")]
+    RekeyOverdue,
+    /// The link is closed; nothing more can be sent or received.
+    #[error("link closed")]
+    LinkClosed,
+    /// The peer sent an `Error` frame.
+    #[error("peer reported error {code:#06x}: {reason}")]
+    PeerError {
+        /// The peer's wire code.
+        code: u16,
+        /// The peer's human reason.
+        reason: String,
+    },
     // --- documents: certificates, revocation lists, prekeys, envelopes, receipts ---
     /// A certificate or revocation list names an issuer that is not a trust anchor.
     #[error("issuer {issuer} is not a trust anchor")]
@@ -297,6 +369,17 @@ pub enum WireCode {
     Malformed = 0x0001,
     /// Authentication or decryption failed (deliberately undifferentiated).
     AuthenticationFailed = 0x0002,
+    // --- link (0x02xx) ---
+    /// A frame or rekey step not allowed in the current state.
+    UnexpectedMessage = 0x0201,
+    /// Unsupported link protocol version.
+    UnsupportedVersion = 0x0202,
+    /// No suite both sides accept.
+    NoCommonSuite = 0x0203,
+    /// The peer's identity or role is not allowed on this link.
+    PeerNotAllowed = 0x0204,
+    /// The handshake or a rekey took too long.
+    Timeout = 0x0205,
     // --- documents (0x01xx) ---
     /// A certificate or list from an issuer that is not a trust anchor.
     UnknownIssuer = 0x0101,
@@ -330,6 +413,22 @@ impl ProtoError {
         match self {
             Self::Decode(_) => WireCode::Malformed,
             Self::Crypto(_) => WireCode::AuthenticationFailed,
+            Self::KeyConfirmationFailed | Self::RecordAuthenticationFailed => {
+                WireCode::AuthenticationFailed
+            }
+            Self::UnexpectedFrame { .. }
+            | Self::RekeyViolation { .. }
+            | Self::LinkClosed
+            | Self::PeerError { .. } => WireCode::UnexpectedMessage,
+            Self::UnsupportedVersion(_) => WireCode::UnsupportedVersion,
+            Self::NoCommonSuite | Self::SuiteNotOffered(_) => WireCode::NoCommonSuite,
+            Self::LinkSuppliedKeyRequired | Self::SuppliedKeyInvalid { .. } => {
+                WireCode::SuppliedKeyUnavailable
+            }
+            Self::UnexpectedPeer { .. } | Self::PeerRoleNotAllowed { .. } => {
+                WireCode::PeerNotAllowed
+            }
+            Self::HandshakeTimedOut | Self::RekeyOverdue => WireCode::Timeout,
             Self::BadSignature { .. }
             | Self::SubjectKeyMismatch { .. }
             | Self::SenderMismatch { .. }

@@ -8,10 +8,16 @@
 
 pub mod certificate;
 pub mod codec;
+pub mod envelope;
 mod error;
+pub mod frame;
+pub mod handshake;
+pub mod record;
 
 pub use error::{DecodeError, ProtoError, WireCode};
 pub mod classification;
+pub mod prekey;
+pub mod receipt;
 pub mod revocation;
 pub mod time;
 pub mod trust;

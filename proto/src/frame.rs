@@ -1,0 +1,612 @@
+//! Link frames (`spec/protocol-link.md` §3 "Frames"): `type (u8) || be32(length) || body`, the
+//! unit the link channel carries on the first bidirectional QUIC stream.
+//!
+//! Two layers use the same encoding:
+//! * On the stream: the handshake frames (plaintext), a plaintext `Error` before the handshake
+//!   completes, and afterwards only `Record` frames (sealed, see [`crate::record`]).
+//! * Inside a `Record`: exactly one [`LinkFrame`] (envelope, ack, receipt, ping, rekey, …).
+//!
+//! Every length is checked against the per-type limit ([`FrameType::max_body_len`]) before
+//! a byte of the body is buffered, and the streaming [`FrameDecoder`] keeps "need more bytes"
+//! ([`FrameError::Incomplete`]) apart from "malformed" ([`FrameError::Malformed`]).
+
+use crate::codec::{Reader, Writer};
+use crate::error::DecodeError;
+use crate::handshake::SuppliedKeyRef;
+
+/// Bytes of a frame header: type (1) and body length (4).
+pub const FRAME_HEADER_LEN: usize = 5;
+/// Largest handshake frame body (two certificates' worth of composite keys plus KEM material).
+pub const MAX_HANDSHAKE_BODY: usize = 64 * 1024;
+/// Largest opaque envelope carried in one `Envelope` frame (A's envelope limit fits below it).
+pub const MAX_ENVELOPE_LEN: usize = 16 * 1024 * 1024;
+/// Largest opaque receipt.
+pub const MAX_RECEIPT_LEN: usize = 64 * 1024;
+/// Largest opaque prekey bundle in a `PrekeyResponse`.
+pub const MAX_PREKEY_RESPONSE_LEN: usize = 64 * 1024;
+/// Largest message id carried by an `Ack`.
+pub const MAX_MESSAGE_ID_LEN: usize = 64;
+/// Largest human-readable reason in an `Error` frame (1 KiB).
+pub const MAX_ERROR_TEXT_LEN: usize = 1024;
+/// Largest rekey frame body (a hybrid KEM key or ciphertext plus supplied-key ids).
+pub const MAX_REKEY_BODY: usize = 8 * 1024;
+/// Largest body of any inner (sealed) frame.
+pub const MAX_INNER_FRAME_BODY: usize = MAX_ENVELOPE_LEN + 64;
+/// Largest `Record` body: one inner frame, its header and the AEAD tag.
+pub const MAX_RECORD_BODY: usize =
+    MAX_INNER_FRAME_BODY + FRAME_HEADER_LEN + liaison_crypto::aead::TAG_LEN;
+/// Bytes of a ping/pong payload.
+pub const PING_LEN: usize = 8;
+
+/// The one-byte frame type (`spec/protocol-link.md` §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FrameType {
+    /// Handshake message 1, plaintext.
+    InitiatorHello,
+    /// Handshake message 2, plaintext.
+    ResponderHello,
+    /// Handshake message 3, plaintext.
+    InitiatorFinish,
+    /// A sealed record carrying one inner frame.
+    Record,
+    /// An opaque end-to-end envelope.
+    Envelope,
+    /// Custody acknowledgement for a message id.
+    Ack,
+    /// An opaque signed receipt.
+    Receipt,
+    /// Asks for a recipient's prekey bundle.
+    PrekeyRequest,
+    /// Answers a prekey request with an opaque bundle.
+    PrekeyResponse,
+    /// Liveness probe.
+    Ping,
+    /// Answer to a ping.
+    Pong,
+    /// Starts a rekey (fresh hybrid KEM key, optional supplied-key ids).
+    RekeyRequest,
+    /// Answers a rekey (KEM ciphertext, confirmation).
+    RekeyResponse,
+    /// Finishes a rekey (confirmation).
+    RekeyDone,
+    /// Orderly close.
+    Close,
+    /// An error code and a human reason; the sender closes afterwards.
+    Error,
+}
+
+impl FrameType {
+    /// Every frame type, in wire-id order.
+    pub const ALL: [Self; 16] = [
+        Self::InitiatorHello,
+        Self::ResponderHello,
+        Self::InitiatorFinish,
+        Self::Record,
+        Self::Envelope,
+        Self::Ack,
+        Self::Receipt,
+        Self::PrekeyRequest,
+        Self::PrekeyResponse,
+        Self::Ping,
+        Self::Pong,
+        Self::RekeyRequest,
+        Self::RekeyResponse,
+        Self::RekeyDone,
+        Self::Close,
+        Self::Error,
+    ];
+
+    /// The wire id.
+    pub const fn id(self) -> u8 {
+        match self {
+            Self::InitiatorHello => 0x01,
+            Self::ResponderHello => 0x02,
+            Self::InitiatorFinish => 0x03,
+            Self::Record => 0x17,
+            Self::Envelope => 0x20,
+            Self::Ack => 0x21,
+            Self::Receipt => 0x22,
+            Self::PrekeyRequest => 0x23,
+            Self::PrekeyResponse => 0x24,
+            Self::Ping => 0x30,
+            Self::Pong => 0x31,
+            Self::RekeyRequest => 0x40,
+            Self::RekeyResponse => 0x41,
+            Self::RekeyDone => 0x42,
+            Self::Close => 0x50,
+            Self::Error => 0x51,
+        }
+    }
+
+    /// Parses a wire id.
+    pub fn from_id(id: u8) -> Result<Self, DecodeError> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.id() == id)
+            .ok_or(DecodeError::UnknownValue {
+                what: "frame type",
+                value: u64::from(id),
+            })
+    }
+
+    /// The largest body this type may carry; checked before buffering.
+    pub const fn max_body_len(self) -> usize {
+        match self {
+            Self::InitiatorHello | Self::ResponderHello | Self::InitiatorFinish => {
+                MAX_HANDSHAKE_BODY
+            }
+            Self::Record => MAX_RECORD_BODY,
+            Self::Envelope => MAX_ENVELOPE_LEN,
+            Self::Ack => 1 + MAX_MESSAGE_ID_LEN + 1,
+            Self::Receipt => MAX_RECEIPT_LEN,
+            Self::PrekeyRequest => liaison_crypto::IDENTITY_ID_LEN,
+            Self::PrekeyResponse => MAX_PREKEY_RESPONSE_LEN,
+            Self::Ping | Self::Pong => PING_LEN,
+            Self::RekeyRequest | Self::RekeyResponse | Self::RekeyDone => MAX_REKEY_BODY,
+            Self::Close => 0,
+            Self::Error => 2 + 2 + MAX_ERROR_TEXT_LEN,
+        }
+    }
+
+    /// True for the types that may appear inside a `Record` (everything after the handshake).
+    pub const fn is_inner(self) -> bool {
+        !matches!(
+            self,
+            Self::InitiatorHello | Self::ResponderHello | Self::InitiatorFinish | Self::Record
+        )
+    }
+}
+
+/// One decoded frame: its type and body bytes (exactly as on the wire).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The frame's type.
+    pub frame_type: FrameType,
+    /// The body, at most `frame_type.max_body_len()` bytes.
+    pub body: Vec<u8>,
+}
+
+/// Why a buffer did not yield a frame.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The buffer holds a valid prefix; at least `needed` more bytes are required.
+    #[error("incomplete frame: {needed} more bytes needed")]
+    Incomplete {
+        /// Minimum number of further bytes before another attempt can succeed.
+        needed: usize,
+    },
+    /// The bytes can never become a valid frame.
+    #[error(transparent)]
+    Malformed(#[from] DecodeError),
+}
+
+impl Frame {
+    /// A frame of `frame_type` with `body`; fails if the body exceeds the type's limit.
+    pub fn new(frame_type: FrameType, body: Vec<u8>) -> Result<Self, DecodeError> {
+        check_body_len(frame_type, body.len())?;
+        Ok(Self { frame_type, body })
+    }
+
+    /// The frame header for a body of `len` bytes.
+    pub fn header(frame_type: FrameType, len: usize) -> [u8; FRAME_HEADER_LEN] {
+        let len = u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes();
+        [frame_type.id(), len[0], len[1], len[2], len[3]]
+    }
+
+    /// The wire encoding `type || be32(len) || body`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(FRAME_HEADER_LEN + self.body.len());
+        out.extend_from_slice(&Self::header(self.frame_type, self.body.len()));
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    /// Decodes one frame from the front of `buf`; returns it and the bytes consumed.
+    pub fn decode(buf: &[u8]) -> Result<(Self, usize), FrameError> {
+        let Some(header) = buf.get(..FRAME_HEADER_LEN) else {
+            return Err(FrameError::Incomplete {
+                needed: FRAME_HEADER_LEN - buf.len(),
+            });
+        };
+        let frame_type = FrameType::from_id(header[0])?;
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        check_body_len(frame_type, len)?;
+        let total = FRAME_HEADER_LEN + len;
+        match buf.get(FRAME_HEADER_LEN..total) {
+            Some(body) => Ok((
+                Self {
+                    frame_type,
+                    body: body.to_vec(),
+                },
+                total,
+            )),
+            None => Err(FrameError::Incomplete {
+                needed: total - buf.len(),
+            }),
+        }
+    }
+
+    /// Decodes exactly one frame that fills `buf` (inside a record).
+    pub fn decode_exact(buf: &[u8]) -> Result<Self, DecodeError> {
+        match Self::decode(buf) {
+            Ok((frame, used)) if used == buf.len() => Ok(frame),
+            Ok((_, used)) => Err(DecodeError::TrailingBytes {
+                what: "frame",
+                count: buf.len() - used,
+            }),
+            Err(FrameError::Incomplete { needed }) => Err(DecodeError::Truncated {
+                what: "frame",
+                needed: buf.len() + needed,
+                available: buf.len(),
+            }),
+            Err(FrameError::Malformed(e)) => Err(e),
+        }
+    }
+}
+
+fn check_body_len(frame_type: FrameType, len: usize) -> Result<(), DecodeError> {
+    let max = frame_type.max_body_len();
+    if len > max {
+        Err(DecodeError::TooLong {
+            what: "frame body",
+            len,
+            max,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// A streaming decoder: feed it stream bytes, take complete frames out.
+///
+/// Call [`FrameDecoder::push`] with whatever the stream delivered, then
+/// [`FrameDecoder::poll_frame`] until it returns `Ok(None)`. After a
+/// [`FrameError::Malformed`] the stream is unusable: close the connection.
+#[derive(Debug, Default)]
+pub struct FrameDecoder {
+    buf: Vec<u8>,
+}
+
+impl FrameDecoder {
+    /// An empty decoder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends bytes received from the stream.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Bytes buffered but not yet returned as frames.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The next complete frame, `Ok(None)` if more bytes are needed, or the malformation.
+    #[must_use = "frames must be processed"]
+    pub fn poll_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
+        match Frame::decode(&self.buf) {
+            Ok((frame, used)) => {
+                self.buf.drain(..used);
+                Ok(Some(frame))
+            }
+            Err(FrameError::Incomplete { .. }) => Ok(None),
+            Err(FrameError::Malformed(e)) => Err(e),
+        }
+    }
+}
+
+/// Custody status carried by an `Ack` (`spec/protocol-link.md` §3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckStatus {
+    /// Durably committed; the sender may delete its copy.
+    Accepted,
+    /// Already held (duplicate); the sender may delete its copy.
+    Duplicate,
+    /// Refused by policy; an `Error` explains why. The sender must not retry unchanged.
+    Refused,
+    /// Temporarily unable to accept (storage full); retry later.
+    Deferred,
+}
+
+impl AckStatus {
+    /// The wire value.
+    pub const fn wire(self) -> u8 {
+        match self {
+            Self::Accepted => 0x00,
+            Self::Duplicate => 0x01,
+            Self::Refused => 0x02,
+            Self::Deferred => 0x03,
+        }
+    }
+
+    /// Parses a wire value.
+    pub const fn from_wire(v: u8) -> Result<Self, DecodeError> {
+        match v {
+            0x00 => Ok(Self::Accepted),
+            0x01 => Ok(Self::Duplicate),
+            0x02 => Ok(Self::Refused),
+            0x03 => Ok(Self::Deferred),
+            other => Err(DecodeError::UnknownValue {
+                what: "ack status",
+                value: other as u64,
+            }),
+        }
+    }
+}
+
+/// `RekeyRequest` body (`spec/protocol-link.md` §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RekeyRequest {
+    /// The epoch the rekey creates (current epoch + 1).
+    pub epoch: u32,
+    /// Fresh hybrid KEM public key of the session's suite.
+    pub kem_public_key: Vec<u8>,
+    /// ETSI 014 references of a fresh supplied key, if one is mixed.
+    pub supplied: Option<SuppliedKeyRef>,
+}
+
+/// `RekeyResponse` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RekeyResponse {
+    /// Echo of the request's epoch.
+    pub epoch: u32,
+    /// Hybrid KEM ciphertext to the request's key.
+    pub kem_ciphertext: Vec<u8>,
+    /// Whether the responder mixed the supplied key the request named.
+    pub supplied_used: bool,
+    /// Responder's confirmation of the new secret.
+    pub confirm: [u8; 32],
+}
+
+/// `RekeyDone` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RekeyDone {
+    /// Echo of the epoch.
+    pub epoch: u32,
+    /// Requester's confirmation of the new secret.
+    pub confirm: [u8; 32],
+}
+
+/// A frame carried inside a sealed record, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkFrame {
+    /// Opaque envelope bytes (`spec/protocol.md`, envelopes).
+    Envelope(Vec<u8>),
+    /// Custody acknowledgement.
+    Ack {
+        /// The acknowledged message id (opaque, at most [`MAX_MESSAGE_ID_LEN`] bytes).
+        message_id: Vec<u8>,
+        /// What happened to it.
+        status: AckStatus,
+    },
+    /// Opaque receipt bytes.
+    Receipt(Vec<u8>),
+    /// Asks for the prekey bundle of an identity.
+    PrekeyRequest(liaison_crypto::IdentityId),
+    /// An opaque prekey bundle.
+    PrekeyResponse(Vec<u8>),
+    /// Liveness probe with an opaque payload echoed by `Pong`.
+    Ping([u8; PING_LEN]),
+    /// Echo of a `Ping`.
+    Pong([u8; PING_LEN]),
+    /// Rekey step 1.
+    RekeyRequest(RekeyRequest),
+    /// Rekey step 2.
+    RekeyResponse(RekeyResponse),
+    /// Rekey step 3.
+    RekeyDone(RekeyDone),
+    /// Orderly close: no more frames follow.
+    Close,
+    /// Error code (a [`crate::WireCode`] value) and a human reason.
+    Error {
+        /// The `WireCode` as sent (unknown codes are kept, not refused).
+        code: u16,
+        /// Human-readable reason, at most [`MAX_ERROR_TEXT_LEN`] bytes of UTF-8.
+        reason: String,
+    },
+}
+
+impl LinkFrame {
+    /// This frame's type.
+    pub fn frame_type(&self) -> FrameType {
+        match self {
+            Self::Envelope(_) => FrameType::Envelope,
+            Self::Ack { .. } => FrameType::Ack,
+            Self::Receipt(_) => FrameType::Receipt,
+            Self::PrekeyRequest(_) => FrameType::PrekeyRequest,
+            Self::PrekeyResponse(_) => FrameType::PrekeyResponse,
+            Self::Ping(_) => FrameType::Ping,
+            Self::Pong(_) => FrameType::Pong,
+            Self::RekeyRequest(_) => FrameType::RekeyRequest,
+            Self::RekeyResponse(_) => FrameType::RekeyResponse,
+            Self::RekeyDone(_) => FrameType::RekeyDone,
+            Self::Close => FrameType::Close,
+            Self::Error { .. } => FrameType::Error,
+        }
+    }
+
+    /// Encodes as a frame; fails if a field exceeds its limit.
+    pub fn to_frame(&self) -> Result<Frame, DecodeError> {
+        let mut w = Writer::new();
+        match self {
+            Self::Envelope(b) | Self::Receipt(b) | Self::PrekeyResponse(b) => w.raw(b),
+            Self::Ack { message_id, status } => {
+                if message_id.len() > MAX_MESSAGE_ID_LEN {
+                    return Err(DecodeError::TooLong {
+                        what: "message id",
+                        len: message_id.len(),
+                        max: MAX_MESSAGE_ID_LEN,
+                    });
+                }
+                w.u8(message_id.len() as u8); // ok: checked ≤ 64 above
+                w.raw(message_id);
+                w.u8(status.wire());
+            }
+            Self::PrekeyRequest(id) => w.raw(id.as_bytes()),
+            Self::Ping(p) | Self::Pong(p) => w.raw(p),
+            Self::RekeyRequest(r) => {
+                w.u32(r.epoch);
+                w.bytes_u16("rekey KEM public key", &r.kem_public_key, MAX_REKEY_BODY)?;
+                SuppliedKeyRef::encode_option(r.supplied.as_ref(), &mut w)?;
+            }
+            Self::RekeyResponse(r) => {
+                w.u32(r.epoch);
+                w.bytes_u16("rekey KEM ciphertext", &r.kem_ciphertext, MAX_REKEY_BODY)?;
+                w.u8(u8::from(r.supplied_used));
+                w.raw(&r.confirm);
+            }
+            Self::RekeyDone(r) => {
+                w.u32(r.epoch);
+                w.raw(&r.confirm);
+            }
+            Self::Close => {}
+            Self::Error { code, reason } => {
+                w.u16(*code);
+                w.bytes_u16("error reason", reason.as_bytes(), MAX_ERROR_TEXT_LEN)?;
+            }
+        }
+        Frame::new(self.frame_type(), w.into_vec())
+    }
+
+    /// Parses an inner frame; refuses handshake and record types.
+    pub fn from_frame(frame: &Frame) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&frame.body);
+        let out = match frame.frame_type {
+            FrameType::Envelope => Self::Envelope(r.rest().to_vec()),
+            FrameType::Receipt => Self::Receipt(r.rest().to_vec()),
+            FrameType::PrekeyResponse => Self::PrekeyResponse(r.rest().to_vec()),
+            FrameType::Ack => {
+                let len = usize::from(r.u8("message id length")?);
+                if len > MAX_MESSAGE_ID_LEN {
+                    return Err(DecodeError::TooLong {
+                        what: "message id",
+                        len,
+                        max: MAX_MESSAGE_ID_LEN,
+                    });
+                }
+                let message_id = r.take("message id", len)?.to_vec();
+                let status = AckStatus::from_wire(r.u8("ack status")?)?;
+                Self::Ack { message_id, status }
+            }
+            FrameType::PrekeyRequest => {
+                Self::PrekeyRequest(liaison_crypto::IdentityId::from_bytes(r.array("identity")?))
+            }
+            FrameType::Ping => Self::Ping(r.array("ping")?),
+            FrameType::Pong => Self::Pong(r.array("pong")?),
+            FrameType::RekeyRequest => Self::RekeyRequest(RekeyRequest {
+                epoch: r.u32("rekey epoch")?,
+                kem_public_key: r
+                    .bytes_u16("rekey KEM public key", MAX_REKEY_BODY)?
+                    .to_vec(),
+                supplied: SuppliedKeyRef::decode_option(&mut r)?,
+            }),
+            FrameType::RekeyResponse => Self::RekeyResponse(RekeyResponse {
+                epoch: r.u32("rekey epoch")?,
+                kem_ciphertext: r
+                    .bytes_u16("rekey KEM ciphertext", MAX_REKEY_BODY)?
+                    .to_vec(),
+                supplied_used: read_bool(&mut r, "supplied key used")?,
+                confirm: r.array("rekey confirmation")?,
+            }),
+            FrameType::RekeyDone => Self::RekeyDone(RekeyDone {
+                epoch: r.u32("rekey epoch")?,
+                confirm: r.array("rekey confirmation")?,
+            }),
+            FrameType::Close => Self::Close,
+            FrameType::Error => Self::Error {
+                code: r.u16("error code")?,
+                reason: r.string_u16("error reason", MAX_ERROR_TEXT_LEN)?.to_owned(),
+            },
+            other => {
+                return Err(DecodeError::UnknownValue {
+                    what: "inner frame type",
+                    value: u64::from(other.id()),
+                });
+            }
+        };
+        r.expect_end("inner frame")?;
+        Ok(out)
+    }
+}
+
+/// Reads a boolean byte that must be exactly 0 or 1.
+pub(crate) fn read_bool(r: &mut Reader<'_>, what: &'static str) -> Result<bool, DecodeError> {
+    match r.u8(what)? {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(DecodeError::UnknownValue {
+            what,
+            value: u64::from(other),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incomplete_is_distinguished_from_malformed() {
+        let frame = LinkFrame::Ping([7; 8]).to_frame().unwrap().encode();
+        for cut in 0..frame.len() {
+            assert!(matches!(
+                Frame::decode(&frame[..cut]),
+                Err(FrameError::Incomplete { .. })
+            ));
+        }
+        assert!(matches!(
+            Frame::decode(&[0xee, 0, 0, 0, 0]),
+            Err(FrameError::Malformed(DecodeError::UnknownValue { .. }))
+        ));
+        // A ping claiming 9 bytes is refused from the header alone.
+        assert!(matches!(
+            Frame::decode(&[0x30, 0, 0, 0, 9]),
+            Err(FrameError::Malformed(DecodeError::TooLong { .. }))
+        ));
+    }
+
+    #[test]
+    fn streaming_decoder_reassembles_byte_by_byte() {
+        let frames = [
+            LinkFrame::Envelope(vec![1, 2, 3]),
+            LinkFrame::Close,
+            LinkFrame::Error {
+                code: 2,
+                reason: "no".into(),
+            },
+        ];
+        let mut wire = Vec::new();
+        for f in &frames {
+            wire.extend(f.to_frame().unwrap().encode());
+        }
+        let mut dec = FrameDecoder::new();
+        let mut got = Vec::new();
+        for b in wire {
+            dec.push(&[b]);
+            while let Some(f) = dec.poll_frame().unwrap() {
+                got.push(LinkFrame::from_frame(&f).unwrap());
+            }
+        }
+        assert_eq!(got, frames);
+        assert_eq!(dec.buffered(), 0);
+    }
+
+    #[test]
+    fn oversized_error_text_is_refused_both_ways() {
+        let long = LinkFrame::Error {
+            code: 1,
+            reason: "x".repeat(MAX_ERROR_TEXT_LEN + 1),
+        };
+        assert!(long.to_frame().is_err());
+    }
+
+    #[test]
+    fn handshake_types_are_not_inner_frames() {
+        let f = Frame::new(FrameType::InitiatorHello, vec![]).unwrap();
+        assert!(LinkFrame::from_frame(&f).is_err());
+        assert!(!FrameType::Record.is_inner());
+    }
+}
