@@ -8,6 +8,7 @@
 
 pub mod certificate;
 pub mod codec;
+pub mod envelope;
 mod error;
 pub mod frame;
 pub mod handshake;
@@ -15,6 +16,8 @@ pub mod record;
 
 pub use error::{DecodeError, ProtoError, WireCode};
 pub mod classification;
+pub mod prekey;
+pub mod receipt;
 pub mod revocation;
 pub mod time;
 pub mod trust;
