@@ -176,11 +176,17 @@ impl Etsi014Client {
             return Ok(Vec::new());
         }
         let url = self.url(master, "dec_keys")?;
-        let chunk = self
-            .limits
-            .lock()
-            .ok()
-            .and_then(|l| l.get(master).copied())
+        let known = || self.limits.lock().ok().and_then(|l| l.get(master).copied());
+        let mut limit = known();
+        if limit.is_none() && key_ids.len() > 1 {
+            // Learn max_key_per_request from the status of the reverse direction (KMEs of a
+            // link announce the same limits both ways); without it, send one request.
+            if let Err(error) = self.status_raw(master).await {
+                debug!(%master, %error, "no status for splitting dec_keys; sending one request");
+            }
+            limit = known();
+        }
+        let chunk = limit
             .filter(|&n| n > 0)
             .map_or(key_ids.len(), |n| n as usize);
         let mut out = Vec::with_capacity(key_ids.len());
