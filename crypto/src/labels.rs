@@ -106,3 +106,9 @@ pub const LINK_REKEY_CONFIRM_REQUESTER: &[u8] = b"liaison link rekey confirm req
 
 /// Rekey confirmation sent by the side that answered the rekey.
 pub const LINK_REKEY_CONFIRM_RESPONDER: &[u8] = b"liaison link rekey confirm responder v1";
+
+/// Chains relay audit-log entries: `h_i = SHA-384(info(label, [h_{i-1}, entry_i]))`.
+pub const AUDIT_CHAIN: &[u8] = b"liaison audit chain v1";
+
+/// Context of the composite signature a relay puts on an audit checkpoint.
+pub const AUDIT_CHECKPOINT: &[u8] = b"liaison audit checkpoint v1";

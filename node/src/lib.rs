@@ -1,2 +1,17 @@
-//! Liaison node crate (work in progress; see the issues).
+//! # liaison-node
+//!
+//! The relay daemon agencies run. This crate is being built up in layers; today it holds the
+//! durable core every other part stands on:
+//!
+//! * [`store`]: the custody store — envelopes, per-destination queues, de-duplication and
+//!   expiry in one `redb` database, written by a single group-commit writer thread so an
+//!   envelope is acknowledged upstream only after its transaction is durably committed, and
+//!   many concurrent arrivals share one fsync.
+//! * [`audit`]: the append-only, hash-chained custody audit log kept in the same database
+//!   (each custody change and its audit entry commit atomically), with checkpoints signed by the
+//!   node's identity key, and an offline verifier.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod store;

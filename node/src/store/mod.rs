@@ -1,0 +1,366 @@
+//! The custody store: every envelope a relay holds, the queues it waits in, the ids it has
+//! seen, and the audit log — one `redb` database, one writer thread.
+//!
+//! Guarantees (DESIGN.md, "Custody"):
+//! * [`CustodyStore::accept`] returns only after the envelope, its queue entries, its dedup
+//!   record and its audit entry are durably committed (fsync, two-phase commit as redb
+//!   recommends for attacker-controlled data). Only then may the relay acknowledge upstream.
+//! * Concurrent calls share one commit (group commit): the writer drains every request that
+//!   arrived while the previous commit was in flight into the next transaction.
+//! * An envelope leaves a queue only through [`CustodyStore::acknowledge`] (the next hop or the
+//!   recipient confirmed custody) or expiry; the body is deleted when no queue holds it.
+//! * The same message id is never stored twice while its expiry window lasts
+//!   ([`AcceptOutcome::Duplicate`]), so an upstream retransmitting after a crash is answered
+//!   without a second copy travelling on.
+//! * Killing the process at any instant loses no committed envelope: redb's commit is atomic.
+
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use liaison_crypto::sign::SigningKey;
+use redb::{ReadableDatabase, TableDefinition};
+use tokio::sync::oneshot;
+
+use crate::audit::AuditKind;
+
+pub(crate) const ENVELOPES: TableDefinition<'_, [u8; 16], &[u8]> =
+    TableDefinition::new("envelopes");
+pub(crate) const QUEUE: TableDefinition<'_, ([u8; 32], u64), [u8; 16]> =
+    TableDefinition::new("queue");
+pub(crate) const SEEN: TableDefinition<'_, [u8; 16], u64> = TableDefinition::new("seen");
+pub(crate) const EXPIRY: TableDefinition<'_, (u64, [u8; 16]), ()> = TableDefinition::new("expiry");
+pub(crate) const DEPTH: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("queue_depth");
+pub(crate) const COUNTERS: TableDefinition<'_, &str, u64> = TableDefinition::new("counters");
+
+/// Largest envelope the store accepts (the protocol's own limit is enforced earlier).
+pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024 * 1024;
+/// Most destinations one envelope may be queued for.
+pub const MAX_DESTINATIONS: usize = 64;
+
+/// Where an envelope waits: the identity id of a next-hop relay or of a local recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Destination(pub [u8; 32]);
+
+/// An envelope arriving for custody.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The envelope's 128-bit message id (from its verified header).
+    pub message_id: [u8; 16],
+    /// The exact bytes received; stored and forwarded unchanged.
+    pub raw: Vec<u8>,
+    /// Unix seconds after which the envelope is dropped undelivered.
+    pub expires: u64,
+    /// Who handed it to us (audit).
+    pub from: [u8; 32],
+    /// Queues to place it in: next hops and/or local recipients.
+    pub destinations: Vec<Destination>,
+}
+
+/// What [`CustodyStore::accept`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptOutcome {
+    /// Newly stored and durable: acknowledge upstream.
+    Stored,
+    /// Already seen within its expiry window: acknowledge upstream, forward nothing new.
+    Duplicate,
+}
+
+/// How a queued envelope left a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handoff {
+    /// The next relay acknowledged custody.
+    Forwarded,
+    /// The local recipient acknowledged delivery.
+    Delivered,
+}
+
+/// One envelope waiting in a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    /// Position in the queue; pass it back to [`CustodyStore::acknowledge`].
+    pub seq: u64,
+    /// The envelope's message id.
+    pub message_id: [u8; 16],
+    /// The envelope's bytes, as received.
+    pub raw: Vec<u8>,
+    /// Unix seconds of expiry.
+    pub expires: u64,
+}
+
+/// Tuning for the writer.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Most requests folded into one commit.
+    pub max_batch: usize,
+    /// Sign an audit checkpoint after this many entries (and at shutdown).
+    pub checkpoint_every: u64,
+    /// Keep dedup records this long after an envelope's expiry (clock-skew allowance).
+    pub dedup_grace_secs: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 1024,
+            checkpoint_every: 256,
+            dedup_grace_secs: 3600,
+        }
+    }
+}
+
+/// Errors from the custody store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database could not be opened, read or committed.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// Stored data does not decode: the file was damaged outside redb's guarantees.
+    #[error("custody database corrupt: {0}")]
+    Corrupt(&'static str),
+    /// The database belongs to a different node identity.
+    #[error("custody database was created by a different node key; refusing to mix audit logs")]
+    NodeKeyChanged,
+    /// The request was malformed (caller bug or hostile input caught late).
+    #[error("invalid custody request: {0}")]
+    Invalid(&'static str),
+    /// The writer thread has stopped (shutdown in progress or a fatal storage error).
+    #[error("custody writer has stopped")]
+    Closed,
+    /// Signing an audit checkpoint failed.
+    #[error("audit checkpoint signing failed: {0}")]
+    Signing(#[from] liaison_crypto::CryptoError),
+}
+
+macro_rules! storage_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                Self::Storage(e.to_string())
+            }
+        }
+    )*};
+}
+storage_from!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
+
+/// Handle to the custody store. Cheap to clone; all clones feed the one writer.
+#[derive(Debug, Clone)]
+pub struct CustodyStore {
+    db: Arc<redb::Database>,
+    path: PathBuf,
+    ops: std::sync::mpsc::SyncSender<writer::Op>,
+}
+
+impl CustodyStore {
+    /// Opens (or creates) the database at `path` and starts the writer thread. The file is
+    /// created with mode 0600. A database created under another node key is refused.
+    pub fn open(
+        path: &Path,
+        signer: Arc<SigningKey>,
+        config: StoreConfig,
+    ) -> Result<Self, StoreError> {
+        if !path.exists() {
+            create_private_file(path)?;
+        }
+        let db = Arc::new(redb::Database::create(path)?);
+        let ops = writer::spawn(Arc::clone(&db), signer, config)?;
+        Ok(Self {
+            db,
+            path: path.to_owned(),
+            ops,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn request<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> writer::Op,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let ops = self.ops.clone();
+        let op = make(tx);
+        // The channel is bounded: when the writer is saturated this blocks, so hand the send
+        // to the blocking pool instead of stalling a runtime thread.
+        tokio::task::spawn_blocking(move || ops.send(op))
+            .await
+            .map_err(|_| StoreError::Closed)?
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Takes custody of an envelope; returns once it is durable (or recognised as a duplicate).
+    pub async fn accept(&self, incoming: Incoming, now: u64) -> Result<AcceptOutcome, StoreError> {
+        if incoming.raw.len() > MAX_ENVELOPE_BYTES {
+            return Err(StoreError::Invalid("envelope too large"));
+        }
+        if incoming.destinations.is_empty() || incoming.destinations.len() > MAX_DESTINATIONS {
+            return Err(StoreError::Invalid("destination count out of range"));
+        }
+        self.request(|reply| writer::Op::Accept {
+            incoming,
+            now,
+            reply,
+        })
+        .await
+    }
+
+    /// Removes one queue entry after the next hop or recipient acknowledged it. Returns false
+    /// if it was already gone (a repeated ack is harmless).
+    pub async fn acknowledge(
+        &self,
+        destination: Destination,
+        seq: u64,
+        how: Handoff,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.request(|reply| writer::Op::Ack {
+            destination,
+            seq,
+            how,
+            now,
+            reply,
+        })
+        .await
+    }
+
+    /// Records a refusal in the audit log (nothing is stored).
+    pub async fn record_refusal(
+        &self,
+        message_id: [u8; 16],
+        from: [u8; 32],
+        reason: String,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.request(|reply| writer::Op::Audit {
+            kind: AuditKind::Refused,
+            message_id,
+            peer: from,
+            detail: reason,
+            now,
+            reply,
+        })
+        .await
+    }
+
+    /// Drops every envelope whose expiry is at or before `now` (audited as expired) and prunes
+    /// old dedup records. Returns the expired message ids.
+    pub async fn sweep_expired(&self, now: u64) -> Result<Vec<[u8; 16]>, StoreError> {
+        self.request(|reply| writer::Op::Sweep { now, reply }).await
+    }
+
+    /// Signs an audit checkpoint now and stops the writer. Later calls fail with `Closed`.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.request(|reply| writer::Op::Shutdown { reply }).await
+    }
+
+    /// Up to `limit` envelopes waiting for `destination`, oldest first, after `after_seq`.
+    pub async fn pending(
+        &self,
+        destination: Destination,
+        after_seq: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Queued>, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || read_pending(&db, destination, after_seq, limit))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Queue depth per destination (from counters kept in the same transactions).
+    pub async fn depths(&self) -> Result<Vec<(Destination, u64)>, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(DEPTH)?;
+            let mut out = Vec::new();
+            for item in table.range::<[u8; 32]>(..)? {
+                let (k, v) = item?;
+                out.push((Destination(k.value()), v.value()));
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Store-wide counters: `stored`, `duplicates`, `forwarded`, `delivered`, `expired`,
+    /// `refused`, `commits`, and `audit_entries`.
+    pub async fn counters(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read()?;
+            let mut out = Vec::new();
+            if let Ok(table) = txn.open_table(COUNTERS) {
+                for item in table.range::<&str>(..)? {
+                    let (k, v) = item?;
+                    out.push((k.value().to_owned(), v.value()));
+                }
+            }
+            out.push((
+                "audit_entries".to_owned(),
+                crate::audit::entry_count(&txn).unwrap_or(0),
+            ));
+            Ok(out)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn read_pending(
+    db: &redb::Database,
+    destination: Destination,
+    after_seq: Option<u64>,
+    limit: usize,
+) -> Result<Vec<Queued>, StoreError> {
+    let txn = db.begin_read()?;
+    let (Ok(queue), Ok(envelopes)) = (txn.open_table(QUEUE), txn.open_table(ENVELOPES)) else {
+        return Ok(Vec::new()); // nothing was ever stored
+    };
+    let start = after_seq.map_or(0, |s| s.saturating_add(1));
+    let mut out = Vec::new();
+    for item in queue.range((destination.0, start)..=(destination.0, u64::MAX))? {
+        if out.len() >= limit {
+            break;
+        }
+        let (key, id) = item?;
+        let (_, seq) = key.value();
+        let id = id.value();
+        let record = envelopes
+            .get(id)?
+            .ok_or(StoreError::Corrupt("queued envelope without body"))?;
+        let (expires, _, raw) = writer::decode_record(record.value())?;
+        out.push(Queued {
+            seq,
+            message_id: id,
+            raw: raw.to_vec(),
+            expires,
+        });
+    }
+    Ok(out)
+}
+
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|e| StoreError::Storage(format!("cannot create {}: {e}", path.display())))
+}
