@@ -546,6 +546,8 @@ pub(crate) fn read_bool(r: &mut Reader<'_>, what: &'static str) -> Result<bool, 
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -601,6 +603,92 @@ mod tests {
             reason: "x".repeat(MAX_ERROR_TEXT_LEN + 1),
         };
         assert!(long.to_frame().is_err());
+    }
+
+    fn arb_link_frame() -> impl Strategy<Value = LinkFrame> {
+        let bytes = || proptest::collection::vec(any::<u8>(), 0..300);
+        prop_oneof![
+            bytes().prop_map(LinkFrame::Envelope),
+            (
+                proptest::collection::vec(any::<u8>(), 0..=MAX_MESSAGE_ID_LEN),
+                0u8..4
+            )
+                .prop_map(|(message_id, s)| LinkFrame::Ack {
+                    message_id,
+                    status: AckStatus::from_wire(s).unwrap(),
+                }),
+            bytes().prop_map(LinkFrame::Receipt),
+            any::<[u8; 32]>()
+                .prop_map(|b| LinkFrame::PrekeyRequest(liaison_crypto::IdentityId::from_bytes(b))),
+            bytes().prop_map(LinkFrame::PrekeyResponse),
+            any::<[u8; 8]>().prop_map(LinkFrame::Ping),
+            any::<[u8; 8]>().prop_map(LinkFrame::Pong),
+            (any::<u32>(), bytes(), any::<bool>()).prop_map(|(epoch, pk, with)| {
+                LinkFrame::RekeyRequest(RekeyRequest {
+                    epoch,
+                    kem_public_key: pk,
+                    supplied: with.then(|| SuppliedKeyRef {
+                        master_sae_id: "A".into(),
+                        slave_sae_id: "B".into(),
+                        key_ids: vec!["k1".into(), "k2".into()],
+                    }),
+                })
+            }),
+            (any::<u32>(), bytes(), any::<bool>(), any::<[u8; 32]>()).prop_map(
+                |(epoch, ct, used, confirm)| LinkFrame::RekeyResponse(RekeyResponse {
+                    epoch,
+                    kem_ciphertext: ct,
+                    supplied_used: used,
+                    confirm,
+                })
+            ),
+            (any::<u32>(), any::<[u8; 32]>())
+                .prop_map(|(epoch, confirm)| LinkFrame::RekeyDone(RekeyDone { epoch, confirm })),
+            Just(LinkFrame::Close),
+            (any::<u16>(), "\\PC{0,200}")
+                .prop_map(|(code, reason)| LinkFrame::Error { code, reason }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_link_frame_round_trips(frame in arb_link_frame()) {
+            let wire = frame.to_frame().unwrap().encode();
+            let (decoded, used) = Frame::decode(&wire).unwrap();
+            prop_assert_eq!(used, wire.len());
+            prop_assert_eq!(LinkFrame::from_frame(&decoded).unwrap(), frame);
+        }
+
+        #[test]
+        fn decoder_never_panics_on_arbitrary_bytes(
+            chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..8)
+        ) {
+            let mut dec = FrameDecoder::new();
+            for chunk in &chunks {
+                dec.push(chunk);
+                while let Ok(Some(frame)) = dec.poll_frame() {
+                    let _ = LinkFrame::from_frame(&frame);
+                }
+            }
+            let all: Vec<u8> = chunks.concat();
+            let _ = Frame::decode_exact(&all);
+            let _ = crate::handshake::messages::InitiatorHello::decode(&all);
+            let _ = crate::handshake::messages::ResponderHello::decode(&all);
+            let _ = crate::handshake::messages::InitiatorFinish::decode(&all);
+        }
+
+        #[test]
+        fn valid_header_with_any_body_is_incomplete_until_complete(
+            body in proptest::collection::vec(any::<u8>(), 0..200), cut in 0usize..205
+        ) {
+            let wire = Frame::new(FrameType::Receipt, body).unwrap().encode();
+            let cut = cut.min(wire.len());
+            match Frame::decode(&wire[..cut]) {
+                Ok((_, used)) => prop_assert_eq!(used, wire.len()),
+                Err(FrameError::Incomplete { needed }) => prop_assert!(cut + needed <= wire.len()),
+                Err(FrameError::Malformed(e)) => prop_assert!(false, "{e}"),
+            }
+        }
     }
 
     #[test]

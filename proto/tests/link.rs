@@ -179,15 +179,18 @@ fn parse(bytes: &[u8]) -> Result<Frame, ProtoError> {
     }
 }
 
+/// Rewrites one handshake message in flight.
+type Hook = Option<Box<dyn Fn(Vec<u8>) -> Vec<u8>>>;
+
 /// Hooks a network attacker can use to rewrite each handshake message in flight.
 #[derive(Default)]
 struct Tamper {
-    hello: Option<Box<dyn Fn(Vec<u8>) -> Vec<u8>>>,
-    response: Option<Box<dyn Fn(Vec<u8>) -> Vec<u8>>>,
-    finish: Option<Box<dyn Fn(Vec<u8>) -> Vec<u8>>>,
+    hello: Hook,
+    response: Hook,
+    finish: Hook,
 }
 
-fn apply(hook: &Option<Box<dyn Fn(Vec<u8>) -> Vec<u8>>>, bytes: Vec<u8>) -> Vec<u8> {
+fn apply(hook: &Hook, bytes: Vec<u8>) -> Vec<u8> {
     match hook {
         Some(f) => f(bytes),
         None => bytes,
@@ -290,8 +293,8 @@ fn finish_initiator(
 
 fn relays(suite: Suite, supply: SupplyPolicy) -> (&'static Federation, Setup) {
     let fed = federation(suite);
-    let i = config(&fed, &fed.relay_a, &[suite], supply);
-    let r = config(&fed, &fed.relay_b, &[suite], supply);
+    let i = config(fed, &fed.relay_a, &[suite], supply);
+    let r = config(fed, &fed.relay_b, &[suite], supply);
     (fed, Setup::new(i, r))
 }
 
@@ -386,13 +389,13 @@ fn handshake_succeeds_in_both_suites_with_and_without_supplied_key() {
 fn responder_picks_the_strongest_common_suite() {
     let fed = federation(Suite::Lq2);
     let i = config(
-        &fed,
+        fed,
         &fed.relay_a,
         &[Suite::Lq1, Suite::Lq2],
         SupplyPolicy::Off,
     );
     let r = config(
-        &fed,
+        fed,
         &fed.relay_b,
         &[Suite::Lq1, Suite::Lq2],
         SupplyPolicy::Off,
@@ -401,12 +404,12 @@ fn responder_picks_the_strongest_common_suite() {
     assert_eq!(pair.initiator.suite(), Suite::Lq2);
 
     let i = config(
-        &fed,
+        fed,
         &fed.relay_a,
         &[Suite::Lq1, Suite::Lq2],
         SupplyPolicy::Off,
     );
-    let r = config(&fed, &fed.relay_b, &[Suite::Lq1], SupplyPolicy::Off);
+    let r = config(fed, &fed.relay_b, &[Suite::Lq1], SupplyPolicy::Off);
     let pair = Setup::new(i, r).run().unwrap();
     assert_eq!(pair.responder.suite(), Suite::Lq1);
 }
@@ -414,9 +417,9 @@ fn responder_picks_the_strongest_common_suite() {
 #[test]
 fn officer_links_to_its_home_relay() {
     let fed = federation(Suite::Lq2);
-    let mut i = config(&fed, &fed.officer, &[Suite::Lq2], SupplyPolicy::Off);
+    let mut i = config(fed, &fed.officer, &[Suite::Lq2], SupplyPolicy::Off);
     i.peer.expected_peer = Some(fed.relay_b.certificate.subject());
-    let r = config(&fed, &fed.relay_b, &[Suite::Lq2], SupplyPolicy::Off);
+    let r = config(fed, &fed.relay_b, &[Suite::Lq2], SupplyPolicy::Off);
     let pair = Setup::new(i, r).run().unwrap();
     assert_eq!(pair.responder.peer_certificate().role(), Role::Officer);
 }
@@ -707,8 +710,8 @@ fn unsolicited_rekey_steps_are_protocol_violations() {
 #[test]
 fn no_common_suite_is_refused() {
     let fed = federation(Suite::Lq2);
-    let i = config(&fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
-    let r = config(&fed, &fed.relay_b, &[Suite::Lq2], SupplyPolicy::Off);
+    let i = config(fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
+    let r = config(fed, &fed.relay_b, &[Suite::Lq2], SupplyPolicy::Off);
     let err = Setup::new(i, r).run().unwrap_err();
     assert!(matches!(err, Failed::Responder(ProtoError::NoCommonSuite)));
     assert_eq!(err.error().wire_code(), WireCode::NoCommonSuite);
@@ -718,13 +721,13 @@ fn no_common_suite_is_refused() {
 fn downgrade_by_stripping_lq2_from_the_offer_fails() {
     let fed = federation(Suite::Lq2);
     let i = config(
-        &fed,
+        fed,
         &fed.relay_a,
         &[Suite::Lq2, Suite::Lq1],
         SupplyPolicy::Off,
     );
     let r = config(
-        &fed,
+        fed,
         &fed.relay_b,
         &[Suite::Lq2, Suite::Lq1],
         SupplyPolicy::Off,
@@ -749,8 +752,8 @@ fn downgrade_by_stripping_lq2_from_the_offer_fails() {
 #[test]
 fn responder_choosing_an_unoffered_suite_is_refused() {
     let fed = federation(Suite::Lq2);
-    let i = config(&fed, &fed.relay_a, &[Suite::Lq2], SupplyPolicy::Off);
-    let r = config(&fed, &fed.relay_b, &[Suite::Lq2], SupplyPolicy::Off);
+    let i = config(fed, &fed.relay_a, &[Suite::Lq2], SupplyPolicy::Off);
+    let r = config(fed, &fed.relay_b, &[Suite::Lq2], SupplyPolicy::Off);
     let mut setup = Setup::new(i, r);
     setup.tamper.response = Some(Box::new(|bytes| {
         let mut bytes = bytes;
@@ -964,8 +967,8 @@ fn untrusted_certificate_is_refused_with_a_specific_error() {
 #[test]
 fn officer_may_not_link_to_a_relay_other_than_its_home() {
     let fed = federation(Suite::Lq1);
-    let i = config(&fed, &fed.officer, &[Suite::Lq1], SupplyPolicy::Off);
-    let r = config(&fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
+    let i = config(fed, &fed.officer, &[Suite::Lq1], SupplyPolicy::Off);
+    let r = config(fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
     let err = Setup::new(i, r).run().unwrap_err();
     // The relay refuses first (the officer is not homed there) once it sees the officer's
     // certificate; the officer would refuse the relay too — both checks exist.
@@ -986,8 +989,8 @@ fn relay_refuses_officers_homed_elsewhere_and_disallowed_roles() {
     // Officer dials relay A, which it does not call home; make the officer side lenient by
     // tampering nothing: the relay's check fires because the officer's own check fires first
     // on the initiator side. Test the relay's rule directly with the roles swapped.
-    let i = config(&fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
-    let mut r = config(&fed, &fed.relay_b, &[Suite::Lq1], SupplyPolicy::Off);
+    let i = config(fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
+    let mut r = config(fed, &fed.relay_b, &[Suite::Lq1], SupplyPolicy::Off);
     r.peer.allow_relays = false;
     assert!(matches!(
         Setup::new(i, r).run().unwrap_err(),
@@ -998,9 +1001,9 @@ fn relay_refuses_officers_homed_elsewhere_and_disallowed_roles() {
 #[test]
 fn unexpected_peer_identity_is_refused() {
     let fed = federation(Suite::Lq1);
-    let mut i = config(&fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
+    let mut i = config(fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
     i.peer.expected_peer = Some(fed.officer.certificate.subject());
-    let r = config(&fed, &fed.relay_b, &[Suite::Lq1], SupplyPolicy::Off);
+    let r = config(fed, &fed.relay_b, &[Suite::Lq1], SupplyPolicy::Off);
     assert!(matches!(
         Setup::new(i, r).run().unwrap_err(),
         Failed::Initiator(ProtoError::UnexpectedPeer { .. })
