@@ -1,0 +1,12 @@
+//! Fuzzes `MemberCertificate::decode` (`spec/protocol.md`): any input must decode or fail with an
+//! error, never panic; a decoded value must keep exactly the input bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use liaison_proto::certificate::MemberCertificate;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(doc) = MemberCertificate::decode(data) {
+        assert_eq!(doc.raw(), data);
+    }
+});
