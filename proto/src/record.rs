@@ -204,17 +204,24 @@ impl LinkSession {
         self.epoch_started.saturating_add(self.policy.max_age)
     }
 
-    /// Seals `frame` into a `Record` frame to write to the stream.
+    /// Seals `frame` into a `Record` frame to write to the stream. Refused with
+    /// [`ProtoError::RekeyOverdue`] once the send direction reached twice a volume threshold
+    /// (rekey frames, `Close` and `Error` are still sent, so the rekey or the close completes).
     #[must_use = "the sealed record must be sent"]
     pub fn seal_frame(&mut self, frame: &LinkFrame) -> Result<Vec<u8>, ProtoError> {
-        if self.send_closed {
-            return Err(ProtoError::LinkClosed);
-        }
         let over = |n: u64, limit: u64| n >= limit.saturating_mul(2);
-        if over(self.bytes_sent, self.policy.max_bytes)
+        let closing = matches!(frame, LinkFrame::Close | LinkFrame::Error { .. });
+        if !closing && over(self.bytes_sent, self.policy.max_bytes)
             || over(self.send.nonces.position(), self.policy.max_records)
         {
             return Err(ProtoError::RekeyOverdue);
+        }
+        self.seal_any(frame)
+    }
+
+    fn seal_any(&mut self, frame: &LinkFrame) -> Result<Vec<u8>, ProtoError> {
+        if self.send_closed {
+            return Err(ProtoError::LinkClosed);
         }
         let inner = frame.to_frame()?.encode();
         let record = seal_with(&mut self.send, &inner)?;
@@ -297,7 +304,7 @@ impl LinkSession {
         };
         let message = LinkFrame::RekeyRequest(request);
         let request_body = message.to_frame()?.body;
-        let record = self.seal_frame(&message)?;
+        let record = self.seal_any(&message)?;
         self.rekey = RekeyState::Requested {
             epoch,
             kem_secret,
@@ -357,7 +364,7 @@ impl LinkSession {
         let th = key_schedule::rekey_transcript(&self.chain_hash, &request_body, core);
         let master = key_schedule::rekey_secret(&self.master, &fresh, &th)?;
         response.confirm = *key_schedule::rekey_confirm(&master, false, &th).expose_secret();
-        let record = self.seal_frame(&LinkFrame::RekeyResponse(response))?;
+        let record = self.seal_any(&LinkFrame::RekeyResponse(response))?;
         let (send, next_recv) = key_schedule::traffic_keys(&master, &th, self.role);
         self.send = send;
         self.rekey = RekeyState::AwaitDone {
@@ -456,7 +463,7 @@ impl LinkSession {
             epoch,
             confirm: *key_schedule::rekey_confirm(&master, true, &th).expose_secret(),
         };
-        let record = self.seal_frame(&LinkFrame::RekeyDone(done))?;
+        let record = self.seal_any(&LinkFrame::RekeyDone(done))?;
         let (send, recv) = key_schedule::traffic_keys(&master, &th, self.role);
         self.send = send;
         self.recv = recv;

@@ -646,6 +646,12 @@ fn rekey_overdue_blocks_sending() {
         pair.initiator.seal_frame(&envelope(9)),
         Err(ProtoError::RekeyOverdue)
     );
+    // The rekey itself still goes through, and afterwards sending works again.
+    pair.rekey(true, None, SuppliedKeyAnswer::None).unwrap();
+    assert_eq!(
+        pair.send(true, &envelope(9)).unwrap(),
+        Incoming::Frame(envelope(9))
+    );
 }
 
 #[test]
