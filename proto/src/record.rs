@@ -211,9 +211,9 @@ impl LinkSession {
     pub fn seal_frame(&mut self, frame: &LinkFrame) -> Result<Vec<u8>, ProtoError> {
         let over = |n: u64, limit: u64| n >= limit.saturating_mul(2);
         let closing = matches!(frame, LinkFrame::Close | LinkFrame::Error { .. });
-        if !closing && over(self.bytes_sent, self.policy.max_bytes)
-            || over(self.send.nonces.position(), self.policy.max_records)
-        {
+        let overdue = over(self.bytes_sent, self.policy.max_bytes)
+            || over(self.send.nonces.position(), self.policy.max_records);
+        if overdue && !closing {
             return Err(ProtoError::RekeyOverdue);
         }
         self.seal_any(frame)

@@ -646,6 +646,12 @@ fn rekey_overdue_blocks_sending() {
         pair.initiator.seal_frame(&envelope(9)),
         Err(ProtoError::RekeyOverdue)
     );
+    // Ping is blocked too, but Close and Error still go out (tested on a copy of the state
+    // machine is impossible — sessions are not Clone — so check the rekey path here).
+    assert_eq!(
+        pair.initiator.seal_frame(&LinkFrame::Ping([0; 8])),
+        Err(ProtoError::RekeyOverdue)
+    );
     // The rekey itself still goes through, and afterwards sending works again.
     pair.rekey(true, None, SuppliedKeyAnswer::None).unwrap();
     assert_eq!(
