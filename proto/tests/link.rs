@@ -646,8 +646,7 @@ fn rekey_overdue_blocks_sending() {
         pair.initiator.seal_frame(&envelope(9)),
         Err(ProtoError::RekeyOverdue)
     );
-    // Ping is blocked too, but Close and Error still go out (tested on a copy of the state
-    // machine is impossible — sessions are not Clone — so check the rekey path here).
+    // Every application frame is blocked, pings included.
     assert_eq!(
         pair.initiator.seal_frame(&LinkFrame::Ping([0; 8])),
         Err(ProtoError::RekeyOverdue)
@@ -657,6 +656,22 @@ fn rekey_overdue_blocks_sending() {
     assert_eq!(
         pair.send(true, &envelope(9)).unwrap(),
         Incoming::Frame(envelope(9))
+    );
+}
+
+#[test]
+fn close_still_goes_out_when_rekey_is_overdue() {
+    let (_, mut setup) = relays(Suite::Lq1, SupplyPolicy::Off);
+    setup.responder.rekey.max_bytes = 10;
+    let mut pair = setup.run().unwrap();
+    pair.send(false, &envelope(1)).unwrap();
+    assert_eq!(
+        pair.responder.seal_frame(&envelope(2)),
+        Err(ProtoError::RekeyOverdue)
+    );
+    assert_eq!(
+        pair.send(false, &LinkFrame::Close).unwrap(),
+        Incoming::Frame(LinkFrame::Close)
     );
 }
 
