@@ -13,7 +13,8 @@
 //! ```
 //! Relays read the header (ids, recipients, classification, TLP, times, size) and check it
 //! with [`Envelope::verify_header`] without decrypting; recipients call [`Envelope::open`].
-//! Sealing is in [`seal`], verification and opening in `verify`.
+//! Sealing is in [`EnvelopeBuilder`], verification and opening in [`Envelope::verify_header`]
+//! and [`Envelope::open`].
 
 mod seal;
 mod verify;
@@ -52,7 +53,7 @@ pub const MAX_SAE_ID_LEN: usize = 128;
 /// Shortest supplied key accepted, in bytes.
 pub const MIN_SUPPLIED_KEY_LEN: usize = 16;
 /// Longest supplied key accepted, in bytes.
-pub const MAX_SUPPLIED_KEY_LEN: usize = 64;
+pub const MAX_SUPPLIED_KEY_LEN: usize = 128;
 /// Longest lifetime (`expires - created`) of an envelope: 14 days.
 pub const MAX_ENVELOPE_LIFETIME_SECS: u64 = 14 * 24 * 3600;
 /// How far in the future `created` may be, for clock skew: 5 minutes.
