@@ -203,7 +203,8 @@ impl Envelope {
             blocks.push(block);
         }
         let blocks_range = header_range.end..r.position();
-        let ct_max = usize::try_from(MAX_PAYLOAD_LEN).unwrap_or(usize::MAX) + WRAPPED_KEY_LEN;
+        let ct_max =
+            usize::try_from(MAX_PAYLOAD_LEN).unwrap_or(usize::MAX) + liaison_crypto::aead::TAG_LEN;
         let ciphertext = r.bytes_u32("payload ciphertext", ct_max)?;
         let payload_range = blocks_range.end..r.position();
         let ciphertext_range = payload_range.end - ciphertext.len()..payload_range.end;
