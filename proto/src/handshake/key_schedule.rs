@@ -15,6 +15,7 @@ use liaison_crypto::aead::{NONCE_LEN, NonceSequence};
 use liaison_crypto::kdf::{self, CombinedSecret, HASH_LEN, Transcript};
 use liaison_crypto::kem::KemSharedSecret;
 use liaison_crypto::{SecretBytes, SymmetricKey, labels};
+use zeroize::Zeroizing;
 
 use super::LinkRole;
 use crate::error::ProtoError;
@@ -153,10 +154,10 @@ fn direction(
 }
 
 fn expand48(prk: &CombinedSecret, label: &[u8], th: &TranscriptHash) -> CombinedSecret {
-    let mut out = [0u8; HASH_LEN];
-    prk.expand(label, &[th], &mut out);
-    // from_bytes zeroizes its argument's copy.
-    CombinedSecret::from_bytes(out)
+    // `[u8; 48]` is `Copy`: keep the stack buffer in `Zeroizing` so no copy outlives this call.
+    let mut out = Zeroizing::new([0u8; HASH_LEN]);
+    prk.expand(label, &[th], &mut out[..]);
+    CombinedSecret::from_bytes(*out)
 }
 
 #[cfg(test)]

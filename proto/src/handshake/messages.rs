@@ -10,7 +10,7 @@ use liaison_crypto::Suite;
 use super::{HANDSHAKE_NONCE_LEN, MAX_CERTIFICATE_LEN, SuppliedKeyRef, check_peer_suite_list};
 use crate::codec::{Reader, Writer};
 use crate::error::DecodeError;
-use crate::frame::{Frame, FrameType, MAX_HANDSHAKE_BODY, read_bool};
+use crate::frame::{Frame, FrameType, read_bool};
 
 /// Bytes of a finished (key confirmation) value.
 pub const FINISHED_LEN: usize = 32;
@@ -202,7 +202,7 @@ impl InitiatorFinish {
 
 /// Wraps a handshake body in its frame, checking the handshake size limit.
 pub(crate) fn handshake_frame(frame_type: FrameType, body: Vec<u8>) -> Result<Frame, DecodeError> {
-    debug_assert!(body.len() <= MAX_HANDSHAKE_BODY);
+    // Frame::new enforces MAX_HANDSHAKE_BODY; our own messages stay far below it.
     Frame::new(frame_type, body)
 }
 
