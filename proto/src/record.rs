@@ -553,3 +553,51 @@ pub fn handshake_error_bytes(err: &ProtoError) -> Vec<u8> {
         // ok: error_frame truncates the reason to the frame's limit, so encoding cannot fail
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DecodeError;
+
+    #[test]
+    fn authentication_failures_get_one_fixed_reason() {
+        for err in [
+            ProtoError::RecordAuthenticationFailed,
+            ProtoError::KeyConfirmationFailed,
+            ProtoError::Crypto(CryptoError::BadSignature),
+        ] {
+            assert_eq!(
+                error_frame(&err),
+                LinkFrame::Error {
+                    code: WireCode::AuthenticationFailed as u16,
+                    reason: "authentication failed".into(),
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn other_errors_carry_their_reason_and_code() {
+        let LinkFrame::Error { code, reason } = error_frame(&ProtoError::NoCommonSuite) else {
+            panic!("not an error frame");
+        };
+        assert_eq!(code, WireCode::NoCommonSuite as u16);
+        assert_eq!(reason, "no common suite");
+    }
+
+    #[test]
+    fn overlong_reasons_are_truncated_on_a_char_boundary() {
+        let err = ProtoError::PeerError {
+            code: 1,
+            reason: "é".repeat(MAX_ERROR_TEXT_LEN),
+        };
+        let bytes = handshake_error_bytes(&err);
+        let frame = Frame::decode_exact(&bytes).unwrap();
+        let LinkFrame::Error { reason, .. } = LinkFrame::from_frame(&frame).unwrap() else {
+            panic!("not an error frame");
+        };
+        assert!(reason.len() <= MAX_ERROR_TEXT_LEN && reason.len() > MAX_ERROR_TEXT_LEN - 2);
+        let malformed = ProtoError::Decode(DecodeError::InvalidUtf8 { what: "x" });
+        assert!(!handshake_error_bytes(&malformed).is_empty());
+    }
+}
