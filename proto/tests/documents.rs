@@ -210,15 +210,22 @@ fn flipping_any_byte_of_any_document_is_never_accepted() {
         SignedPrekey::decode(b).is_ok_and(|p| p.verify(&o.cert, NOW).is_ok())
     });
     let env = simple_envelope(&w, 4);
-    assert_never_accepted("envelope", env.raw(), 3, |b| {
+    let receipt = Receipt::issue(&o.key, &env, NOW, &mut rng(5)).unwrap();
+    assert_never_accepted("receipt", receipt.raw(), 1, |b| {
+        Receipt::decode(b).is_ok_and(|r| r.verify(&w.trust, &o.cert, &env, NOW).is_ok())
+    });
+}
+
+#[test]
+fn flipping_any_byte_of_an_envelope_is_never_accepted() {
+    let w = world(Suite::Lq1, &[Classification::ConfidentielUe; 2]);
+    let o = &w.officers[1];
+    let env = simple_envelope(&w, 4);
+    assert_never_accepted("envelope", env.raw(), 1, |b| {
         Envelope::decode(b).is_ok_and(|e| {
             e.open(&w.trust, &o.cert, &[&o.prekey_secret], None, NOW)
                 .is_ok()
         })
-    });
-    let receipt = Receipt::issue(&o.key, &env, NOW, &mut rng(5)).unwrap();
-    assert_never_accepted("receipt", receipt.raw(), 1, |b| {
-        Receipt::decode(b).is_ok_and(|r| r.verify(&w.trust, &o.cert, &env, NOW).is_ok())
     });
 }
 
@@ -580,6 +587,59 @@ proptest! {
         prop_assert_eq!(back.serial(), serial);
         let trust = TrustStore::new(vec![authority.verifying_key().clone()]);
         prop_assert!(trust.validate(&back, UnixTime(start)).is_ok());
+    }
+
+    #[test]
+    fn revocation_lists_round_trip(
+        number in any::<u64>(),
+        serials in prop::collection::vec(any::<u64>(), 0..40),
+        subjects in prop::collection::vec(any::<[u8; 32]>(), 0..10),
+        span in 0u64..10_000_000,
+    ) {
+        let authority = key(Suite::Lq1, 1);
+        let contents = RevocationContents {
+            number,
+            this_update: NOW,
+            next_update: NOW.plus_secs(span),
+            revoked_serials: serials.clone(),
+            revoked_subjects: subjects.iter().map(|s| IdentityId::from_bytes(*s)).collect(),
+        };
+        let crl = RevocationList::issue(&authority, contents, &mut rng(2)).unwrap();
+        let back = RevocationList::decode(crl.raw()).unwrap();
+        prop_assert_eq!(back.raw(), crl.raw());
+        prop_assert_eq!(back.number(), number);
+        for s in &serials {
+            prop_assert!(back.revokes_serial(*s));
+        }
+        for s in &subjects {
+            prop_assert!(back.revokes_subject(&IdentityId::from_bytes(*s)));
+        }
+        let mut trust = TrustStore::new(vec![authority.verifying_key().clone()]);
+        prop_assert!(trust.install_revocations(back, NOW).is_ok());
+    }
+
+    #[test]
+    fn prekeys_and_receipts_round_trip(
+        created in 0u64..u64::MAX / 2,
+        lifetime in 0u64..PREKEY_LIFETIME_SECS,
+        received in any::<u64>(),
+        seed in any::<u8>(),
+    ) {
+        let w = world(Suite::Lq1, &[Classification::RestreintUe; 2]);
+        let o = &w.officers[1];
+        let (p, _) = SignedPrekey::generate(
+            &o.key, Suite::Lq1, UnixTime(created), lifetime, &mut rng(seed),
+        )
+        .unwrap();
+        let back = SignedPrekey::decode(p.raw()).unwrap();
+        prop_assert_eq!(back.raw(), p.raw());
+        prop_assert!(back.verify(&o.cert, UnixTime(created + lifetime)).is_ok());
+        let env = simple_envelope(&w, seed);
+        let r = Receipt::issue(&o.key, &env, UnixTime(received), &mut rng(seed)).unwrap();
+        let back = Receipt::decode(r.raw()).unwrap();
+        prop_assert_eq!(back.raw(), r.raw());
+        prop_assert_eq!(back.received_at(), UnixTime(received));
+        prop_assert!(back.verify(&w.trust, &o.cert, &env, NOW).is_ok());
     }
 
     #[test]
