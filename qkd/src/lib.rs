@@ -9,6 +9,8 @@
 //! - [`QkdPolicy`] and [`obtain_master_key`]/[`obtain_slave_key`] — `required | preferred |
 //!   off` per peer, with fallbacks counted in [`KeySupplyMetrics`].
 //! - [`BudgetPoller`] — watches the KME's key store so consumers can pace rekeys.
+//! - [`KeySupplyConfig`] — the `[key_supply]` config section and the one function building
+//!   an `Arc<dyn KeySupply>` from it.
 //!
 //! Supplied keys are [`SuppliedKey`]s: zeroized on drop, never printed, used once. The
 //! normative description, including the PSK derivation and how to wrap other equipment, is
@@ -18,6 +20,7 @@
 
 pub mod budget;
 pub mod client;
+pub mod config;
 pub mod error;
 pub mod key;
 pub mod pki;
@@ -30,6 +33,7 @@ pub mod wire;
 
 pub use budget::{BudgetMetrics, BudgetPoller, KeyBudget, wait_for_budget};
 pub use client::Etsi014Client;
+pub use config::KeySupplyConfig;
 pub use error::{Error, Result};
 pub use key::{KeyId, SaeId, SuppliedKey};
 pub use policy::{KeySupplyMetrics, QkdPolicy, SupplyOutcome, obtain_master_key, obtain_slave_key};

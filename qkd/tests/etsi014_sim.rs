@@ -240,6 +240,21 @@ async fn a_kme_with_an_untrusted_certificate_is_unreachable_with_a_reason() {
 }
 
 #[tokio::test]
+async fn a_silent_kme_times_out() {
+    let pki = Pki::new();
+    // Accepts TCP connections (the kernel completes them) but never says anything.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("https://{}", silent.local_addr().expect("addr"));
+    let client =
+        Etsi014Client::new(&url, &pki.files("alice"), Duration::from_millis(300)).expect("client");
+    let started = std::time::Instant::now();
+    let result = client.status(&bob()).await;
+    assert!(matches!(result, Err(Error::Timeout { .. })), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(silent);
+}
+
+#[tokio::test]
 async fn budget_poller_tracks_the_store_and_counts_low_budget() {
     let pki = Pki::new();
     let config = SimConfig {
@@ -329,6 +344,11 @@ async fn no_key_byte_is_ever_logged() {
 
     let logs = String::from_utf8_lossy(&captured.0.lock().expect("log buffer")).into_owned();
     assert!(logs.contains("enc_keys"), "the capture works: {logs}");
+    // Our client and simulator agree on the hybrid post-quantum group.
+    assert!(
+        logs.contains("X25519MLKEM768"),
+        "hybrid group not negotiated"
+    );
     for (_, key) in sent.iter().chain(&received) {
         let b64 = base64::engine::general_purpose::STANDARD.encode(key.expose_secret());
         let hex: String = key

@@ -3,7 +3,7 @@
 //!
 //! Every refusal is answered with the standard's error body `{"message": …}` and one of the
 //! standard's codes (400, 401, 503); the server keeps serving whatever a caller sends. The
-//! caller's SAE id comes from its client certificate's common name, inserted as a [`Caller`]
+//! caller's SAE id comes from its client certificate's common name, inserted as a `Caller`
 //! extension by the connection code in [`super`].
 
 use std::collections::HashMap;

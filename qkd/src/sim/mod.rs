@@ -3,13 +3,13 @@
 //!
 //! This file owns the sockets: it accepts TCP connections, runs the TLS handshake, reads the
 //! caller's SAE id from its client certificate (common name) and hands each connection to
-//! hyper with the router from [`handlers`]. The key logic lives, without any I/O, in [`pool`].
+//! hyper with the router from `handlers.rs`. The key logic lives, without any I/O, in [`pool`].
 //! Shutdown is explicit: [`SimServer::shutdown`] cancels the accept loop and every connection.
 //!
 //! A simulated outage makes the KME look down: new connections are closed right after the TCP
 //! accept (callers see "unreachable"), and requests on already-open connections get HTTP 503.
 
-pub mod handlers;
+mod handlers;
 pub mod pool;
 
 use std::net::SocketAddr;
@@ -192,7 +192,12 @@ async fn serve_connection(
         .and_then(|certs| certs.first())
         .and_then(common_name)
         .map(SaeId::new);
-    debug!(%peer, caller = ?caller, "TLS connection established");
+    let group = tls
+        .get_ref()
+        .1
+        .negotiated_key_exchange_group()
+        .map(|g| format!("{:?}", g.name()));
+    debug!(%peer, caller = ?caller, group = ?group, "TLS connection established");
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(Caller(caller.clone()));
         app.clone().oneshot(request)
