@@ -1140,6 +1140,21 @@ fn flipping_any_byte_of_any_handshake_message_is_rejected() {
     assert!(checked > 300, "{checked}");
 }
 
+/// The full sweep: every byte of every message (~14,000 handshakes, minutes). Run with
+/// `cargo test -p liaison-proto --test link -- --ignored`.
+#[test]
+#[ignore = "exhaustive; minutes"]
+fn flipping_every_byte_of_every_handshake_message_is_rejected() {
+    for (which, len) in message_lengths().into_iter().enumerate() {
+        for pos in 0..len {
+            assert!(
+                flip_at(which, pos).is_err(),
+                "message {which} byte {pos} accepted"
+            );
+        }
+    }
+}
+
 #[test]
 fn handshake_messages_decode_from_their_frames() {
     let lens = message_lengths();
