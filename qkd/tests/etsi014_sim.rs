@@ -4,9 +4,8 @@
 
 mod common;
 
-use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -16,7 +15,7 @@ use liaison_qkd::{
     SaeId, SupplyOutcome, obtain_master_key, obtain_slave_key,
 };
 
-use common::{Pki, client, start_sim};
+use common::{Pki, capture_logs, client, start_sim};
 
 fn alice() -> SaeId {
     SaeId::new("alice")
@@ -179,8 +178,14 @@ async fn outage_fails_closed_under_required_and_falls_back_under_preferred() {
     assert!(source.is_unavailable(), "{source:?}");
     assert_eq!(metrics.required_failures.load(Ordering::Relaxed), 1);
 
+    let (captured, guard) = capture_logs();
     let preferred =
         obtain_master_key(QkdPolicy::Preferred, master.as_ref(), &bob(), 256, &metrics).await;
+    drop(guard);
+    assert!(
+        captured.text().contains("continuing hybrid-only"),
+        "the fallback is logged"
+    );
     assert!(matches!(preferred, Ok(SupplyOutcome::NoSuppliedKey { .. })));
     assert_eq!(metrics.fallbacks.load(Ordering::Relaxed), 1);
 
@@ -292,33 +297,9 @@ async fn budget_poller_tracks_the_store_and_counts_low_budget() {
     sim.shutdown().await;
 }
 
-/// A `MakeWriter` collecting everything logged.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn no_key_byte_is_ever_logged() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs();
 
     let pki = Pki::new();
     let sim = start_sim(&pki, SimConfig::default()).await;
@@ -342,7 +323,7 @@ async fn no_key_byte_is_ever_logged() {
     let replay_text = format!("{replay:?}");
     sim.shutdown().await;
 
-    let logs = String::from_utf8_lossy(&captured.0.lock().expect("log buffer")).into_owned();
+    let logs = captured.text();
     assert!(logs.contains("enc_keys"), "the capture works: {logs}");
     // Our client and simulator agree on the hybrid post-quantum group.
     assert!(

@@ -89,6 +89,12 @@ def test_unknown_sae(sim):
     refused(sim.get("alice", "/api/v1/keys/alice/status"), 400, "calling SAE itself")
 
 
+def test_sae_missing_from_the_sae_map(start_sim):
+    small = start_sim("--sae-map", "alice=KME_A,bob=KME_B")
+    refused(small.get("carol", "/api/v1/keys/bob/status"), 401, "not registered")
+    assert small.get("alice", "/api/v1/keys/bob/status").status_code == 200
+
+
 def test_no_client_certificate(sim):
     r = requests.get(sim.url + "/api/v1/keys/bob/status", verify=sim.pki.ca, timeout=10)
     refused(r, 401, "client certificate")

@@ -84,6 +84,18 @@ def test_qkdsec_client_two_sae_flow(sim):
         assert reused.value.status_code == 400
 
 
+def test_qkdsec_multicast_releases_a_key_to_each_named_slave(sim):
+    with qkdsec_client(sim, "alice") as alice, qkdsec_client(sim, "bob") as bob, \
+            qkdsec_client(sim, "carol") as carol:
+        sent = alice.get_enc_keys("bob", number=1, size=256, additional_slave_sae_ids=["carol"])
+        ids = [k.key_id for k in sent]
+        assert bob.get_dec_keys("alice", key_ids=ids)[0].key == sent[0].key
+        assert carol.get_dec_keys("alice", key_ids=ids)[0].key == sent[0].key
+        with pytest.raises(KMEHTTPError) as again:
+            carol.get_dec_keys("alice", key_ids=ids)
+        assert again.value.status_code == 400
+
+
 def test_qkdsec_doctor_probes(sim):
     with qkdsec_client(sim, "alice") as alice:
         report = run_all(alice, slave_sae_id="bob", latency_samples=3)

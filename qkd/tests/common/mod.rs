@@ -3,7 +3,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use liaison_qkd::sim::{OutageConfig, SimConfig, SimServer};
@@ -55,4 +57,40 @@ pub async fn start_sim(pki: &Pki, config: SimConfig) -> SimServer {
 pub fn client(pki: &Pki, sim: &SimServer, sae: &str) -> Etsi014Client {
     Etsi014Client::new(&sim.url(), &pki.files(sae), Duration::from_secs(5))
         .expect("test setup: client")
+}
+
+/// Everything logged while the guard of [`capture_logs`] lives (on this thread).
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures all tracing output, at every level, on the current thread (use a current-thread
+/// runtime so that spawned tasks log into it too).
+pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
 }
