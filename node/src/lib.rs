@@ -15,3 +15,4 @@
 
 pub mod audit;
 pub mod store;
+pub mod transport;

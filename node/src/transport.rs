@@ -1,0 +1,227 @@
+//! The transport: QUIC (quinn) over UDP with TLS 1.3 restricted to the hybrid key-exchange
+//! group `X25519MLKEM768` and ALPN `liaison/1` (DESIGN.md, layer 1).
+//!
+//! A client that offers only classical groups finds no common group and is refused during the
+//! TLS handshake, before any Liaison byte is read. The TLS certificate proves nothing by itself:
+//! each node presents a fresh self-signed certificate, and the client checks only that the
+//! server holds its key (the TLS 1.3 `CertificateVerify` signature). Identity is proven one
+//! layer up by the link handshake, which signs the connection's TLS exporter
+//! ([`exporter`]) — a machine-in-the-middle terminating TLS on both sides would present two
+//! different exporters and fail that signature.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use liaison_crypto::labels;
+use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, aws_lc_rs};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+
+/// ALPN protocol id of the Liaison link.
+pub const ALPN: &[u8] = b"liaison/1";
+/// Bytes of exporter output the link handshake binds to.
+pub const EXPORTER_LEN: usize = 32;
+
+/// Errors setting up or using the transport.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// TLS configuration could not be built.
+    #[error("TLS configuration: {0}")]
+    Tls(String),
+    /// The UDP socket could not be bound.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// Address requested.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The TLS exporter could not be read from the connection.
+    #[error("TLS exporter unavailable")]
+    Exporter,
+}
+
+/// Limits applied to every connection.
+#[derive(Debug, Clone)]
+pub struct TransportLimits {
+    /// Concurrent bidirectional streams a peer may open.
+    pub max_bidi_streams: u32,
+    /// Concurrent unidirectional streams a peer may open.
+    pub max_uni_streams: u32,
+    /// A connection silent this long is closed.
+    pub idle_timeout: Duration,
+    /// Keep-alive interval (must be below the idle timeout).
+    pub keep_alive: Duration,
+}
+
+impl Default for TransportLimits {
+    fn default() -> Self {
+        Self {
+            max_bidi_streams: 16,
+            max_uni_streams: 0,
+            idle_timeout: Duration::from_secs(60),
+            keep_alive: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The only crypto provider Liaison uses for TLS: aws-lc-rs with the hybrid group alone.
+pub fn crypto_provider() -> CryptoProvider {
+    CryptoProvider {
+        kx_groups: vec![aws_lc_rs::kx_group::X25519MLKEM768],
+        ..aws_lc_rs::default_provider()
+    }
+}
+
+/// A node's TLS certificate and key: self-signed, generated at start, carrying no identity.
+#[derive(Debug)]
+pub struct TlsIdentity {
+    cert: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl TlsIdentity {
+    /// Generates a fresh self-signed certificate (ECDSA P-256; TLS authentication only).
+    pub fn generate() -> Result<Self, TransportError> {
+        let certified = rcgen::generate_simple_self_signed(vec!["liaison-node".to_owned()])
+            .map_err(|e| TransportError::Tls(e.to_string()))?;
+        Ok(Self {
+            cert: certified.cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()),
+        })
+    }
+}
+
+fn transport_config(
+    limits: &TransportLimits,
+) -> Result<Arc<quinn::TransportConfig>, TransportError> {
+    let mut t = quinn::TransportConfig::default();
+    t.max_concurrent_bidi_streams(limits.max_bidi_streams.into());
+    t.max_concurrent_uni_streams(limits.max_uni_streams.into());
+    t.max_idle_timeout(Some(
+        limits
+            .idle_timeout
+            .try_into()
+            .map_err(|_| TransportError::Tls("idle timeout out of range".into()))?,
+    ));
+    t.keep_alive_interval(Some(limits.keep_alive));
+    Ok(Arc::new(t))
+}
+
+/// QUIC server configuration: TLS 1.3 only, hybrid group only, ALPN `liaison/1`.
+pub fn server_config(
+    identity: &TlsIdentity,
+    limits: &TransportLimits,
+) -> Result<quinn::ServerConfig, TransportError> {
+    let mut tls = rustls::ServerConfig::builder_with_provider(Arc::new(crypto_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| TransportError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![identity.cert.clone()],
+            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
+        )
+        .map_err(|e| TransportError::Tls(e.to_string()))?;
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    tls.max_early_data_size = 0; // no 0-RTT: replayable data has no place in a custody protocol
+    let crypto = QuicServerConfig::try_from(tls).map_err(|e| TransportError::Tls(e.to_string()))?;
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    config.transport_config(transport_config(limits)?);
+    Ok(config)
+}
+
+/// QUIC client configuration matching [`server_config`].
+pub fn client_config(limits: &TransportLimits) -> Result<quinn::ClientConfig, TransportError> {
+    let provider = Arc::new(crypto_provider());
+    let verifier = Arc::new(PossessionOnly(provider.signature_verification_algorithms));
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| TransportError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    let crypto = QuicClientConfig::try_from(tls).map_err(|e| TransportError::Tls(e.to_string()))?;
+    let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+    config.transport_config(transport_config(limits)?);
+    Ok(config)
+}
+
+/// A server endpoint bound to `addr` (port 0 picks a free port: see `local_addr()`).
+pub fn server_endpoint(
+    addr: SocketAddr,
+    identity: &TlsIdentity,
+    limits: &TransportLimits,
+) -> Result<quinn::Endpoint, TransportError> {
+    let mut endpoint = quinn::Endpoint::server(server_config(identity, limits)?, addr)
+        .map_err(|source| TransportError::Bind { addr, source })?;
+    endpoint.set_default_client_config(client_config(limits)?);
+    Ok(endpoint)
+}
+
+/// A client-only endpoint on an ephemeral port.
+pub fn client_endpoint(
+    bind: SocketAddr,
+    limits: &TransportLimits,
+) -> Result<quinn::Endpoint, TransportError> {
+    let mut endpoint = quinn::Endpoint::client(bind)
+        .map_err(|source| TransportError::Bind { addr: bind, source })?;
+    endpoint.set_default_client_config(client_config(limits)?);
+    Ok(endpoint)
+}
+
+/// The 32-byte TLS exporter value the link handshake signs (`EXPORTER-liaison-link-v1`).
+pub fn exporter(connection: &quinn::Connection) -> Result<[u8; EXPORTER_LEN], TransportError> {
+    let mut out = [0u8; EXPORTER_LEN];
+    connection
+        .export_keying_material(&mut out, labels::LINK_TLS_EXPORTER, b"")
+        .map_err(|_| TransportError::Exporter)?;
+    Ok(out)
+}
+
+/// Accepts any server certificate but still checks the handshake signature, so the server
+/// must hold the certificate's key. Identity is established by the link handshake.
+#[derive(Debug)]
+struct PossessionOnly(WebPkiSupportedAlgorithms);
+
+impl ServerCertVerifier for PossessionOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        // TLS 1.2 is not enabled in any configuration we build.
+        Err(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::Tls12NotOffered,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_schemes()
+    }
+}
