@@ -235,11 +235,7 @@ impl FromStr for Tlp {
 
     /// Accepts `"TLP:RED"`, `"red"`, `"amber+strict"`, `"AMBER_STRICT"`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let up = s
-            .trim()
-            .to_ascii_uppercase()
-            .replace('_', "+")
-            .replace('-', "+");
+        let up = s.trim().to_ascii_uppercase().replace(['_', '-'], "+");
         let up = up.strip_prefix("TLP:").unwrap_or(&up).to_string();
         Self::ALL
             .into_iter()
