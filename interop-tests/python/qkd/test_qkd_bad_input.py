@@ -108,6 +108,11 @@ def test_certificate_from_another_ca_is_refused(sim, foreign_pki):
                      cert=foreign_pki.pair("alice"))
 
 
+def test_plain_http_to_the_tls_port(sim):
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(f"http://{sim.addr}/api/v1/keys/bob/status", timeout=10)
+
+
 def test_unknown_endpoint(sim):
     r = sim.get("alice", "/api/v2/keys/bob/status")
     assert r.status_code == 404 and "no such" in r.json()["message"]
