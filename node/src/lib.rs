@@ -14,5 +14,6 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod identity;
 pub mod store;
 pub mod transport;
