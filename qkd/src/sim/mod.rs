@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
-use tracing::{debug, info, warn};
+use tracing::{Instrument as _, debug, info, warn};
 
 use self::handlers::{Caller, Outage, SimState, router};
 pub use self::pool::{KeyPool, Refusal, SimConfig};
@@ -151,12 +151,16 @@ async fn accept_loop(
                     continue;
                 }
                 let (acceptor, app, cancel) = (acceptor.clone(), app.clone(), cancel.clone());
-                tokio::spawn(async move {
-                    tokio::select! {
-                        () = cancel.cancelled() => {}
-                        () = serve_connection(tcp, peer, acceptor, app) => {}
+                let span = tracing::info_span!("connection", %peer);
+                tokio::spawn(
+                    async move {
+                        tokio::select! {
+                            () = cancel.cancelled() => {}
+                            () = serve_connection(tcp, peer, acceptor, app) => {}
+                        }
                     }
-                });
+                    .instrument(span),
+                );
             }
             Err(e) => {
                 // Typically out of file descriptors: back off instead of spinning.
