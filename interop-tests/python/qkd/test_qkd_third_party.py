@@ -2,11 +2,12 @@
 (master alice, slave bob, each with its own certificate): `etsi-qkd-014-client` and `qkdsec`
 (client library and its `doctor` conformance probes).
 
-The doctor report is written to qkdsec-doctor-report.txt beside this file. Where a probe
+The doctor report is kept in qkdsec-doctor-report.txt beside this file. Where a probe
 contradicts ETSI GS QKD 014 v1.1.1 the test asserts the standard's behaviour and
 spec/key-supply.md explains the deviation (section "qkdsec doctor").
 """
 
+import os
 import base64
 import json
 from pathlib import Path
@@ -16,7 +17,12 @@ from etsi_qkd_014_client import QKD014Client
 from qkdsec.client import ETSI014Client, KMEHTTPError
 from qkdsec.doctor import ProbeStatus, format_json, run_all
 
-REPORT = Path(__file__).with_name("qkdsec-doctor-report.txt")
+# The kept report is the committed qkdsec-doctor-report.txt beside this file; test runs write a
+# fresh one under interop-tests/.reports/ (git-ignored) so CI leaves the tree clean. Refresh the
+# kept copy with LIAISON_REPORT_DIR=interop-tests/python/qkd.
+REPORT = Path(
+    os.environ.get("LIAISON_REPORT_DIR", Path(__file__).resolve().parents[2] / ".reports")
+) / "qkdsec-doctor-report.txt"
 
 
 # ── etsi-qkd-014-client ────────────────────────────────────────────────────
@@ -108,6 +114,7 @@ def test_qkdsec_doctor_probes(sim):
     for r in report.results:
         lines.append(f"[{r.status.value.upper():4}] {r.name:20} {r.spec_section or '':8} {r.summary}")
     lines += ["", "JSON report:", format_json(report)]
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines[:len(report.results) + 3]))
 
