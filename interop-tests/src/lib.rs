@@ -1,2 +1,4 @@
 //! Shared helpers for Liaison interop tests.
 #![forbid(unsafe_code)]
+
+pub mod crypto_vectors;
