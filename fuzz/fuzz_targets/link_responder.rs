@@ -11,11 +11,12 @@ include!("link_handshake_fixture.rs");
 
 fuzz_target!(|data: &[u8]| {
     let (_, responder) = fixture();
-    let split = data
-        .get(..2)
-        .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-        .min(data.len());
-    let (hello, finish) = data.split_at(split);
+    // Input: be16(len(hello)) || hello body || finish body.
+    let (Some(len), Some(rest)) = (data.get(..2), data.get(2..)) else {
+        return;
+    };
+    let split = usize::from(u16::from_be_bytes([len[0], len[1]])).min(rest.len());
+    let (hello, finish) = rest.split_at(split);
     let Ok(hello) = Frame::new(FrameType::InitiatorHello, hello.to_vec()) else {
         return;
     };
