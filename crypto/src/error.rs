@@ -12,6 +12,9 @@ pub enum CryptoError {
     /// A suite id that this implementation does not know.
     #[error("unknown cryptographic suite id {0:#04x}")]
     UnknownSuite(u8),
+    /// A suite name (configuration, command line) that is not `LQ1` or `LQ2`.
+    #[error("unknown cryptographic suite {0:?} (expected LQ1 or LQ2)")]
+    UnknownSuiteName(String),
     /// Two objects of different suites were combined (e.g. an `LQ1` key with an `LQ2` ciphertext).
     #[error("suite mismatch: expected {expected}, got {got}")]
     SuiteMismatch {

@@ -30,6 +30,13 @@ use crate::{CryptoError, SecretBytes, SymmetricKey, labels};
 /// Bytes of a SHA-384 output (transcript hashes, the combiner's PRK).
 pub const HASH_LEN: usize = 48;
 
+/// Most bytes one HKDF-SHA-384 expansion can produce (RFC 5869: 255 * HashLen).
+pub const MAX_EXPAND_LEN: usize = 255 * HASH_LEN;
+
+/// Longest label or part [`info`] accepts. Every Liaison input is bounded far below this by the
+/// wire limits (largest object: 256 MiB); the bound makes the length prefixes exact.
+pub const MAX_INFO_PART_LEN: usize = u32::MAX as usize;
+
 secret_array!(
     /// The combiner's pseudo-random key: the root every per-use key is expanded from.
     CombinedSecret,
@@ -40,8 +47,11 @@ secret_array!(
 pub fn info(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut out =
         Vec::with_capacity(2 + label.len() + parts.iter().map(|p| 4 + p.len()).sum::<usize>());
-    // Labels are compile-time constants far below 64 KiB; parts are bounded by the caller's
-    // wire limits far below 4 GiB. Truncation would only mis-encode, never panic.
+    // Labels are compile-time constants far below 64 KiB and parts are bounded by the callers'
+    // wire limits (≤ 256 MiB), so the prefixes below are exact; the debug assertions document
+    // (and in tests enforce) that invariant.
+    debug_assert!(label.len() <= usize::from(u16::MAX));
+    debug_assert!(parts.iter().all(|p| p.len() <= MAX_INFO_PART_LEN));
     out.extend_from_slice(&(label.len() as u16).to_be_bytes());
     out.extend_from_slice(label);
     for part in parts {
@@ -116,18 +126,36 @@ pub fn combine(kem_secrets: &[&KemSharedSecret], supplied: Option<&[u8]>) -> Com
 impl CombinedSecret {
     /// Expands a 32-byte key for one use: `HKDF-Expand(prk, info(label, context), 32)`.
     pub fn derive_key(&self, label: &[u8], context: &[&[u8]]) -> SymmetricKey {
-        let mut out = Zeroizing::new([0u8; 32]);
-        self.expand(label, context, &mut out[..]);
+        let out = Zeroizing::new(self.expand_array::<32>(label, context));
         SymmetricKey::from_bytes(*out)
     }
 
-    /// Expands `out.len()` bytes (at most 255 * 48) for one use.
-    pub fn expand(&self, label: &[u8], context: &[&[u8]], out: &mut [u8]) {
-        // ok: a PRK of HashLen bytes is always accepted by from_prk
-        if let Ok(hk) = Hkdf::<Sha384>::from_prk(self.expose_secret()) {
-            // ok: callers ask for at most a few hundred bytes
-            let _ = hk.expand(&info(label, context), out);
-        }
+    /// Expands `out.len()` bytes for one use; more than [`MAX_EXPAND_LEN`] is an error.
+    pub fn expand(
+        &self,
+        label: &[u8],
+        context: &[&[u8]],
+        out: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        let hk = Hkdf::<Sha384>::from_prk(self.expose_secret())
+            .map_err(|_| CryptoError::KdfOutputTooLong(out.len()))?;
+        hk.expand(&info(label, context), out)
+            .map_err(|_| CryptoError::KdfOutputTooLong(out.len()))
+    }
+
+    /// Expands exactly `N` bytes; `N` above [`MAX_EXPAND_LEN`] does not compile.
+    pub fn expand_array<const N: usize>(&self, label: &[u8], context: &[&[u8]]) -> [u8; N] {
+        const {
+            assert!(
+                N <= MAX_EXPAND_LEN,
+                "HKDF-SHA-384 expands at most 255 * 48 bytes"
+            )
+        };
+        let mut out = [0u8; N];
+        // ok: N is within HKDF's limit (checked at compile time above) and a HashLen-byte PRK
+        // is always accepted, so expansion cannot fail.
+        let _ = self.expand(label, context, &mut out);
+        out
     }
 }
 

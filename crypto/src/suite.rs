@@ -137,7 +137,9 @@ impl core::str::FromStr for Suite {
         match s {
             "LQ1" | "lq1" => Ok(Self::Lq1),
             "LQ2" | "lq2" => Ok(Self::Lq2),
-            _ => Err(CryptoError::UnknownSuite(0)),
+            other => Err(CryptoError::UnknownSuiteName(
+                other.chars().take(16).collect(),
+            )),
         }
     }
 }

@@ -145,8 +145,7 @@ fn direction(
     key_label: &[u8],
     iv_label: &[u8],
 ) -> DirectionKeys {
-    let mut iv = [0u8; NONCE_LEN];
-    master.expand(iv_label, &[th], &mut iv);
+    let iv: [u8; NONCE_LEN] = master.expand_array(iv_label, &[th]);
     DirectionKeys {
         key: master.derive_key(key_label, &[th]),
         nonces: NonceSequence::new(iv),
@@ -155,8 +154,7 @@ fn direction(
 
 fn expand48(prk: &CombinedSecret, label: &[u8], th: &TranscriptHash) -> CombinedSecret {
     // `[u8; 48]` is `Copy`: keep the stack buffer in `Zeroizing` so no copy outlives this call.
-    let mut out = Zeroizing::new([0u8; HASH_LEN]);
-    prk.expand(label, &[th], &mut out[..]);
+    let out = Zeroizing::new(prk.expand_array::<HASH_LEN>(label, &[th]));
     CombinedSecret::from_bytes(*out)
 }
 
