@@ -33,15 +33,18 @@ pub struct RekeyPolicy {
     pub max_bytes: u64,
     /// Rekey after this many records sent in one epoch.
     pub max_records: u64,
+    /// A started rekey must finish within this time, else the link is closed.
+    pub rekey_timeout: Duration,
 }
 
 impl Default for RekeyPolicy {
-    /// One hour, 1 GiB, 2^24 records.
+    /// One hour, 1 GiB, 2^24 records; 30 s to finish a rekey.
     fn default() -> Self {
         Self {
             max_age: Duration::from_secs(3600),
             max_bytes: 1 << 30,
             max_records: 1 << 24,
+            rekey_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -70,16 +73,19 @@ pub enum Incoming {
 enum RekeyState {
     Idle,
     Requested {
+        started: Duration,
         epoch: u32,
         kem_secret: KemSecretKey,
         supplied: Option<SecretBytes>,
         request_body: Vec<u8>,
     },
     PeerRequested {
+        started: Duration,
         request: RekeyRequest,
         request_body: Vec<u8>,
     },
     AwaitDone {
+        started: Duration,
         epoch: u32,
         next_recv: DirectionKeys,
         confirm: SymmetricKey,
@@ -197,11 +203,36 @@ impl LinkSession {
                 || self.send.nonces.position() >= self.policy.max_records)
     }
 
-    /// When the time threshold of the current epoch is reached: call [`Self::needs_rekey`]
-    /// then.
+    /// The next instant the caller must act: the current epoch's age threshold (then call
+    /// [`Self::needs_rekey`]) or, while a rekey is in progress, its deadline (then call
+    /// [`Self::handle_timeout`]).
     #[must_use]
     pub fn poll_timeout(&self) -> Duration {
-        self.epoch_started.saturating_add(self.policy.max_age)
+        let age = self.epoch_started.saturating_add(self.policy.max_age);
+        match self.rekey_started() {
+            Some(started) => age.min(started.saturating_add(self.policy.rekey_timeout)),
+            None => age,
+        }
+    }
+
+    /// Fails with [`ProtoError::RekeyOverdue`] when a rekey in progress has not finished within
+    /// [`RekeyPolicy::rekey_timeout`]: send the error and close the link.
+    pub fn handle_timeout(&self, now: Now) -> Result<(), ProtoError> {
+        match self.rekey_started() {
+            Some(started) if now.monotonic.saturating_sub(started) > self.policy.rekey_timeout => {
+                Err(ProtoError::RekeyOverdue)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn rekey_started(&self) -> Option<Duration> {
+        match self.rekey {
+            RekeyState::Idle => None,
+            RekeyState::Requested { started, .. }
+            | RekeyState::PeerRequested { started, .. }
+            | RekeyState::AwaitDone { started, .. } => Some(started),
+        }
     }
 
     /// Seals `frame` into a `Record` frame to write to the stream. Refused with
@@ -263,7 +294,7 @@ impl LinkSession {
         }
         let body = inner.body.clone();
         match LinkFrame::from_frame(&inner)? {
-            LinkFrame::RekeyRequest(request) => self.on_rekey_request(request, body),
+            LinkFrame::RekeyRequest(request) => self.on_rekey_request(request, body, now),
             LinkFrame::RekeyResponse(response) => self.on_rekey_response(&response, &body, now),
             LinkFrame::RekeyDone(done) => self.on_rekey_done(&done, now),
             other => {
@@ -281,6 +312,7 @@ impl LinkSession {
     pub fn start_rekey(
         &mut self,
         supplied: Option<SuppliedKeys>,
+        now: Now,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<Vec<u8>, ProtoError> {
         if !matches!(self.rekey, RekeyState::Idle) {
@@ -306,6 +338,7 @@ impl LinkSession {
         let request_body = message.to_frame()?.body;
         let record = self.seal_any(&message)?;
         self.rekey = RekeyState::Requested {
+            started: now.monotonic,
             epoch,
             kem_secret,
             supplied: supplied.map(SuppliedKeys::into_material),
@@ -327,6 +360,7 @@ impl LinkSession {
         let RekeyState::PeerRequested {
             request,
             request_body,
+            ..
         } = core::mem::replace(&mut self.rekey, RekeyState::Idle)
         else {
             return Err(ProtoError::RekeyViolation {
@@ -368,6 +402,7 @@ impl LinkSession {
         let (send, next_recv) = key_schedule::traffic_keys(&master, &th, self.role);
         self.send = send;
         self.rekey = RekeyState::AwaitDone {
+            started: now.monotonic,
             epoch: request.epoch,
             next_recv,
             confirm: key_schedule::rekey_confirm(&master, true, &th),
@@ -383,6 +418,7 @@ impl LinkSession {
         &mut self,
         request: RekeyRequest,
         request_body: Vec<u8>,
+        now: Now,
     ) -> Result<Incoming, ProtoError> {
         if request.epoch != self.next_epoch()? {
             return Err(ProtoError::RekeyViolation {
@@ -407,6 +443,7 @@ impl LinkSession {
             .clone()
             .filter(|_| self.supply != SupplyPolicy::Off);
         self.rekey = RekeyState::PeerRequested {
+            started: now.monotonic,
             request,
             request_body,
         };
@@ -424,6 +461,7 @@ impl LinkSession {
             kem_secret,
             supplied,
             request_body,
+            ..
         } = core::mem::replace(&mut self.rekey, RekeyState::Idle)
         else {
             return Err(ProtoError::RekeyViolation {
@@ -481,6 +519,7 @@ impl LinkSession {
             next_recv,
             confirm,
             next_chain,
+            ..
         } = core::mem::replace(&mut self.rekey, RekeyState::Idle)
         else {
             return Err(ProtoError::RekeyViolation {

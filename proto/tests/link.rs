@@ -324,7 +324,7 @@ impl Pair {
         } else {
             (&mut self.responder, &mut self.initiator)
         };
-        let request = req_side.start_rekey(supplied, &mut self.rng)?;
+        let request = req_side.start_rekey(supplied, now, &mut self.rng)?;
         let Incoming::RekeyRequested { .. } = resp_side.open_record(&one_frame(&request), now)?
         else {
             panic!("expected a rekey request");
@@ -676,12 +676,42 @@ fn close_still_goes_out_when_rekey_is_overdue() {
 }
 
 #[test]
+fn unanswered_rekey_times_out() {
+    let (_, setup) = relays(Suite::Lq1, SupplyPolicy::Off);
+    let mut pair = setup.run().unwrap();
+    let now = pair.clock.0;
+    let age_deadline = pair.initiator.poll_timeout();
+    let _request = pair
+        .initiator
+        .start_rekey(None, now, &mut pair.rng)
+        .unwrap();
+    let deadline = pair.initiator.poll_timeout();
+    assert_eq!(deadline, now.monotonic + Duration::from_secs(30));
+    assert!(deadline < age_deadline);
+    pair.clock.advance(Duration::from_secs(30));
+    assert_eq!(pair.initiator.handle_timeout(pair.clock.0), Ok(()));
+    pair.clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        pair.initiator.handle_timeout(pair.clock.0),
+        Err(ProtoError::RekeyOverdue)
+    );
+    // The peer that never answered is unaffected until it is asked.
+    assert_eq!(pair.responder.handle_timeout(pair.clock.0), Ok(()));
+}
+
+#[test]
 fn crossed_rekey_requests_resolve_to_the_initiators() {
     let (_, setup) = relays(Suite::Lq1, SupplyPolicy::Off);
     let mut pair = setup.run().unwrap();
     let now = pair.clock.0;
-    let from_i = pair.initiator.start_rekey(None, &mut pair.rng).unwrap();
-    let from_r = pair.responder.start_rekey(None, &mut pair.rng).unwrap();
+    let from_i = pair
+        .initiator
+        .start_rekey(None, now, &mut pair.rng)
+        .unwrap();
+    let from_r = pair
+        .responder
+        .start_rekey(None, now, &mut pair.rng)
+        .unwrap();
     assert_eq!(
         pair.initiator
             .open_record(&one_frame(&from_r), now)

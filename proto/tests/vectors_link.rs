@@ -406,7 +406,7 @@ fn rekey_case(
     let kem_seed: [u8; 32] = draw(&mut i_rng.clone());
     let eseed: [u8; 64] = draw(&mut r_rng.clone());
 
-    let request = initiator.start_rekey(supplied, &mut i_rng).unwrap();
+    let request = initiator.start_rekey(supplied, now, &mut i_rng).unwrap();
     let Incoming::RekeyRequested { supplied: asked } =
         responder.open_record(&one_frame(&request), now).unwrap()
     else {
