@@ -1080,6 +1080,32 @@ fn handshake_times_out_on_the_virtual_clock() {
 }
 
 #[test]
+fn a_refusing_responder_is_reported_with_its_code_and_reason() {
+    let fed = federation(Suite::Lq2);
+    let i = config(fed, &fed.relay_a, &[Suite::Lq1], SupplyPolicy::Off);
+    let r = config(fed, &fed.relay_b, &[Suite::Lq2], SupplyPolicy::Off);
+    let clock = Clock::new();
+    let mut rng = ChaCha20Rng::from_seed([6; 32]);
+    let (expect, hello) = InitiatorStart::new(i, binding(1), None)
+        .unwrap()
+        .start(clock.0, &mut rng)
+        .unwrap();
+    let err = ResponderStart::new(r, binding(1))
+        .handle(&one_frame(&hello), clock.0)
+        .unwrap_err();
+    let refusal = liaison_proto::record::handshake_error_bytes(&err);
+    assert_eq!(
+        expect
+            .handle(&one_frame(&refusal), clock.0, &mut rng)
+            .unwrap_err(),
+        ProtoError::PeerError {
+            code: WireCode::NoCommonSuite as u16,
+            reason: "no common suite".into(),
+        }
+    );
+}
+
+#[test]
 fn out_of_order_handshake_messages_are_refused() {
     let (_, setup) = relays(Suite::Lq1, SupplyPolicy::Off);
     let Setup {

@@ -15,7 +15,7 @@ use super::key_schedule::{self, HandshakeTranscript};
 use super::messages::{InitiatorFinish, InitiatorHello, KemOffer, ResponderHello, handshake_frame};
 use super::{
     ChannelBinding, LINK_VERSION, LinkConfig, LinkRole, Now, SuppliedKeyRef, SuppliedKeys,
-    SupplyPolicy, check_deadline, check_peer,
+    SupplyPolicy, check_deadline, check_peer, expect_frame,
 };
 use crate::error::ProtoError;
 use crate::frame::{Frame, FrameType};
@@ -136,12 +136,7 @@ impl ExpectResponderHello {
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<(LinkSession, Vec<u8>), ProtoError> {
         check_deadline(now, self.deadline)?;
-        if frame.frame_type != FrameType::ResponderHello {
-            return Err(ProtoError::UnexpectedFrame {
-                expected: "ResponderHello",
-                got: frame.frame_type,
-            });
-        }
+        expect_frame(frame, FrameType::ResponderHello, "ResponderHello")?;
         let Self {
             config,
             mut transcript,

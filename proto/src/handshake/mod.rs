@@ -342,3 +342,25 @@ pub(crate) fn check_peer_suite_list(
     }
     Ok(())
 }
+
+/// Checks that a handshake frame has the expected type. A plaintext `Error` frame from the
+/// peer becomes [`ProtoError::PeerError`] with its code and reason.
+pub(crate) fn expect_frame(
+    frame: &crate::frame::Frame,
+    expected: crate::frame::FrameType,
+    name: &'static str,
+) -> Result<(), ProtoError> {
+    use crate::frame::{FrameType, LinkFrame};
+    if frame.frame_type == expected {
+        return Ok(());
+    }
+    if frame.frame_type == FrameType::Error
+        && let LinkFrame::Error { code, reason } = LinkFrame::from_frame(frame)?
+    {
+        return Err(ProtoError::PeerError { code, reason });
+    }
+    Err(ProtoError::UnexpectedFrame {
+        expected: name,
+        got: frame.frame_type,
+    })
+}

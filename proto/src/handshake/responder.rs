@@ -17,7 +17,7 @@ use super::key_schedule::{self, HandshakeTranscript};
 use super::messages::{InitiatorFinish, InitiatorHello, ResponderHello, handshake_frame};
 use super::{
     ChannelBinding, LINK_VERSION, LinkConfig, LinkRole, Now, SuppliedKeyAnswer, SuppliedKeyRef,
-    SupplyPolicy, check_deadline, check_peer, concat_keys,
+    SupplyPolicy, check_deadline, check_peer, concat_keys, expect_frame,
 };
 use crate::certificate::MemberCertificate;
 use crate::error::ProtoError;
@@ -65,12 +65,7 @@ impl ResponderStart {
     /// supplied-key policy. The handshake must finish by `now + config.handshake_timeout`.
     #[must_use = "the next state asks for the supplied key"]
     pub fn handle(self, frame: &Frame, now: Now) -> Result<AwaitSuppliedKey, ProtoError> {
-        if frame.frame_type != FrameType::InitiatorHello {
-            return Err(ProtoError::UnexpectedFrame {
-                expected: "InitiatorHello",
-                got: frame.frame_type,
-            });
-        }
+        expect_frame(frame, FrameType::InitiatorHello, "InitiatorHello")?;
         let hello = InitiatorHello::decode(&frame.body)?;
         if hello.version != LINK_VERSION {
             return Err(ProtoError::UnsupportedVersion(hello.version));
@@ -220,12 +215,7 @@ impl ExpectInitiatorFinish {
     #[must_use = "the session carries all further traffic"]
     pub fn handle(self, frame: &Frame, now: Now) -> Result<LinkSession, ProtoError> {
         check_deadline(now, self.deadline)?;
-        if frame.frame_type != FrameType::InitiatorFinish {
-            return Err(ProtoError::UnexpectedFrame {
-                expected: "InitiatorFinish",
-                got: frame.frame_type,
-            });
-        }
+        expect_frame(frame, FrameType::InitiatorFinish, "InitiatorFinish")?;
         let Self {
             config,
             mut transcript,
