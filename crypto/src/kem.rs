@@ -193,13 +193,7 @@ impl KemPublicKey {
     /// Parses and validates an encapsulation key (ML-KEM modulus check included).
     pub fn from_bytes(suite: Suite, bytes: &[u8]) -> Result<Self, CryptoError> {
         let expected = suite.kem_public_key_len();
-        if bytes.len() != expected {
-            return Err(CryptoError::BadLength {
-                what: "hybrid KEM public key",
-                expected,
-                got: bytes.len(),
-            });
-        }
+        Suite::check_len("hybrid KEM public key", expected, bytes)?;
         let ml_kem = std::sync::Arc::new(parse_ml_kem(suite, &bytes[..expected - X25519_LEN])?);
         Ok(Self {
             suite,
@@ -305,13 +299,7 @@ impl KemCiphertext {
     /// Parses a ciphertext, checking its length for the suite.
     pub fn from_bytes(suite: Suite, bytes: &[u8]) -> Result<Self, CryptoError> {
         let expected = suite.kem_ciphertext_len();
-        if bytes.len() != expected {
-            return Err(CryptoError::BadLength {
-                what: "hybrid KEM ciphertext",
-                expected,
-                got: bytes.len(),
-            });
-        }
+        Suite::check_len("hybrid KEM ciphertext", expected, bytes)?;
         Ok(Self {
             suite,
             bytes: bytes.to_vec(),

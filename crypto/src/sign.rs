@@ -168,13 +168,7 @@ impl VerifyingKey {
     /// Parses and validates a composite public key.
     pub fn from_bytes(suite: Suite, bytes: &[u8]) -> Result<Self, CryptoError> {
         let expected = suite.signature_public_key_len();
-        if bytes.len() != expected {
-            return Err(CryptoError::BadLength {
-                what: "composite signature public key",
-                expected,
-                got: bytes.len(),
-            });
-        }
+        Suite::check_len("composite signature public key", expected, bytes)?;
         let (ed, ml) = bytes.split_at(ED25519_PK_LEN);
         let ed: [u8; 32] = core::array::from_fn(|i| ed[i]);
         let ed25519 = ed25519_dalek::VerifyingKey::from_bytes(&ed)
@@ -271,13 +265,7 @@ impl Signature {
     /// Parses a composite signature, checking its length for the suite.
     pub fn from_bytes(suite: Suite, bytes: &[u8]) -> Result<Self, CryptoError> {
         let expected = suite.signature_len();
-        if bytes.len() != expected {
-            return Err(CryptoError::BadLength {
-                what: "composite signature",
-                expected,
-                got: bytes.len(),
-            });
-        }
+        Suite::check_len("composite signature", expected, bytes)?;
         Ok(Self {
             suite,
             bytes: bytes.to_vec(),

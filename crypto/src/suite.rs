@@ -112,6 +112,23 @@ impl Suite {
         }
     }
 
+    /// Checks that an encoded object has the one length its type allows.
+    pub(crate) fn check_len(
+        what: &'static str,
+        expected: usize,
+        bytes: &[u8],
+    ) -> Result<(), CryptoError> {
+        if bytes.len() == expected {
+            Ok(())
+        } else {
+            Err(CryptoError::BadLength {
+                what,
+                expected,
+                got: bytes.len(),
+            })
+        }
+    }
+
     pub(crate) fn expect(self, got: Self) -> Result<(), CryptoError> {
         if self == got {
             Ok(())
