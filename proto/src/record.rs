@@ -240,6 +240,14 @@ impl LinkSession {
     /// (rekey frames, `Close` and `Error` are still sent, so the rekey or the close completes).
     #[must_use = "the sealed record must be sent"]
     pub fn seal_frame(&mut self, frame: &LinkFrame) -> Result<Vec<u8>, ProtoError> {
+        if matches!(
+            frame,
+            LinkFrame::RekeyRequest(_) | LinkFrame::RekeyResponse(_) | LinkFrame::RekeyDone(_)
+        ) {
+            return Err(ProtoError::RekeyViolation {
+                reason: "rekey frames are sent only by start_rekey and accept_rekey",
+            });
+        }
         let over = |n: u64, limit: u64| n >= limit.saturating_mul(2);
         let closing = matches!(frame, LinkFrame::Close | LinkFrame::Error { .. });
         let overdue = over(self.bytes_sent, self.policy.max_bytes)

@@ -750,12 +750,19 @@ fn crossed_rekey_requests_resolve_to_the_initiators() {
 fn unsolicited_rekey_steps_are_protocol_violations() {
     let (_, setup) = relays(Suite::Lq1, SupplyPolicy::Off);
     let mut pair = setup.run().unwrap();
-    let done = LinkFrame::RekeyDone(liaison_proto::frame::RekeyDone {
+    // Callers cannot inject rekey frames through seal_frame either.
+    let forged = LinkFrame::RekeyDone(liaison_proto::frame::RekeyDone {
         epoch: 1,
         confirm: [0; 32],
     });
     assert!(matches!(
-        pair.send(true, &done),
+        pair.initiator.seal_frame(&forged),
+        Err(ProtoError::RekeyViolation { .. })
+    ));
+    // Answering a rekey nobody requested is refused too.
+    assert!(matches!(
+        pair.responder
+            .accept_rekey(SuppliedKeyAnswer::None, pair.clock.0, &mut pair.rng),
         Err(ProtoError::RekeyViolation { .. })
     ));
 }
