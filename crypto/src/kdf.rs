@@ -89,7 +89,7 @@ pub fn derive(
     Ok(SecretBytes::new(out))
 }
 
-/// [`derive`] for a 32-byte symmetric key.
+/// [`derive()`] for a 32-byte symmetric key.
 pub fn derive_key(label: &[u8], salt: &[u8], ikm: &[u8], context: &[&[u8]]) -> SymmetricKey {
     let hk = Hkdf::<Sha384>::new(Some(salt), ikm);
     let mut out = Zeroizing::new([0u8; 32]);
