@@ -10,10 +10,19 @@
 //! * [`audit`]: the append-only, hash-chained custody audit log kept in the same database
 //!   (each custody change and its audit entry commit atomically), with checkpoints signed by the
 //!   node's identity key, and an offline verifier.
+//! * [`config`]: the configuration file of `liaison-node run`, validated once at start-up.
+//! * [`link`]: the link driver running the `liaison-proto` handshake and record layer over a
+//!   QUIC stream.
+//! * [`relay`]: relay checks, routing, custody hand-off and forwarding.
+//! * [`server`]: the running node — endpoint, connection tasks, dialling, shutdown.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod config;
 pub mod identity;
+pub mod link;
+pub mod relay;
+pub mod server;
 pub mod store;
 pub mod transport;

@@ -1,6 +1,7 @@
 //! `liaison-node`: the relay daemon's command line. Implemented today: `init` (identity key and
 //! certificate request for the federation authority) and `audit verify` (offline check of a
-//! custody database's signed, hash-chained audit log). `run` arrives with the link driver.
+//! custody database's signed, hash-chained audit log), and `run` (the relay daemon: one
+//! config file, structured logs on stderr, graceful shutdown on SIGTERM or Ctrl-C).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use liaison_crypto::{IdentityId, Suite};
-use liaison_node::{audit, identity};
+use liaison_node::config::Config;
+use liaison_node::{audit, identity, server};
 use liaison_proto::certificate::{CertificateRequest, MemberCertificate};
 
 #[derive(Parser)]
@@ -34,6 +36,15 @@ enum Command {
         /// Cryptographic suite of the identity key.
         #[arg(long, default_value = "LQ2")]
         suite: Suite,
+    },
+    /// Run the relay until SIGTERM or Ctrl-C.
+    Run {
+        /// The configuration file (see `examples/relay.toml`).
+        #[arg(long)]
+        config: PathBuf,
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
     },
     /// Audit-log tools.
     Audit {
@@ -69,6 +80,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run { config, log_json } => {
+            init_logging(log_json);
+            run_node(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init {
             dir,
             name,
@@ -158,6 +174,57 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Loads and checks the configuration, then runs the node until a shutdown signal.
+fn run_node(path: &std::path::Path) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let setup = Config::read(path)?.load(path, liaison_proto::UnixTime(now))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let signals = cancel.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received");
+            signals.cancel();
+        });
+        server::run(setup, cancel, None).await
+    })?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

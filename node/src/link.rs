@@ -1,0 +1,518 @@
+//! The link driver: runs the sans-IO `liaison-proto` link (`spec/protocol-link.md`) over the
+//! first bidirectional stream of one QUIC connection, following the call order of §9
+//! ("Driving the link"): TLS exporter → handshake (initiator when dialling a relay, responder
+//! when accepting) with the key supply consulted in between → sealed records.
+//!
+//! [`Link`] is the established channel: [`Link::send`] seals and writes one frame,
+//! [`Link::recv`] returns the next frame (cancel-safe, so it can sit in a `tokio::select!`
+//! beside an outbound queue). Anything the protocol itself must answer (our `RekeyDone`) is
+//! queued and written by [`Link::flush`]. Officers' test clients use the same driver.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use liaison_crypto::SecretBytes;
+use liaison_crypto::rng::os_rng;
+use liaison_proto::certificate::MemberCertificate;
+use liaison_proto::frame::{Frame, FrameDecoder, FrameType, LinkFrame};
+use liaison_proto::handshake::messages::InitiatorHello;
+use liaison_proto::handshake::{
+    ChannelBinding, InitiatorStart, LinkConfig, Now, ResponderStart, SuppliedKeyAnswer,
+    SuppliedKeyRef, SuppliedKeys, SupplyPolicy,
+};
+use liaison_proto::record::{self, Incoming, LinkSession};
+use liaison_proto::{ProtoError, UnixTime};
+use liaison_qkd::{KeyId, KeyRequest, KeySupply, KeySupplyMetrics, QkdPolicy, SaeId};
+
+use crate::transport::{self, TransportError};
+
+/// Bytes read from the stream per call.
+const READ_CHUNK: usize = 64 * 1024;
+/// Size of each supplied key drawn for a link (256 bits, ETSI 014's usual size).
+const SUPPLIED_KEY_BITS: u32 = 256;
+/// QUIC application close code after an orderly `Close`.
+const CLOSE_OK: u32 = 0;
+/// QUIC application close code after an `Error` frame.
+const CLOSE_ERROR: u32 = 1;
+
+/// Why a link could not be established or ended abnormally.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// The link protocol refused something (ours or the peer's).
+    #[error(transparent)]
+    Proto(#[from] ProtoError),
+    /// The TLS exporter was unavailable.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The QUIC connection failed.
+    #[error("connection: {0}")]
+    Connection(#[from] quinn::ConnectionError),
+    /// Writing to the stream failed.
+    #[error("write: {0}")]
+    Write(#[from] quinn::WriteError),
+    /// Reading from the stream failed.
+    #[error("read: {0}")]
+    Read(#[from] quinn::ReadError),
+    /// The relay's address could not be resolved or dialled.
+    #[error("cannot dial {address}: {reason}")]
+    Dial {
+        /// The address from the route.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// The stream ended in the middle of a frame or before the handshake finished.
+    #[error("stream ended unexpectedly")]
+    Truncated,
+    /// The handshake did not finish in time.
+    #[error("handshake timed out")]
+    HandshakeTimeout,
+    /// The peer refused the handshake with an `Error` frame.
+    #[error("peer refused the link: code {code:#06x}: {reason}")]
+    PeerRefused {
+        /// The peer's wire code.
+        code: u16,
+        /// The peer's reason.
+        reason: String,
+    },
+    /// `qkd = "required"` and no supplied key could be obtained or was mixed.
+    #[error("supplied key required but unavailable: {0}")]
+    SuppliedKeyRequired(String),
+}
+
+/// Key supply for one link: the policy, the supply, and the SAE ids of both ends.
+#[derive(Debug, Clone)]
+pub struct LinkSupply {
+    /// `required | preferred | off` for this peer.
+    pub policy: QkdPolicy,
+    /// Where keys come from (absent: no supplied keys at all).
+    pub supply: Option<Arc<dyn KeySupply>>,
+    /// Our SAE id.
+    pub local_sae: Option<String>,
+    /// The peer's SAE id (initiator side: the slave we draw keys for).
+    pub peer_sae: Option<String>,
+    /// Counters (keys obtained, fallbacks, required failures).
+    pub metrics: Arc<KeySupplyMetrics>,
+}
+
+impl LinkSupply {
+    /// No supplied keys.
+    pub fn off() -> Self {
+        Self {
+            policy: QkdPolicy::Off,
+            supply: None,
+            local_sae: None,
+            peer_sae: None,
+            metrics: Arc::default(),
+        }
+    }
+
+    /// The proto-level policy matching ours.
+    pub fn proto_policy(&self) -> SupplyPolicy {
+        match self.policy {
+            QkdPolicy::Required => SupplyPolicy::Required,
+            QkdPolicy::Preferred => SupplyPolicy::Preferred,
+            QkdPolicy::Off => SupplyPolicy::Off,
+        }
+    }
+
+    /// Master side: draws one key for the peer under the policy. `Ok(None)`: go on without.
+    async fn draw_master(&self) -> Result<Option<SuppliedKeys>, LinkError> {
+        let (QkdPolicy::Required | QkdPolicy::Preferred) = self.policy else {
+            return Ok(None);
+        };
+        let result = match (&self.supply, &self.local_sae, &self.peer_sae) {
+            (Some(supply), Some(me), Some(peer)) => supply
+                .enc_keys(
+                    &SaeId::new(peer.as_str()),
+                    KeyRequest::one(SUPPLIED_KEY_BITS),
+                )
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|keys| {
+                    let (ids, keys): (Vec<KeyId>, Vec<_>) = keys.into_iter().unzip();
+                    let reference = SuppliedKeyRef {
+                        master_sae_id: me.clone(),
+                        slave_sae_id: peer.clone(),
+                        key_ids: ids.iter().map(|i| i.as_str().to_owned()).collect(),
+                    };
+                    let keys = keys.into_iter().map(into_secret).collect();
+                    SuppliedKeys::new(reference, keys).map_err(|e| e.to_string())
+                }),
+            _ => Err("no key supply or SAE ids configured for this peer".to_owned()),
+        };
+        self.settle(result)
+    }
+
+    /// Slave side: fetches the keys the peer named.
+    async fn fetch_slave(&self, request: Option<&SuppliedKeyRef>) -> SuppliedKeyAnswer {
+        let (Some(request), Some(supply)) = (request, &self.supply) else {
+            return SuppliedKeyAnswer::None;
+        };
+        let ids: Vec<KeyId> = request.key_ids.iter().map(KeyId::new).collect();
+        let master = SaeId::new(request.master_sae_id.as_str());
+        let result = supply
+            .dec_keys(&master, &ids)
+            .await
+            .map_err(|e| e.to_string())
+            .map(|keys| {
+                keys.into_iter()
+                    .map(|(_, k)| into_secret(k))
+                    .collect::<Vec<SecretBytes>>()
+            });
+        match self.settle(result) {
+            Ok(Some(keys)) => SuppliedKeyAnswer::Keys(keys),
+            _ => SuppliedKeyAnswer::None,
+        }
+    }
+
+    fn settle<T>(&self, result: Result<T, String>) -> Result<Option<T>, LinkError> {
+        match result {
+            Ok(v) => {
+                self.metrics.keys_obtained.fetch_add(1, Ordering::Relaxed);
+                Ok(Some(v))
+            }
+            Err(reason) if self.policy == QkdPolicy::Required => {
+                self.metrics
+                    .required_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%reason, "supplied key required but unavailable; failing closed");
+                Err(LinkError::SuppliedKeyRequired(reason))
+            }
+            Err(reason) => {
+                self.metrics.fallbacks.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%reason, "no supplied key; continuing hybrid-only (qkd = preferred)");
+                Ok(None)
+            }
+        }
+    }
+}
+
+fn into_secret(key: liaison_qkd::SuppliedKey) -> SecretBytes {
+    let mut bytes = key.into_secret();
+    // Moves the bytes out without a copy; the emptied Zeroizing wrapper has nothing left.
+    SecretBytes::new(std::mem::take(&mut *bytes))
+}
+
+/// What [`Link::recv`] produced.
+#[derive(Debug)]
+pub enum LinkEvent {
+    /// An application frame from the peer.
+    Frame(LinkFrame),
+    /// The peer asked for a rekey: call [`Link::answer_rekey`].
+    RekeyRequested(Option<SuppliedKeyRef>),
+    /// The current epoch is old enough to rekey: call [`Link::start_rekey`].
+    RekeyDue,
+    /// Protocol housekeeping was queued: call [`Link::flush`].
+    Housekeeping,
+    /// The peer finished the stream (or closed the connection) cleanly.
+    Closed,
+}
+
+/// An established link over one QUIC connection.
+#[derive(Debug)]
+pub struct Link {
+    conn: quinn::Connection,
+    send: quinn::SendStream,
+    recv: quinn::RecvStream,
+    session: LinkSession,
+    decoder: FrameDecoder,
+    origin: Instant,
+    outbox: Vec<Vec<u8>>,
+    supply: LinkSupply,
+    /// SAE id of the master named in the handshake (responder side), for the caller's check.
+    pub peer_master_sae: Option<String>,
+}
+
+fn now(origin: Instant) -> Now {
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Now {
+        unix: UnixTime(unix),
+        monotonic: origin.elapsed(),
+    }
+}
+
+/// Reads one plaintext frame (handshake phase).
+async fn read_frame(
+    recv: &mut quinn::RecvStream,
+    decoder: &mut FrameDecoder,
+) -> Result<Frame, LinkError> {
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        if let Some(frame) = decoder.poll_frame().map_err(ProtoError::from)? {
+            if frame.frame_type == FrameType::Error {
+                return match LinkFrame::from_frame(&frame).map_err(ProtoError::from)? {
+                    LinkFrame::Error { code, reason } => {
+                        Err(LinkError::PeerRefused { code, reason })
+                    }
+                    _ => Err(LinkError::Truncated),
+                };
+            }
+            return Ok(frame);
+        }
+        match recv.read(&mut buf).await? {
+            Some(n) => decoder.push(&buf[..n]),
+            None => return Err(LinkError::Truncated),
+        }
+    }
+}
+
+/// Writes the plaintext `Error` for a failed handshake (best effort) and closes.
+async fn refuse(conn: &quinn::Connection, send: &mut quinn::SendStream, err: &LinkError) {
+    if let LinkError::Proto(e) = err {
+        let _ = send.write_all(&record::handshake_error_bytes(e)).await;
+    }
+    let _ = send.finish();
+    let _ = tokio::time::timeout(Duration::from_secs(1), send.stopped()).await;
+    conn.close(CLOSE_ERROR.into(), b"handshake failed");
+}
+
+/// Dials side: opens the stream and runs the initiator handshake.
+pub async fn initiate(
+    conn: quinn::Connection,
+    config: LinkConfig,
+    supply: LinkSupply,
+) -> Result<Link, LinkError> {
+    let origin = Instant::now();
+    let binding = ChannelBinding(transport::exporter(&conn)?);
+    let (mut send, mut recv) = conn.open_bi().await?;
+    let timeout = config.handshake_timeout;
+    let run = async {
+        let supplied = supply.draw_master().await?;
+        let start = InitiatorStart::new(config, binding, supplied)?;
+        let mut rng = os_rng();
+        let (state, hello) = start.start(now(origin), &mut rng)?;
+        send.write_all(&hello).await?;
+        let mut decoder = FrameDecoder::new();
+        let frame = read_frame(&mut recv, &mut decoder).await?;
+        let (session, finish) = state.handle(&frame, now(origin), &mut rng)?;
+        send.write_all(&finish).await?;
+        Ok::<_, LinkError>((session, decoder))
+    };
+    let outcome = tokio::time::timeout(timeout, run)
+        .await
+        .unwrap_or(Err(LinkError::HandshakeTimeout));
+    match outcome {
+        Ok((session, decoder)) => Ok(Link {
+            conn,
+            send,
+            recv,
+            session,
+            decoder,
+            origin,
+            outbox: Vec::new(),
+            supply,
+            peer_master_sae: None,
+        }),
+        Err(e) => {
+            refuse(&conn, &mut send, &e).await;
+            Err(e)
+        }
+    }
+}
+
+/// Accepting side: accepts the stream and runs the responder handshake. The caller checks the
+/// peer's per-peer policy afterwards (the responder cannot know the peer before its
+/// certificate arrives in `InitiatorFinish`).
+pub async fn respond(
+    conn: quinn::Connection,
+    config: LinkConfig,
+    supply: LinkSupply,
+) -> Result<Link, LinkError> {
+    let origin = Instant::now();
+    let binding = ChannelBinding(transport::exporter(&conn)?);
+    let timeout = config.handshake_timeout;
+    let (mut send, mut recv) = match tokio::time::timeout(timeout, conn.accept_bi()).await {
+        Ok(streams) => streams?,
+        Err(_) => {
+            conn.close(CLOSE_ERROR.into(), b"no stream");
+            return Err(LinkError::HandshakeTimeout);
+        }
+    };
+    let mut master_sae = None;
+    let run = async {
+        let mut decoder = FrameDecoder::new();
+        let hello = read_frame(&mut recv, &mut decoder).await?;
+        if let Ok(parsed) = InitiatorHello::decode(&hello.body) {
+            master_sae = parsed.supplied.map(|s| s.master_sae_id);
+        }
+        let waiting = ResponderStart::new(config, binding).handle(&hello, now(origin))?;
+        let answer = supply.fetch_slave(waiting.request()).await;
+        let mut rng = os_rng();
+        let (state, reply) = waiting.resume(answer, now(origin), &mut rng)?;
+        send.write_all(&reply).await?;
+        let finish = read_frame(&mut recv, &mut decoder).await?;
+        let session = state.handle(&finish, now(origin))?;
+        Ok::<_, LinkError>((session, decoder))
+    };
+    let outcome = tokio::time::timeout(timeout, run)
+        .await
+        .unwrap_or(Err(LinkError::HandshakeTimeout));
+    match outcome {
+        Ok((session, decoder)) => Ok(Link {
+            conn,
+            send,
+            recv,
+            session,
+            decoder,
+            origin,
+            outbox: Vec::new(),
+            supply,
+            peer_master_sae: master_sae,
+        }),
+        Err(e) => {
+            refuse(&conn, &mut send, &e).await;
+            Err(e)
+        }
+    }
+}
+
+impl Link {
+    /// The peer's validated member certificate.
+    pub fn peer(&self) -> &MemberCertificate {
+        self.session.peer_certificate()
+    }
+
+    /// The session (suite, whether a supplied key was mixed, epoch).
+    pub fn session(&self) -> &LinkSession {
+        &self.session
+    }
+
+    /// The QUIC connection (remote address, statistics).
+    pub fn connection(&self) -> &quinn::Connection {
+        &self.conn
+    }
+
+    /// Seals and writes `frame`, first writing queued housekeeping and starting a rekey when
+    /// one is due.
+    pub async fn send(&mut self, frame: &LinkFrame) -> Result<(), LinkError> {
+        self.flush().await?;
+        if self.session.needs_rekey(now(self.origin)) {
+            self.start_rekey().await?;
+        }
+        let bytes = self.session.seal_frame(frame)?;
+        self.send.write_all(&bytes).await?;
+        Ok(())
+    }
+
+    /// Starts a rekey (fresh KEM key and, under the policy, a fresh supplied key).
+    pub async fn start_rekey(&mut self) -> Result<(), LinkError> {
+        let supplied = self.supply.draw_master().await?;
+        let request = self
+            .session
+            .start_rekey(supplied, now(self.origin), &mut os_rng())?;
+        self.send.write_all(&request).await?;
+        Ok(())
+    }
+
+    /// Writes protocol answers queued by [`Self::recv`].
+    pub async fn flush(&mut self) -> Result<(), LinkError> {
+        for bytes in std::mem::take(&mut self.outbox) {
+            self.send.write_all(&bytes).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes raw bytes to the stream, unsealed. Only for tests and diagnostics that must
+    /// send what a conforming peer never would.
+    pub async fn write_raw(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
+        self.send.write_all(bytes).await?;
+        Ok(())
+    }
+
+    /// The next event from the peer. Cancel-safe: bytes already read stay buffered.
+    pub async fn recv(&mut self) -> Result<LinkEvent, LinkError> {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            if let Some(frame) = self.decoder.poll_frame().map_err(ProtoError::from)? {
+                return match self.session.open_record(&frame, now(self.origin))? {
+                    Incoming::Frame(f) => Ok(LinkEvent::Frame(f)),
+                    Incoming::RekeyRequested { supplied } => {
+                        Ok(LinkEvent::RekeyRequested(supplied))
+                    }
+                    Incoming::RekeyCompleted { send } => {
+                        self.outbox.extend(send);
+                        Ok(LinkEvent::Housekeeping)
+                    }
+                    Incoming::Nothing => Ok(LinkEvent::Housekeeping),
+                };
+            }
+            let wake = tokio::time::Instant::from_std(self.origin + self.session.poll_timeout());
+            let read = tokio::select! {
+                read = self.recv.read(&mut buf) => read,
+                () = tokio::time::sleep_until(wake) => {
+                    let at = now(self.origin);
+                    self.session.handle_timeout(at)?;
+                    if self.session.needs_rekey(at) {
+                        return Ok(LinkEvent::RekeyDue);
+                    }
+                    continue;
+                }
+            };
+            match read {
+                Ok(Some(n)) => self.decoder.push(&buf[..n]),
+                Ok(None) if self.decoder.buffered() == 0 => return Ok(LinkEvent::Closed),
+                Ok(None) => return Err(LinkError::Truncated),
+                Err(quinn::ReadError::ConnectionLost(
+                    quinn::ConnectionError::ApplicationClosed(_)
+                    | quinn::ConnectionError::LocallyClosed,
+                )) => return Ok(LinkEvent::Closed),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Answers the peer's rekey request with the supplied keys it named.
+    pub async fn answer_rekey(
+        &mut self,
+        supplied: Option<SuppliedKeyRef>,
+    ) -> Result<(), LinkError> {
+        let answer = self.supply.fetch_slave(supplied.as_ref()).await;
+        let bytes = self
+            .session
+            .accept_rekey(answer, now(self.origin), &mut os_rng())?;
+        self.send.write_all(&bytes).await?;
+        Ok(())
+    }
+
+    /// Sends an `Error` frame for `err` when one can still be sealed, then closes.
+    pub async fn fail(self, err: &LinkError) {
+        let frame = match err {
+            LinkError::Proto(e) => record::error_frame(e),
+            LinkError::SuppliedKeyRequired(_) => {
+                record::error_frame(&ProtoError::LinkSuppliedKeyRequired)
+            }
+            _ => {
+                self.conn.close(CLOSE_ERROR.into(), b"link error");
+                return;
+            }
+        };
+        self.close_with(&frame, CLOSE_ERROR).await;
+    }
+
+    /// Sends `frame` (an `Error` the caller built) and closes.
+    pub async fn close_with_error(self, code: u16, reason: String) {
+        self.close_with(&LinkFrame::Error { code, reason }, CLOSE_ERROR)
+            .await;
+    }
+
+    /// Orderly close: a sealed `Close`, the stream finished, the connection closed.
+    pub async fn close(self) {
+        self.close_with(&LinkFrame::Close, CLOSE_OK).await;
+    }
+
+    async fn close_with(mut self, frame: &LinkFrame, code: u32) {
+        let _ = self.flush().await;
+        if let Ok(bytes) = self.session.seal_frame(frame) {
+            let _ = self.send.write_all(&bytes).await;
+        }
+        let _ = self.send.finish();
+        // Give the peer a moment to read the last frame before the connection goes.
+        let _ = tokio::time::timeout(Duration::from_millis(500), self.send.stopped()).await;
+        self.conn.close(code.into(), b"");
+    }
+}

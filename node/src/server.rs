@@ -1,0 +1,463 @@
+//! The running node (`liaison-node run`): the QUIC endpoint, one task per connection (accepted
+//! from officers and relays, or dialled to the relays in `[[route]]` with reconnection and
+//! backoff), the per-destination forwarders, the expiry sweep, and graceful shutdown.
+//!
+//! Every task ends on the node's [`CancellationToken`]. Shutdown stops accepting, closes every
+//! link with a `Close` frame, lets envelope commits already under way finish (their `Ack`s are
+//! simply not sent; upstream keeps custody and retransmits), then signs a final audit
+//! checkpoint and stops the store ([`CustodyStore::close`]).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use liaison_crypto::sign::SigningKey;
+use liaison_crypto::{IdentityId, Seed32, Suite};
+use liaison_proto::certificate::Role;
+use liaison_proto::frame::{AckStatus, LinkFrame};
+use liaison_proto::handshake::{LinkConfig, LocalIdentity, PeerPolicy};
+use liaison_proto::record::RekeyPolicy;
+use liaison_proto::trust::TrustStore;
+use liaison_qkd::{KeySupply, KeySupplyMetrics, QkdPolicy};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument as _;
+
+use crate::config::{NodeSetup, Route};
+use crate::link::{self, Link, LinkError, LinkEvent, LinkSupply};
+use crate::relay::{LinkPeer, Relay, unix_now};
+use crate::store::{CustodyStore, Destination, StoreConfig, StoreError};
+use crate::transport::{self, TlsIdentity, TransportError, TransportLimits};
+
+/// First delay before redialling a relay; doubles up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
+/// Longest delay between redials.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How long shutdown waits for connection tasks and commits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Why the node could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The custody store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The QUIC endpoint could not be set up.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The identity key could not be duplicated for the store.
+    #[error("identity key: {0}")]
+    Key(#[from] liaison_crypto::CryptoError),
+}
+
+/// State shared by every task of the node.
+#[derive(Debug)]
+struct Shared {
+    relay: Arc<Relay>,
+    identity: Arc<LocalIdentity>,
+    trust: Arc<TrustStore>,
+    routes: BTreeMap<IdentityId, Route>,
+    supply: Option<Arc<dyn KeySupply>>,
+    sae_id: Option<String>,
+    officer_qkd: QkdPolicy,
+    handshake_timeout: Duration,
+    metrics: Arc<KeySupplyMetrics>,
+    tracker: TaskTracker,
+    officer_links: Mutex<HashMap<IdentityId, CancellationToken>>,
+}
+
+impl Shared {
+    fn link_config(&self, expected_peer: Option<IdentityId>, supply: &LinkSupply) -> LinkConfig {
+        LinkConfig {
+            identity: Arc::clone(&self.identity),
+            trust: Arc::clone(&self.trust),
+            suites: vec![Suite::Lq2, Suite::Lq1],
+            supply: supply.proto_policy(),
+            local_sae_id: self.sae_id.clone(),
+            peer: PeerPolicy {
+                expected_peer,
+                allow_relays: true,
+                allow_officers: expected_peer.is_none(),
+            },
+            handshake_timeout: self.handshake_timeout,
+            rekey: RekeyPolicy::default(),
+        }
+    }
+
+    fn supply_for(&self, policy: QkdPolicy, peer_sae: Option<String>) -> LinkSupply {
+        let policy = if self.supply.is_none() && policy == QkdPolicy::Preferred {
+            QkdPolicy::Off
+        } else {
+            policy
+        };
+        LinkSupply {
+            policy,
+            supply: self.supply.clone(),
+            local_sae: self.sae_id.clone(),
+            peer_sae,
+            metrics: Arc::clone(&self.metrics),
+        }
+    }
+}
+
+fn copy_key(key: &SigningKey) -> Result<SigningKey, NodeError> {
+    let seed = Seed32::try_from_slice(key.seed().expose_secret())?;
+    Ok(SigningKey::from_seed(key.suite(), seed))
+}
+
+/// Runs the node until `cancel` fires, then shuts down gracefully. `ready` receives the bound
+/// address once the endpoint listens.
+pub async fn run(
+    setup: NodeSetup,
+    cancel: CancellationToken,
+    ready: Option<tokio::sync::oneshot::Sender<std::net::SocketAddr>>,
+) -> Result<(), NodeError> {
+    let store = CustodyStore::open(
+        &setup.storage,
+        Arc::new(copy_key(&setup.signing_key)?),
+        StoreConfig::default(),
+    )?;
+    let trust = Arc::new(setup.trust);
+    let me = setup.certificate.clone();
+    let relay = Arc::new(Relay::new(
+        store.clone(),
+        Arc::clone(&trust),
+        me.clone(),
+        setup.directory,
+        &setup.routes,
+        setup.limits.max_envelope_bytes,
+    ));
+    let shared = Arc::new(Shared {
+        relay: Arc::clone(&relay),
+        identity: Arc::new(LocalIdentity {
+            certificate: setup.certificate,
+            signing_key: setup.signing_key,
+        }),
+        trust,
+        routes: setup.routes.iter().map(|r| (r.relay, r.clone())).collect(),
+        supply: setup.key_supply,
+        sae_id: setup.sae_id,
+        officer_qkd: setup.officer_qkd,
+        handshake_timeout: setup.handshake_timeout,
+        metrics: Arc::default(),
+        tracker: TaskTracker::new(),
+        officer_links: Mutex::default(),
+    });
+    let endpoint = transport::server_endpoint(
+        setup.listen,
+        &TlsIdentity::generate()?,
+        &TransportLimits {
+            idle_timeout: Duration::from_secs(setup.limits.idle_timeout_secs),
+            keep_alive: Duration::from_secs(setup.limits.idle_timeout_secs / 3),
+            ..TransportLimits::default()
+        },
+    )?;
+    let local = endpoint
+        .local_addr()
+        .map_err(|source| TransportError::Bind {
+            addr: setup.listen,
+            source,
+        })?;
+    tracing::info!(addr = %local, node = %me.subject().fingerprint(), name = me.name(), "listening");
+    if let Some(ready) = ready {
+        let _ = ready.send(local);
+    }
+    let interval = Duration::from_secs(setup.limits.sweep_interval_secs);
+    shared
+        .tracker
+        .spawn(Arc::clone(&relay).sweep(interval, cancel.clone()));
+    for route in setup.routes {
+        let span = tracing::info_span!("dial", relay = %route.relay.fingerprint());
+        shared.tracker.spawn(
+            dial_loop(Arc::clone(&shared), endpoint.clone(), route, cancel.clone())
+                .instrument(span),
+        );
+    }
+    let slots = Arc::new(Semaphore::new(setup.limits.max_connections));
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            incoming = endpoint.accept() => {
+                let Some(incoming) = incoming else { break };
+                let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+                    tracing::warn!(remote = %incoming.remote_address(), "connection limit reached; refusing");
+                    incoming.refuse();
+                    continue;
+                };
+                let span = tracing::info_span!("link", remote = %incoming.remote_address(), peer = tracing::field::Empty);
+                let task = accept(Arc::clone(&shared), incoming, cancel.clone());
+                shared.tracker.spawn(async move {
+                    task.await;
+                    drop(permit);
+                }.instrument(span));
+            }
+        }
+    }
+    tracing::info!("shutting down: no new connections; closing links");
+    shared.tracker.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, shared.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some tasks did not finish within the shutdown grace period");
+    }
+    endpoint.close(0u32.into(), b"shutdown");
+    let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
+    store.close().await?;
+    tracing::info!("custody store closed; final audit checkpoint signed");
+    Ok(())
+}
+
+/// An accepted connection: responder handshake, per-peer policy, then the link loop.
+async fn accept(shared: Arc<Shared>, incoming: quinn::Incoming, cancel: CancellationToken) {
+    let conn = match incoming.await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(error = %e, "QUIC handshake failed");
+            return;
+        }
+    };
+    // The peer is unknown until its certificate arrives, so the responder mixes a supplied
+    // key whenever the initiator offers one; the per-peer policy is enforced right after.
+    let supply = shared.supply_for(QkdPolicy::Preferred, None);
+    let config = shared.link_config(None, &supply);
+    let link = match link::respond(conn, config, supply).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "link handshake refused");
+            return;
+        }
+    };
+    let peer = link.peer().clone();
+    tracing::Span::current().record(
+        "peer",
+        tracing::field::display(peer.subject().fingerprint()),
+    );
+    let route = shared.routes.get(&peer.subject());
+    let policy = match peer.role() {
+        Role::Officer => shared.officer_qkd,
+        Role::Relay => route.map_or(QkdPolicy::Preferred, |r| r.qkd),
+    };
+    let sae_mismatch = match (route.and_then(|r| r.sae_id.as_ref()), &link.peer_master_sae) {
+        (Some(expected), Some(got)) => expected != got,
+        _ => false,
+    };
+    if (policy == QkdPolicy::Required && !link.session().supplied_key_mixed()) || sae_mismatch {
+        let reason = if sae_mismatch {
+            "supplied key drawn for another SAE id".to_owned()
+        } else {
+            "link without a supplied key refused (qkd = \"required\")".to_owned()
+        };
+        tracing::warn!(%reason, "failing closed");
+        shared
+            .metrics
+            .required_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let from = *peer.subject().as_bytes();
+        if let Err(e) = shared
+            .relay
+            .store()
+            .record_refusal([0; 16], from, reason.clone(), unix_now())
+            .await
+        {
+            tracing::error!(error = %e, "cannot audit a refused link");
+        }
+        link.fail(&LinkError::SuppliedKeyRequired(reason)).await;
+        return;
+    }
+    tracing::info!(
+        role = peer.role().name(),
+        name = peer.name(),
+        supplied_key = link.session().supplied_key_mixed(),
+        "link up"
+    );
+    // Officers receive their queue on the link they open; relays receive on links we dial.
+    serve(&shared, link, peer.role() == Role::Officer, &cancel).await;
+}
+
+/// Keeps a link to `route` up until `cancel`: dial, handshake, serve, back off, repeat.
+async fn dial_loop(
+    shared: Arc<Shared>,
+    endpoint: quinn::Endpoint,
+    route: Route,
+    cancel: CancellationToken,
+) {
+    let mut backoff = MIN_BACKOFF;
+    let mut attempt = 0usize;
+    while !cancel.is_cancelled() {
+        let address = &route.addresses[attempt % route.addresses.len()];
+        match dial(&shared, &endpoint, &route, address).await {
+            Ok(link) => {
+                backoff = MIN_BACKOFF;
+                tracing::info!(%address, supplied_key = link.session().supplied_key_mixed(), "link up");
+                serve(&shared, link, true, &cancel).await;
+                tracing::info!("link down");
+            }
+            Err(e) => {
+                tracing::debug!(%address, error = %e, "dial failed");
+                attempt = attempt.wrapping_add(1);
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+async fn dial(
+    shared: &Shared,
+    endpoint: &quinn::Endpoint,
+    route: &Route,
+    address: &str,
+) -> Result<Link, LinkError> {
+    let dial_error = |reason: String| LinkError::Dial {
+        address: address.to_owned(),
+        reason,
+    };
+    let addr = tokio::net::lookup_host(address)
+        .await
+        .map_err(|e| dial_error(e.to_string()))?
+        .next()
+        .ok_or_else(|| dial_error("no address".into()))?;
+    let connecting = endpoint
+        .connect(addr, "liaison-node")
+        .map_err(|e| dial_error(e.to_string()))?;
+    let conn = tokio::time::timeout(shared.handshake_timeout, connecting)
+        .await
+        .map_err(|_| LinkError::HandshakeTimeout)??;
+    let supply = shared.supply_for(route.qkd, route.sae_id.clone());
+    let config = shared.link_config(Some(route.relay), &supply);
+    link::initiate(conn, config, supply).await
+}
+
+/// How the link loop ended.
+enum Ending {
+    /// We close (shutdown, or replaced by a newer link of the same officer).
+    Close,
+    /// The peer closed or went away.
+    PeerGone,
+    /// We refuse with this `Error` frame and close.
+    Refuse(u16, String),
+    /// A link error: send the matching `Error` frame when possible.
+    Failed(LinkError),
+}
+
+/// The link loop: outbound frames (acks, forwarded envelopes) and inbound frames.
+async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &CancellationToken) {
+    let peer = LinkPeer {
+        certificate: link.peer().clone(),
+        suite: link.session().suite(),
+        supplied_key_mixed: link.session().supplied_key_mixed(),
+    };
+    let peer_id = peer.certificate.subject();
+    let (out_tx, mut out_rx) = mpsc::channel::<LinkFrame>(256);
+    let (ack_tx, ack_rx) = mpsc::channel::<(Vec<u8>, AckStatus)>(256);
+    let link_cancel = cancel.child_token();
+    if forward {
+        if peer.certificate.role() == Role::Officer {
+            let mut links = shared
+                .officer_links
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some(old) = links.insert(peer_id, link_cancel.clone()) {
+                old.cancel(); // a newer link of the same officer takes over its queue
+            }
+        }
+        let task = Arc::clone(&shared.relay).forward(
+            Destination(*peer_id.as_bytes()),
+            peer.clone(),
+            out_tx.clone(),
+            ack_rx,
+            link_cancel.clone(),
+        );
+        shared.tracker.spawn(task.in_current_span());
+    }
+    let ending = loop {
+        tokio::select! {
+            () = link_cancel.cancelled() => break Ending::Close,
+            Some(frame) = out_rx.recv() => {
+                if let LinkFrame::Error { code, reason } = frame {
+                    break Ending::Refuse(code, reason);
+                }
+                if let Err(e) = link.send(&frame).await {
+                    break Ending::Failed(e);
+                }
+            }
+            event = link.recv() => match event {
+                Ok(LinkEvent::Frame(frame)) => match frame {
+                    LinkFrame::Envelope(raw) => {
+                        let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
+                        shared.tracker.spawn(async move {
+                            for f in relay.take_envelope(&p, raw).await {
+                                if out.send(f).await.is_err() { break; }
+                            }
+                        }.in_current_span());
+                    }
+                    LinkFrame::Receipt(raw) => {
+                        let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
+                        shared.tracker.spawn(async move {
+                            for f in relay.take_receipt(&p, raw).await {
+                                if out.send(f).await.is_err() { break; }
+                            }
+                        }.in_current_span());
+                    }
+                    LinkFrame::Ack { message_id, status } => {
+                        if forward {
+                            let _ = ack_tx.send((message_id, status)).await;
+                        }
+                    }
+                    LinkFrame::Ping(p) => {
+                        if let Err(e) = link.send(&LinkFrame::Pong(p)).await {
+                            break Ending::Failed(e);
+                        }
+                    }
+                    LinkFrame::Close => break Ending::PeerGone,
+                    LinkFrame::Error { code, reason } => {
+                        tracing::warn!(code = format_args!("{code:#06x}"), %reason, "peer sent an error; link closed");
+                        break Ending::PeerGone;
+                    }
+                    other => tracing::debug!(frame = ?other.frame_type(), "frame ignored"),
+                },
+                Ok(LinkEvent::RekeyRequested(supplied)) => {
+                    if let Err(e) = link.answer_rekey(supplied).await {
+                        break Ending::Failed(e);
+                    }
+                }
+                Ok(LinkEvent::RekeyDue) => {
+                    if let Err(e) = link.start_rekey().await {
+                        break Ending::Failed(e);
+                    }
+                }
+                Ok(LinkEvent::Housekeeping) => {
+                    if let Err(e) = link.flush().await {
+                        break Ending::Failed(e);
+                    }
+                }
+                Ok(LinkEvent::Closed) => break Ending::PeerGone,
+                Err(e) => break Ending::Failed(e),
+            }
+        }
+    };
+    link_cancel.cancel();
+    if peer.certificate.role() == Role::Officer {
+        let mut links = shared
+            .officer_links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if links.get(&peer_id).is_some_and(|t| t.is_cancelled()) {
+            links.remove(&peer_id);
+        }
+    }
+    match ending {
+        Ending::Close | Ending::PeerGone => link.close().await,
+        Ending::Refuse(code, reason) => link.close_with_error(code, reason).await,
+        Ending::Failed(e) => {
+            tracing::warn!(error = %e, "link failed; closing this connection only");
+            link.fail(&e).await;
+        }
+    }
+}

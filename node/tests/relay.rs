@@ -1,0 +1,194 @@
+//! End-to-end relay tests with real processes and sockets: two `liaison-node run` processes on
+//! loopback, officers driven from the test over real QUIC links. Each test builds its own
+//! federation in a temporary directory, bounds every wait, and kills its relays on drop.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use liaison_proto::Classification;
+use liaison_proto::frame::{AckStatus, LinkFrame};
+use support::{Federation, OfficerClient};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Officers: 0 at relay 1, 1 at relay 2 (both SECRET UE), 2 at relay 2 cleared only for
+/// UNCLASSIFIED, 3 at relay 1.
+fn federation() -> Federation {
+    Federation::build(&[
+        (0, Classification::SecretUe),
+        (1, Classification::SecretUe),
+        (1, Classification::Unclassified),
+        (0, Classification::SecretUe),
+    ])
+}
+
+async fn expect_ack(client: &mut OfficerClient, id: [u8; 16]) -> AckStatus {
+    match client.next(WAIT).await {
+        Some(LinkFrame::Ack { message_id, status }) => {
+            assert_eq!(message_id, id.to_vec());
+            status
+        }
+        other => panic!("expected an Ack, got {other:?}"),
+    }
+}
+
+/// Receives envelopes until `count` distinct ones arrived, acking each; then waits `quiet` to
+/// make sure nothing arrives twice. Returns the plaintexts.
+async fn receive(
+    fed: &Federation,
+    client: &mut OfficerClient,
+    who: usize,
+    count: usize,
+    quiet: Duration,
+) -> Vec<Vec<u8>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    while seen.len() < count {
+        match client.next(WAIT).await {
+            Some(LinkFrame::Envelope(raw)) => {
+                let (env, plaintext) = fed.open(who, &raw);
+                assert!(seen.insert(env.header().message_id), "delivered twice");
+                client.ack(&env).await;
+                out.push(plaintext);
+            }
+            Some(LinkFrame::Ping(_) | LinkFrame::Pong(_)) => {}
+            other => panic!("expected an envelope, got {other:?}"),
+        }
+    }
+    if let Some(LinkFrame::Envelope(raw)) = client.next(quiet).await {
+        let (env, _) = fed.open(who, &raw);
+        panic!("delivered again: {}", env.header().message_id);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivers_across_two_hops_with_plaintext_intact() {
+    let fed = federation();
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let mut alice = fed.connect(0).await;
+    let env = fed.seal(
+        0,
+        1,
+        Classification::RestreintUe,
+        b"STIX bundle: indicator 42",
+        false,
+    );
+    alice.send(&env).await;
+    assert_eq!(
+        expect_ack(&mut alice, env.header().message_id.0).await,
+        AckStatus::Accepted
+    );
+    let mut bob = fed.connect(1).await;
+    let got = receive(&fed, &mut bob, 1, 1, Duration::from_secs(2)).await;
+    assert_eq!(got, vec![b"STIX bundle: indicator 42".to_vec()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_while_next_hop_is_down_and_forwards_once_it_returns() {
+    let fed = federation();
+    let _r1 = fed.start(0);
+    let r2 = fed.start(1);
+    let mut alice = fed.connect(0).await;
+    // A first envelope proves the route works before the hop goes down.
+    let first = fed.seal(0, 1, Classification::Unclassified, b"before", false);
+    alice.send(&first).await;
+    assert_eq!(
+        expect_ack(&mut alice, first.header().message_id.0).await,
+        AckStatus::Accepted
+    );
+    r2.kill();
+    let mut sent = Vec::new();
+    for text in [&b"while down 1"[..], b"while down 2"] {
+        let env = fed.seal(0, 1, Classification::RestreintUe, text, false);
+        alice.send(&env).await;
+        assert_eq!(
+            expect_ack(&mut alice, env.header().message_id.0).await,
+            AckStatus::Accepted
+        );
+        sent.push(text.to_vec());
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _r2 = fed.start(1);
+    let mut bob = fed.connect(1).await;
+    let mut got = receive(&fed, &mut bob, 1, 3, Duration::from_secs(3)).await;
+    got.sort();
+    let mut want = sent;
+    want.push(b"before".to_vec());
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_classification_above_recipient_clearance_and_audits_it() {
+    let fed = federation();
+    let r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+    // Officer 2 is cleared for UNCLASSIFIED only; the sender-side check is skipped on purpose.
+    let env = fed.seal(0, 2, Classification::RestreintUe, b"too high", true);
+    alice.send(&env).await;
+    assert_eq!(
+        expect_ack(&mut alice, env.header().message_id.0).await,
+        AckStatus::Refused
+    );
+    match alice.next(WAIT).await {
+        Some(LinkFrame::Error { code, reason }) => {
+            assert_eq!(
+                code,
+                liaison_proto::WireCode::ClearanceExceeded as u16,
+                "{reason}"
+            );
+        }
+        other => panic!("expected an Error frame, got {other:?}"),
+    }
+    // Stop the relay cleanly (final checkpoint), then verify its audit log offline.
+    assert!(r1.terminate().success());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+        .args(["audit", "verify", "--json"])
+        .arg(&fed.relays[0].storage)
+        .arg("--certificate")
+        .arg(fed.path().join("relay-1/node.cert"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["by_kind"]["refused"], 1, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frame_closes_only_that_connection() {
+    let fed = federation();
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let mut mallory = fed.connect(0).await;
+    let mut dave = fed.connect(3).await;
+    // Frame type 0xEE does not exist.
+    mallory
+        .link
+        .write_raw(&[0xEE, 0, 0, 0, 1, 0])
+        .await
+        .unwrap();
+    match mallory.next(WAIT).await {
+        Some(LinkFrame::Error { code, .. }) => {
+            assert_eq!(code, liaison_proto::WireCode::Malformed as u16);
+        }
+        None => {}
+        other => panic!("expected an Error frame or a closed link, got {other:?}"),
+    }
+    assert!(
+        mallory.next(Duration::from_secs(2)).await.is_none(),
+        "link stays closed"
+    );
+    let env = fed.seal(3, 1, Classification::Unclassified, b"still serving", false);
+    dave.send(&env).await;
+    assert_eq!(
+        expect_ack(&mut dave, env.header().message_id.0).await,
+        AckStatus::Accepted
+    );
+    let mut bob = fed.connect(1).await;
+    let got = receive(&fed, &mut bob, 1, 1, Duration::from_secs(1)).await;
+    assert_eq!(got, vec![b"still serving".to_vec()]);
+}

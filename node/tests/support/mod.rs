@@ -1,0 +1,405 @@
+//! Test federation for the multi-process relay tests: an authority, relays with key files,
+//! certificates and config files in a temporary directory, officers with prekeys, relay
+//! processes that are killed when dropped, and a small officer client built on the node's
+//! link driver (`liaison_node::link`) over a real QUIC connection.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use liaison_crypto::kem::KemSecretKey;
+use liaison_crypto::rng::os_rng;
+use liaison_crypto::sign::SigningKey;
+use liaison_crypto::{IdentityId, Seed32, Suite};
+use liaison_node::link::{self, Link, LinkEvent, LinkSupply};
+use liaison_node::transport::{self, TransportLimits};
+use liaison_node::{config, identity};
+use liaison_proto::certificate::{
+    self, CertificateRequest, CertificateTerms, MemberCertificate, Role,
+};
+use liaison_proto::envelope::{ContentType, Envelope, EnvelopeBuilder};
+use liaison_proto::frame::LinkFrame;
+use liaison_proto::handshake::{LinkConfig, LocalIdentity, PeerPolicy, SupplyPolicy};
+use liaison_proto::prekey::{PREKEY_LIFETIME_SECS, SignedPrekey};
+use liaison_proto::record::RekeyPolicy;
+use liaison_proto::trust::TrustStore;
+use liaison_proto::{Classification, Tlp, UnixTime};
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free UDP port")
+}
+
+/// One relay's files.
+pub(crate) struct RelayFiles {
+    pub(crate) name: String,
+    pub(crate) cert: MemberCertificate,
+    pub(crate) addr: SocketAddr,
+    pub(crate) config: PathBuf,
+    pub(crate) storage: PathBuf,
+    pub(crate) log: PathBuf,
+}
+
+/// One officer.
+pub(crate) struct Officer {
+    pub(crate) key: SigningKey,
+    pub(crate) cert: MemberCertificate,
+    pub(crate) prekey: SignedPrekey,
+    pub(crate) prekey_secret: KemSecretKey,
+}
+
+pub(crate) struct Federation {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) trust: Arc<TrustStore>,
+    pub(crate) relays: Vec<RelayFiles>,
+    pub(crate) officers: Vec<Officer>,
+}
+
+fn cert_for(
+    authority: &SigningKey,
+    key: &SigningKey,
+    name: &str,
+    terms: CertificateTerms,
+) -> MemberCertificate {
+    let mut rng = os_rng();
+    let request = CertificateRequest::new(key, name, "Test Org", &mut rng).unwrap();
+    certificate::issue(authority, &request, &terms, &mut rng).unwrap()
+}
+
+impl Federation {
+    /// Two relays routed to each other; officers `(home relay index, clearance)`.
+    pub(crate) fn build(officers: &[(usize, Classification)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut rng = os_rng();
+        let now = unix_now();
+        let authority = SigningKey::generate(Suite::Lq2, &mut rng);
+        std::fs::write(
+            root.join("authority.pub"),
+            config::format_authority_key(authority.verifying_key()),
+        )
+        .unwrap();
+        let trust = Arc::new(TrustStore::new(vec![authority.verifying_key().clone()]));
+        std::fs::create_dir_all(root.join("members")).unwrap();
+        let mut relays = Vec::new();
+        for i in 0..2 {
+            let name = format!("relay-{}", i + 1);
+            let rdir = root.join(&name);
+            std::fs::create_dir_all(&rdir).unwrap();
+            let key = identity::generate(&rdir.join("node.key"), Suite::Lq2).unwrap();
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let cert = cert_for(
+                &authority,
+                &key,
+                &name,
+                CertificateTerms {
+                    role: Role::Relay,
+                    clearance: Classification::SecretUe,
+                    home_relay: None,
+                    address: Some(addr.to_string()),
+                    not_before: UnixTime(now - 3600),
+                    not_after: UnixTime(now + 86_400),
+                    serial: i as u64 + 1,
+                },
+            );
+            std::fs::write(rdir.join("node.cert"), cert.raw()).unwrap();
+            std::fs::write(
+                root.join("members").join(format!("{name}.cert")),
+                cert.raw(),
+            )
+            .unwrap();
+            relays.push(RelayFiles {
+                name,
+                cert,
+                addr,
+                config: rdir.join("relay.toml"),
+                storage: rdir.join("custody.redb"),
+                log: rdir.join("relay.log"),
+            });
+        }
+        let mut people = Vec::new();
+        for (i, (home, clearance)) in officers.iter().enumerate() {
+            let key = SigningKey::generate(Suite::Lq2, &mut rng);
+            let cert = cert_for(
+                &authority,
+                &key,
+                &format!("officer-{i}"),
+                CertificateTerms {
+                    role: Role::Officer,
+                    clearance: *clearance,
+                    home_relay: Some(relays[*home].cert.subject()),
+                    address: None,
+                    not_before: UnixTime(now - 3600),
+                    not_after: UnixTime(now + 86_400),
+                    serial: 100 + i as u64,
+                },
+            );
+            std::fs::write(
+                root.join("members").join(format!("officer-{i}.cert")),
+                cert.raw(),
+            )
+            .unwrap();
+            let (prekey, prekey_secret) = SignedPrekey::generate(
+                &key,
+                Suite::Lq2,
+                UnixTime(now - 60),
+                PREKEY_LIFETIME_SECS,
+                &mut rng,
+            )
+            .unwrap();
+            people.push(Officer {
+                key,
+                cert,
+                prekey,
+                prekey_secret,
+            });
+        }
+        for (i, r) in relays.iter().enumerate() {
+            let other = &relays[1 - i];
+            let text = format!(
+                "listen = \"{addr}\"\nidentity_key = \"node.key\"\ncertificate = \"node.cert\"\n\
+                 storage = \"custody.redb\"\ntrust_anchors = [\"../authority.pub\"]\n\
+                 directory = [\"../members\"]\n\n[[route]]\nrelay = \"{other}\"\naddress = \"{oaddr}\"\nqkd = \"off\"\n\n\
+                 [limits]\nidle_timeout_secs = 4\nsweep_interval_secs = 5\n",
+                addr = r.addr,
+                other = other.name,
+                oaddr = other.addr,
+            );
+            std::fs::write(&r.config, text).unwrap();
+        }
+        Self {
+            dir,
+            trust,
+            relays,
+            officers: people,
+        }
+    }
+
+    /// Starts relay `i` as a `liaison-node run` process and waits until it listens.
+    pub(crate) fn start(&self, i: usize) -> RelayProcess {
+        let r = &self.relays[i];
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&r.log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+            .args(["run", "--config"])
+            .arg(&r.config)
+            .env("RUST_LOG", "info,liaison_node=debug")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let process = RelayProcess {
+            child,
+            log: r.log.clone(),
+        };
+        let mark = process.log_text().matches("listening").count();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while process.log_text().matches("listening").count() <= mark {
+            assert!(
+                Instant::now() < deadline,
+                "relay {i} did not start:\n{}",
+                process.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        process
+    }
+
+    /// Seals `plaintext` from officer `from` to officer `to` (policy checks skipped when
+    /// `unchecked`, to produce envelopes a relay must refuse).
+    pub(crate) fn seal(
+        &self,
+        from: usize,
+        to: usize,
+        level: Classification,
+        plaintext: &[u8],
+        unchecked: bool,
+    ) -> Envelope {
+        let (s, r) = (&self.officers[from], &self.officers[to]);
+        let now = UnixTime(unix_now());
+        let builder = EnvelopeBuilder::new(
+            &s.key,
+            &s.cert,
+            level,
+            Tlp::Amber,
+            ContentType::Text,
+            now,
+            now.plus_secs(3600),
+        )
+        .recipient(&r.cert, &r.prekey, None);
+        let mut rng = os_rng();
+        if unchecked {
+            builder
+                .seal_without_policy_checks(plaintext, &mut rng)
+                .unwrap()
+        } else {
+            builder.seal(plaintext, &mut rng).unwrap()
+        }
+    }
+
+    /// Opens `raw` as officer `who`.
+    pub(crate) fn open(&self, who: usize, raw: &[u8]) -> (Envelope, Vec<u8>) {
+        let me = &self.officers[who];
+        let env = Envelope::decode(raw).unwrap();
+        let opened = env
+            .open(
+                &self.trust,
+                &me.cert,
+                &[&me.prekey_secret],
+                None,
+                UnixTime(unix_now()),
+            )
+            .unwrap();
+        (env, opened.plaintext)
+    }
+
+    /// Connects officer `who` to its home relay.
+    pub(crate) async fn connect(&self, who: usize) -> OfficerClient {
+        let me = &self.officers[who];
+        let home = me.cert.home_relay().unwrap();
+        let relay = self
+            .relays
+            .iter()
+            .find(|r| r.cert.subject() == home)
+            .unwrap();
+        OfficerClient::connect(me, &self.trust, relay.addr, home).await
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A relay process, killed (SIGKILL) when dropped.
+pub(crate) struct RelayProcess {
+    child: Child,
+    log: PathBuf,
+}
+
+impl RelayProcess {
+    pub(crate) fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub(crate) fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "relay did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A test officer on a real QUIC link to its home relay.
+pub(crate) struct OfficerClient {
+    pub(crate) link: Link,
+    _endpoint: quinn::Endpoint,
+}
+
+impl OfficerClient {
+    async fn connect(
+        me: &Officer,
+        trust: &Arc<TrustStore>,
+        addr: SocketAddr,
+        home: IdentityId,
+    ) -> Self {
+        let endpoint =
+            transport::client_endpoint("127.0.0.1:0".parse().unwrap(), &TransportLimits::default())
+                .unwrap();
+        let seed = Seed32::try_from_slice(me.key.seed().expose_secret()).unwrap();
+        let config = LinkConfig {
+            identity: Arc::new(LocalIdentity {
+                certificate: me.cert.clone(),
+                signing_key: SigningKey::from_seed(me.key.suite(), seed),
+            }),
+            trust: Arc::clone(trust),
+            suites: vec![Suite::Lq2],
+            supply: SupplyPolicy::Off,
+            local_sae_id: None,
+            peer: PeerPolicy {
+                expected_peer: Some(home),
+                allow_relays: true,
+                allow_officers: false,
+            },
+            handshake_timeout: Duration::from_secs(10),
+            rekey: RekeyPolicy::default(),
+        };
+        let conn = endpoint
+            .connect(addr, "liaison-node")
+            .unwrap()
+            .await
+            .unwrap();
+        let link = link::initiate(conn, config, LinkSupply::off())
+            .await
+            .unwrap();
+        Self {
+            link,
+            _endpoint: endpoint,
+        }
+    }
+
+    pub(crate) async fn send(&mut self, env: &Envelope) {
+        self.link
+            .send(&LinkFrame::Envelope(env.raw().to_vec()))
+            .await
+            .unwrap();
+    }
+
+    /// The next application frame, or `None` when the link closed or `wait` passed.
+    pub(crate) async fn next(&mut self, wait: Duration) -> Option<LinkFrame> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.link.recv()).await {
+                Err(_) => return None,
+                Ok(Ok(LinkEvent::Frame(f))) => return Some(f),
+                Ok(Ok(LinkEvent::Housekeeping)) => self.link.flush().await.ok()?,
+                Ok(Ok(LinkEvent::RekeyDue)) => self.link.start_rekey().await.ok()?,
+                Ok(Ok(LinkEvent::RekeyRequested(s))) => self.link.answer_rekey(s).await.ok()?,
+                Ok(Ok(LinkEvent::Closed) | Err(_)) => return None,
+            }
+        }
+    }
+
+    /// Acknowledges delivery of `raw` (an envelope) to the relay.
+    pub(crate) async fn ack(&mut self, env: &Envelope) {
+        self.link
+            .send(&LinkFrame::Ack {
+                message_id: env.header().message_id.0.to_vec(),
+                status: liaison_proto::frame::AckStatus::Accepted,
+            })
+            .await
+            .unwrap();
+    }
+}
