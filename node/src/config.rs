@@ -388,6 +388,7 @@ impl Config {
                         "a [key_supply] needs this node's SAE id".into(),
                     ));
                 }
+                let ks = resolve_supply_paths(ks.clone(), base);
                 Some(
                     ks.build()
                         .map_err(|e| invalid("key_supply", e.to_string()))?,
@@ -427,6 +428,36 @@ impl Config {
             handshake_timeout: Duration::from_secs(self.limits.handshake_timeout_secs),
             limits: self.limits,
         })
+    }
+}
+
+/// The key-supply section with its relative paths taken from the config file's directory.
+fn resolve_supply_paths(config: KeySupplyConfig, base: &Path) -> KeySupplyConfig {
+    match config {
+        KeySupplyConfig::Etsi014 {
+            kme,
+            cert,
+            key,
+            ca,
+            timeout_secs,
+        } => KeySupplyConfig::Etsi014 {
+            kme,
+            cert: base.join(cert),
+            key: base.join(key),
+            ca: base.join(ca),
+            timeout_secs,
+        },
+        KeySupplyConfig::Psk {
+            sae_id,
+            key_size,
+            used_ids,
+            peers,
+        } => KeySupplyConfig::Psk {
+            sae_id,
+            key_size,
+            used_ids: used_ids.map(|p| base.join(p)),
+            peers: peers.into_iter().map(|(k, p)| (k, base.join(p))).collect(),
+        },
     }
 }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use liaison_proto::Classification;
 use liaison_proto::frame::{AckStatus, LinkFrame};
-use support::{Federation, OfficerClient};
+use liaison_proto::receipt::Receipt;
+use support::{Federation, OfficerClient, Options, RelayProcess};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -83,23 +84,113 @@ async fn delivers_across_two_hops_with_plaintext_intact() {
         AckStatus::Accepted
     );
     let mut bob = fed.connect(1).await;
-    let got = receive(&fed, &mut bob, 1, 1, Duration::from_secs(2)).await;
-    assert_eq!(got, vec![b"STIX bundle: indicator 42".to_vec()]);
+    let raw = match bob.next(WAIT).await {
+        Some(LinkFrame::Envelope(raw)) => raw,
+        other => panic!("expected an envelope, got {other:?}"),
+    };
+    let (delivered, plaintext) = fed.open(1, &raw);
+    assert_eq!(plaintext, b"STIX bundle: indicator 42");
+    bob.ack(&delivered).await;
+    // The signed receipt travels back over both hops to the sender.
+    let sent = bob.send_receipt(&fed.officers[1], &delivered).await;
+    assert_eq!(
+        expect_ack(&mut bob, liaison_node::relay::receipt_custody_id(&sent)).await,
+        AckStatus::Accepted
+    );
+    match alice.next(WAIT).await {
+        Some(LinkFrame::Receipt(raw)) => {
+            let receipt = Receipt::decode(&raw).unwrap();
+            assert_eq!(receipt, sent);
+            assert_eq!(receipt.message_id(), env.header().message_id);
+            receipt.verify_signature(&fed.officers[1].cert).unwrap();
+            alice.ack_receipt(&receipt).await;
+        }
+        other => panic!("expected a receipt, got {other:?}"),
+    }
+    assert!(
+        bob.next(Duration::from_secs(1)).await.is_none(),
+        "nothing delivered twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psk_keyed_relay_link_carries_envelopes_and_required_officer_link_fails_closed() {
+    let fed = Federation::build_with(
+        &[(0, Classification::SecretUe), (1, Classification::SecretUe)],
+        Options {
+            psk_links: true,
+            officer_qkd_required: [false, true],
+        },
+    );
+    let r1 = fed.start(0);
+    let r2 = fed.start(1);
+    let mut alice = fed.connect(0).await;
+    let env = fed.seal(0, 1, Classification::RestreintUe, b"over a PSK link", false);
+    alice.send(&env).await;
+    assert_eq!(
+        expect_ack(&mut alice, env.header().message_id.0).await,
+        AckStatus::Accepted
+    );
+    // Relay 1 forwards over its PSK-keyed link; relay 2 takes custody.
+    wait_for_log(&r1, "supplied_key=true").await;
+    wait_for_log(&r2, "custody taken").await;
+    // Relay 2 requires a supplied key on officer links; this officer has none: fail closed.
+    let mut bob = fed.connect(1).await;
+    match bob.next(WAIT).await {
+        Some(LinkFrame::Error { code, reason }) => {
+            assert_eq!(
+                code,
+                liaison_proto::WireCode::SuppliedKeyUnavailable as u16,
+                "{reason}"
+            );
+        }
+        other => panic!("expected an Error frame, got {other:?}"),
+    }
+    assert!(r2.terminate().success());
+    let report = audit_report(&fed, 1);
+    assert_eq!(report["by_kind"]["refused"], 1, "{report}");
+    assert_eq!(report["by_kind"]["accepted"], 1, "{report}");
+}
+
+async fn wait_for_log(relay: &RelayProcess, needle: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !relay.log_text().contains(needle) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {needle:?} in the log"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn audit_report(fed: &Federation, relay: usize) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+        .args(["audit", "verify", "--json"])
+        .arg(&fed.relays[relay].storage)
+        .arg("--certificate")
+        .arg(fed.path().join(format!("relay-{}/node.cert", relay + 1)))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    report
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stores_while_next_hop_is_down_and_forwards_once_it_returns() {
     let fed = federation();
-    let _r1 = fed.start(0);
+    let r1 = fed.start(0);
     let r2 = fed.start(1);
     let mut alice = fed.connect(0).await;
-    // A first envelope proves the route works before the hop goes down.
+    // A first envelope reaches relay 2 before it goes down, so relay 1's link to it is up and
+    // has to be found dead (no close, no reset) before the next envelopes can move.
     let first = fed.seal(0, 1, Classification::Unclassified, b"before", false);
     alice.send(&first).await;
     assert_eq!(
         expect_ack(&mut alice, first.header().message_id.0).await,
         AckStatus::Accepted
     );
+    wait_for_log(&r2, "custody taken").await;
     r2.kill();
     let mut sent = Vec::new();
     for text in [&b"while down 1"[..], b"while down 2"] {
@@ -115,6 +206,10 @@ async fn stores_while_next_hop_is_down_and_forwards_once_it_returns() {
     let _r2 = fed.start(1);
     let mut bob = fed.connect(1).await;
     let mut got = receive(&fed, &mut bob, 1, 3, Duration::from_secs(3)).await;
+    assert!(
+        r1.log_text().contains("link down"),
+        "relay 1 noticed the dead hop"
+    );
     got.sort();
     let mut want = sent;
     want.push(b"before".to_vec());
@@ -146,15 +241,7 @@ async fn refuses_classification_above_recipient_clearance_and_audits_it() {
     }
     // Stop the relay cleanly (final checkpoint), then verify its audit log offline.
     assert!(r1.terminate().success());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
-        .args(["audit", "verify", "--json"])
-        .arg(&fed.relays[0].storage)
-        .arg("--certificate")
-        .arg(fed.path().join("relay-1/node.cert"))
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["ok"], true, "{report}");
+    let report = audit_report(&fed, 0);
     assert_eq!(report["by_kind"]["refused"], 1, "{report}");
 }
 
@@ -191,4 +278,35 @@ async fn malformed_frame_closes_only_that_connection() {
     let mut bob = fed.connect(1).await;
     let got = receive(&fed, &mut bob, 1, 1, Duration::from_secs(1)).await;
     assert_eq!(got, vec![b"still serving".to_vec()]);
+}
+
+#[test]
+fn run_refuses_a_config_with_an_unknown_key_naming_file_and_key() {
+    let fed = federation();
+    let path = fed.relays[0].config.with_file_name("bad.toml");
+    let good = std::fs::read_to_string(&fed.relays[0].config).unwrap();
+    std::fs::write(&path, format!("listen_port = 7443\n{good}")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+        .args(["run", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("listen_port"),
+        "{stderr}"
+    );
+    // A value that parses but is wrong names its key too.
+    std::fs::write(&path, good.replace("node.cert", "missing.cert")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+        .args(["run", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("certificate") && stderr.contains("missing.cert"),
+        "{stderr}"
+    );
 }

@@ -23,6 +23,7 @@ use liaison_proto::envelope::{ContentType, Envelope, EnvelopeBuilder};
 use liaison_proto::frame::LinkFrame;
 use liaison_proto::handshake::{LinkConfig, LocalIdentity, PeerPolicy, SupplyPolicy};
 use liaison_proto::prekey::{PREKEY_LIFETIME_SECS, SignedPrekey};
+use liaison_proto::receipt::Receipt;
 use liaison_proto::record::RekeyPolicy;
 use liaison_proto::trust::TrustStore;
 use liaison_proto::{Classification, Tlp, UnixTime};
@@ -76,9 +77,23 @@ fn cert_for(
     certificate::issue(authority, &request, &terms, &mut rng).unwrap()
 }
 
+/// How the relays key their links.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Options {
+    /// Relay-to-relay links mix a pre-shared key (`qkd = "required"` both ways).
+    pub(crate) psk_links: bool,
+    /// Relay `i` requires a supplied key on its officers' links (`officer_qkd = "required"`).
+    pub(crate) officer_qkd_required: [bool; 2],
+}
+
 impl Federation {
     /// Two relays routed to each other; officers `(home relay index, clearance)`.
     pub(crate) fn build(officers: &[(usize, Classification)]) -> Self {
+        Self::build_with(officers, Options::default())
+    }
+
+    /// [`Self::build`] with key-supply options.
+    pub(crate) fn build_with(officers: &[(usize, Classification)], options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let mut rng = os_rng();
@@ -164,12 +179,44 @@ impl Federation {
                 prekey_secret,
             });
         }
+        if options.psk_links {
+            use std::os::unix::fs::PermissionsExt as _;
+
+            use base64::Engine as _;
+            let psk = root.join("link.psk");
+            let bytes: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5a);
+            std::fs::write(
+                &psk,
+                base64::engine::general_purpose::STANDARD.encode(bytes),
+            )
+            .unwrap();
+            std::fs::set_permissions(&psk, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         for (i, r) in relays.iter().enumerate() {
             let other = &relays[1 - i];
+            let officer_qkd = if options.officer_qkd_required[i] {
+                "required"
+            } else {
+                "off"
+            };
+            let (supply, route_qkd) = if options.psk_links {
+                (
+                    format!(
+                        "sae_id = \"{me}\"\n[key_supply]\nkind = \"psk\"\nsae_id = \"{me}\"\n\
+                         peers = {{ {other} = \"../link.psk\" }}\n",
+                        me = r.name,
+                        other = other.name
+                    ),
+                    format!("qkd = \"required\"\nsae_id = \"{}\"", other.name),
+                )
+            } else {
+                (String::new(), "qkd = \"off\"".to_owned())
+            };
             let text = format!(
                 "listen = \"{addr}\"\nidentity_key = \"node.key\"\ncertificate = \"node.cert\"\n\
                  storage = \"custody.redb\"\ntrust_anchors = [\"../authority.pub\"]\n\
-                 directory = [\"../members\"]\n\n[[route]]\nrelay = \"{other}\"\naddress = \"{oaddr}\"\nqkd = \"off\"\n\n\
+                 directory = [\"../members\"]\nofficer_qkd = \"{officer_qkd}\"\n{supply}\n\
+                 [[route]]\nrelay = \"{other}\"\naddress = \"{oaddr}\"\n{route_qkd}\n\n\
                  [limits]\nidle_timeout_secs = 4\nsweep_interval_secs = 5\n",
                 addr = r.addr,
                 other = other.name,
@@ -317,6 +364,9 @@ impl RelayProcess {
 
 impl Drop for RelayProcess {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- {} ---\n{}", self.log.display(), self.log_text());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -390,6 +440,27 @@ impl OfficerClient {
                 Ok(Ok(LinkEvent::Closed) | Err(_)) => return None,
             }
         }
+    }
+
+    /// Sends a signed receipt for `env` as officer `me`.
+    pub(crate) async fn send_receipt(&mut self, me: &Officer, env: &Envelope) -> Receipt {
+        let receipt = Receipt::issue(&me.key, env, UnixTime(unix_now()), &mut os_rng()).unwrap();
+        self.link
+            .send(&LinkFrame::Receipt(receipt.raw().to_vec()))
+            .await
+            .unwrap();
+        receipt
+    }
+
+    /// Acknowledges custody of a receipt.
+    pub(crate) async fn ack_receipt(&mut self, receipt: &Receipt) {
+        self.link
+            .send(&LinkFrame::Ack {
+                message_id: liaison_node::relay::receipt_custody_id(receipt).to_vec(),
+                status: liaison_proto::frame::AckStatus::Accepted,
+            })
+            .await
+            .unwrap();
     }
 
     /// Acknowledges delivery of `raw` (an envelope) to the relay.
