@@ -417,8 +417,12 @@ impl Relay {
                     .await
                 {
                     Ok(batch) => {
+                        let now = unix_now();
                         for q in batch {
                             cursor = Some(q.seq);
+                            if q.expires <= now {
+                                continue; // the expiry sweep drops it, audited
+                            }
                             let frame = match self.outbound_frame(&peer, q.raw) {
                                 Ok(f) => f,
                                 Err(reason) => {
@@ -449,6 +453,15 @@ impl Relay {
                         AckStatus::Accepted | AckStatus::Duplicate | AckStatus::Refused => {
                             if status == AckStatus::Refused {
                                 tracing::warn!(id = %hex::encode(&id), "next hop refused custody; dropping");
+                                let mut message_id = [0u8; 16];
+                                if id.len() == 16 {
+                                    message_id.copy_from_slice(&id);
+                                }
+                                let detail = "refused by the next hop (its Error frame explains)".to_owned();
+                                let peer_id = *peer.certificate.subject().as_bytes();
+                                if let Err(e) = self.store.record_refusal(message_id, peer_id, detail, unix_now()).await {
+                                    tracing::error!(error = %e, "cannot audit a downstream refusal");
+                                }
                             }
                             if let Err(e) = self.store.acknowledge(destination, seq, how, unix_now()).await {
                                 tracing::error!(error = %e, "cannot release a queue entry");

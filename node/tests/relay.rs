@@ -262,13 +262,27 @@ async fn malformed_frame_closes_only_that_connection() {
         Some(LinkFrame::Error { code, .. }) => {
             assert_eq!(code, liaison_proto::WireCode::Malformed as u16);
         }
-        None => {}
-        other => panic!("expected an Error frame or a closed link, got {other:?}"),
+        other => panic!("expected an Error frame, got {other:?}"),
     }
     assert!(
         mallory.next(Duration::from_secs(2)).await.is_none(),
         "link stays closed"
     );
+    // A record that does not authenticate (forged or corrupted) also ends only its link, with
+    // the one opaque reason.
+    let mut forger = fed.connect(0).await;
+    let forged =
+        liaison_proto::frame::Frame::new(liaison_proto::frame::FrameType::Record, vec![7; 48])
+            .unwrap()
+            .encode();
+    forger.link.write_raw(&forged).await.unwrap();
+    match forger.next(WAIT).await {
+        Some(LinkFrame::Error { code, reason }) => {
+            assert_eq!(code, liaison_proto::WireCode::AuthenticationFailed as u16);
+            assert_eq!(reason, "authentication failed");
+        }
+        other => panic!("expected an Error frame, got {other:?}"),
+    }
     let env = fed.seal(3, 1, Classification::Unclassified, b"still serving", false);
     dave.send(&env).await;
     assert_eq!(
