@@ -120,6 +120,7 @@ async fn psk_keyed_relay_link_carries_envelopes_and_required_officer_link_fails_
         Options {
             psk_links: true,
             officer_qkd_required: [false, true],
+            ..Options::default()
         },
     );
     let r1 = fed.start(0);
@@ -150,6 +151,37 @@ async fn psk_keyed_relay_link_carries_envelopes_and_required_officer_link_fails_
     let report = audit_report(&fed, 1);
     assert_eq!(report["by_kind"]["refused"], 1, "{report}");
     assert_eq!(report["by_kind"]["accepted"], 1, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fails_over_to_the_alternate_address_when_the_primary_is_unreachable() {
+    let fed = Federation::build_with(
+        &[(0, Classification::SecretUe), (1, Classification::SecretUe)],
+        Options {
+            dead_primary: true,
+            ..Options::default()
+        },
+    );
+    let r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let mut alice = fed.connect(0).await;
+    let env = fed.seal(
+        0,
+        1,
+        Classification::RestreintUe,
+        b"via the alternate",
+        false,
+    );
+    alice.send(&env).await;
+    assert_eq!(
+        expect_ack(&mut alice, env.header().message_id.0).await,
+        AckStatus::Accepted
+    );
+    let mut bob = fed.connect(1).await;
+    let got = receive(&fed, &mut bob, 1, 1, Duration::from_secs(1)).await;
+    assert_eq!(got, vec![b"via the alternate".to_vec()]);
+    let alternate = format!("link up address={}", fed.relays[1].addr);
+    assert!(r1.log_text().contains(&alternate), "{}", r1.log_text());
 }
 
 async fn wait_for_log(relay: &RelayProcess, needle: &str) {

@@ -84,6 +84,9 @@ pub(crate) struct Options {
     pub(crate) psk_links: bool,
     /// Relay `i` requires a supplied key on its officers' links (`officer_qkd = "required"`).
     pub(crate) officer_qkd_required: [bool; 2],
+    /// Each route's primary address is a port nobody listens on; the real one is the
+    /// alternate.
+    pub(crate) dead_primary: bool,
 }
 
 impl Federation {
@@ -212,15 +215,23 @@ impl Federation {
             } else {
                 (String::new(), "qkd = \"off\"".to_owned())
             };
+            let route_addr = if options.dead_primary {
+                format!(
+                    "address = \"127.0.0.1:{}\"\nalternates = [\"{}\"]",
+                    free_port(),
+                    other.addr
+                )
+            } else {
+                format!("address = \"{}\"", other.addr)
+            };
             let text = format!(
                 "listen = \"{addr}\"\nidentity_key = \"node.key\"\ncertificate = \"node.cert\"\n\
                  storage = \"custody.redb\"\ntrust_anchors = [\"../authority.pub\"]\n\
                  directory = [\"../members\"]\nofficer_qkd = \"{officer_qkd}\"\n{supply}\n\
-                 [[route]]\nrelay = \"{other}\"\naddress = \"{oaddr}\"\n{route_qkd}\n\n\
-                 [limits]\nidle_timeout_secs = 4\nsweep_interval_secs = 5\n",
+                 [[route]]\nrelay = \"{other}\"\n{route_addr}\n{route_qkd}\n\n\
+                 [limits]\nidle_timeout_secs = 4\nsweep_interval_secs = 5\nhandshake_timeout_secs = 3\n",
                 addr = r.addr,
                 other = other.name,
-                oaddr = other.addr,
             );
             std::fs::write(&r.config, text).unwrap();
         }
