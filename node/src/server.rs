@@ -286,14 +286,33 @@ async fn dial_loop(
 ) {
     let mut backoff = MIN_BACKOFF;
     let mut attempt = 0usize;
+    let mut supply_failing = false;
     while !cancel.is_cancelled() {
         let address = &route.addresses[attempt % route.addresses.len()];
         match dial(&shared, &endpoint, &route, address).await {
             Ok(link) => {
                 backoff = MIN_BACKOFF;
+                supply_failing = false;
                 tracing::info!(%address, supplied_key = link.session().supplied_key_mixed(), "link up");
                 serve(&shared, link, true, &cancel).await;
                 tracing::info!("link down");
+            }
+            Err(LinkError::SuppliedKeyRequired(reason)) => {
+                // Fail closed, visibly: no link without the supplied key this route requires.
+                tracing::warn!(%address, %reason, "not linking: supplied key required (qkd = \"required\")");
+                // One audit entry per outage, not one per redial.
+                if !std::mem::replace(&mut supply_failing, true) {
+                    let peer = *route.relay.as_bytes();
+                    let detail =
+                        format!("link to {address} not opened: supplied key required: {reason}");
+                    let store = shared.relay.store();
+                    if let Err(e) = store
+                        .record_refusal([0; 16], peer, detail, unix_now())
+                        .await
+                    {
+                        tracing::error!(error = %e, "cannot audit a refused link");
+                    }
+                }
             }
             Err(e) => {
                 tracing::debug!(%address, error = %e, "dial failed");

@@ -184,6 +184,48 @@ async fn fails_over_to_the_alternate_address_when_the_primary_is_unreachable() {
     assert!(r1.log_text().contains(&alternate), "{}", r1.log_text());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn required_supplied_key_unavailable_keeps_the_route_closed_and_is_audited() {
+    let fed = Federation::build_with(
+        &[(0, Classification::SecretUe), (1, Classification::SecretUe)],
+        Options {
+            psk_links: true,
+            wrong_peer_sae: true,
+            ..Options::default()
+        },
+    );
+    let r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let mut alice = fed.connect(0).await;
+    let env = fed.seal(0, 1, Classification::RestreintUe, b"must wait", false);
+    alice.send(&env).await;
+    assert_eq!(
+        expect_ack(&mut alice, env.header().message_id.0).await,
+        AckStatus::Accepted
+    );
+    // Several redials, each refused for want of the key: never a hybrid-only link.
+    let deadline = std::time::Instant::now() + WAIT;
+    while r1
+        .log_text()
+        .matches("not linking: supplied key required")
+        .count()
+        < 3
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", r1.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !r1.log_text().contains("link up address="),
+        "no link without the key"
+    );
+    assert!(r1.terminate().success());
+    let report = audit_report(&fed, 0);
+    // Relay 1's own dials are audited once per outage; relay 2's dials towards relay 1 are
+    // refused too (the key they mix is not from the SAE id relay 1 expects), one entry each.
+    assert!(report["by_kind"]["refused"].as_u64() >= Some(1), "{report}");
+    assert_eq!(report["by_kind"]["forwarded"], 0, "{report}");
+}
+
 async fn wait_for_log(relay: &RelayProcess, needle: &str) {
     let deadline = std::time::Instant::now() + WAIT;
     while !relay.log_text().contains(needle) {

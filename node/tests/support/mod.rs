@@ -87,6 +87,8 @@ pub(crate) struct Options {
     /// Each route's primary address is a port nobody listens on; the real one is the
     /// alternate.
     pub(crate) dead_primary: bool,
+    /// Relay 1 names this SAE id for relay 2, one its key supply has no key for.
+    pub(crate) wrong_peer_sae: bool,
 }
 
 impl Federation {
@@ -210,7 +212,14 @@ impl Federation {
                         me = r.name,
                         other = other.name
                     ),
-                    format!("qkd = \"required\"\nsae_id = \"{}\"", other.name),
+                    format!(
+                        "qkd = \"required\"\nsae_id = \"{}\"",
+                        if options.wrong_peer_sae && i == 0 {
+                            "nobody"
+                        } else {
+                            &other.name
+                        }
+                    ),
                 )
             } else {
                 (String::new(), "qkd = \"off\"".to_owned())
