@@ -112,3 +112,6 @@ pub const AUDIT_CHAIN: &[u8] = b"liaison audit chain v1";
 
 /// Context of the composite signature a relay puts on an audit checkpoint.
 pub const AUDIT_CHECKPOINT: &[u8] = b"liaison audit checkpoint v1";
+
+/// Derives the custody id a relay holds a receipt under (`spec/protocol.md` §13).
+pub const RECEIPT_CUSTODY_ID: &[u8] = b"liaison receipt custody id v1";

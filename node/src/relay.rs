@@ -94,14 +94,29 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The id a receipt is held under in custody and acknowledged by: its message id XOR the first
-/// 16 bytes of the envelope hash it names, so it never collides with the envelope's own id.
+/// The id a receipt is held under in custody and acknowledged by (`spec/protocol.md` §13):
+/// the first 16 bytes of `SHA-384(info("liaison receipt custody id v1", [message id, envelope
+/// hash, recipient id]))`. It differs from the envelope's own id, and receipts from different
+/// recipients of one envelope get different ids, so none is mistaken for a duplicate.
 pub fn receipt_custody_id(receipt: &Receipt) -> [u8; 16] {
-    let mut id = receipt.message_id().0;
-    for (b, h) in id.iter_mut().zip(receipt.envelope_hash()) {
-        *b ^= h;
-    }
-    id
+    custody_id_of_receipt(
+        &receipt.message_id().0,
+        receipt.envelope_hash(),
+        &receipt.recipient(),
+    )
+}
+
+fn custody_id_of_receipt(
+    message_id: &[u8; 16],
+    envelope_hash: &[u8],
+    recipient: &IdentityId,
+) -> [u8; 16] {
+    let mut t = liaison_crypto::kdf::Transcript::new(liaison_crypto::labels::RECEIPT_CUSTODY_ID);
+    t.absorb(message_id);
+    t.absorb(envelope_hash);
+    t.absorb(recipient.as_bytes());
+    let hash = t.current();
+    core::array::from_fn(|i| hash[i])
 }
 
 impl Relay {
@@ -512,5 +527,25 @@ impl Relay {
                 Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_of_different_recipients_have_different_custody_ids() {
+        let message_id = [7u8; 16];
+        let hash = [9u8; 48];
+        let alice = liaison_crypto::IdentityId::from_bytes([1; 32]);
+        let bob = liaison_crypto::IdentityId::from_bytes([2; 32]);
+        let a = custody_id_of_receipt(&message_id, &hash, &alice);
+        assert_ne!(a, custody_id_of_receipt(&message_id, &hash, &bob));
+        assert_ne!(
+            a, message_id,
+            "a receipt must not share the envelope's custody id"
+        );
+        assert_eq!(a, custody_id_of_receipt(&message_id, &hash, &alice));
     }
 }
