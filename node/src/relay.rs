@@ -538,8 +538,8 @@ mod tests {
     fn receipts_of_different_recipients_have_different_custody_ids() {
         let message_id = [7u8; 16];
         let hash = [9u8; 48];
-        let alice = liaison_crypto::IdentityId::from_bytes([1; 32]);
-        let bob = liaison_crypto::IdentityId::from_bytes([2; 32]);
+        let alice = IdentityId::from_bytes([1; 32]);
+        let bob = IdentityId::from_bytes([2; 32]);
         let a = custody_id_of_receipt(&message_id, &hash, &alice);
         assert_ne!(a, custody_id_of_receipt(&message_id, &hash, &bob));
         assert_ne!(
