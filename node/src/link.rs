@@ -296,23 +296,7 @@ pub async fn initiate(
     let outcome = tokio::time::timeout(timeout, run)
         .await
         .unwrap_or(Err(LinkError::HandshakeTimeout));
-    match outcome {
-        Ok((session, decoder)) => Ok(Link {
-            conn,
-            send,
-            recv,
-            session,
-            decoder,
-            origin,
-            outbox: Vec::new(),
-            supply,
-            peer_master_sae: None,
-        }),
-        Err(e) => {
-            refuse(&conn, &mut send, &e).await;
-            Err(e)
-        }
-    }
+    conclude(conn, send, recv, outcome, origin, supply, None).await
 }
 
 /// Accepting side: accepts the stream and runs the responder handshake. The caller checks the
@@ -352,6 +336,19 @@ pub async fn respond(
     let outcome = tokio::time::timeout(timeout, run)
         .await
         .unwrap_or(Err(LinkError::HandshakeTimeout));
+    conclude(conn, send, recv, outcome, origin, supply, master_sae).await
+}
+
+/// Turns a handshake's outcome into a [`Link`], or refuses the peer and closes on failure.
+async fn conclude(
+    conn: quinn::Connection,
+    mut send: quinn::SendStream,
+    recv: quinn::RecvStream,
+    outcome: Result<(LinkSession, FrameDecoder), LinkError>,
+    origin: Instant,
+    supply: LinkSupply,
+    peer_master_sae: Option<String>,
+) -> Result<Link, LinkError> {
     match outcome {
         Ok((session, decoder)) => Ok(Link {
             conn,
@@ -362,7 +359,7 @@ pub async fn respond(
             origin,
             outbox: Vec::new(),
             supply,
-            peer_master_sae: master_sae,
+            peer_master_sae,
         }),
         Err(e) => {
             refuse(&conn, &mut send, &e).await;
