@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use liaison_proto::Classification;
+use liaison_proto::envelope::Envelope;
 use liaison_proto::frame::{AckStatus, LinkFrame};
 use liaison_proto::receipt::Receipt;
 use support::{Federation, OfficerClient, Options, RelayProcess};
@@ -23,6 +24,15 @@ fn federation() -> Federation {
         (1, Classification::Unclassified),
         (0, Classification::SecretUe),
     ])
+}
+
+/// Sends `env` and asserts the relay acknowledged custody of it.
+async fn send_accepted(client: &mut OfficerClient, env: &Envelope) {
+    client.send(env).await;
+    assert_eq!(
+        expect_ack(client, env.header().message_id.0).await,
+        AckStatus::Accepted
+    );
 }
 
 async fn expect_ack(client: &mut OfficerClient, id: [u8; 16]) -> AckStatus {
@@ -78,11 +88,7 @@ async fn delivers_across_two_hops_with_plaintext_intact() {
         b"STIX bundle: indicator 42",
         false,
     );
-    alice.send(&env).await;
-    assert_eq!(
-        expect_ack(&mut alice, env.header().message_id.0).await,
-        AckStatus::Accepted
-    );
+    send_accepted(&mut alice, &env).await;
     let mut bob = fed.connect(1).await;
     let raw = match bob.next(WAIT).await {
         Some(LinkFrame::Envelope(raw)) => raw,
@@ -127,11 +133,7 @@ async fn psk_keyed_relay_link_carries_envelopes_and_required_officer_link_fails_
     let r2 = fed.start(1);
     let mut alice = fed.connect(0).await;
     let env = fed.seal(0, 1, Classification::RestreintUe, b"over a PSK link", false);
-    alice.send(&env).await;
-    assert_eq!(
-        expect_ack(&mut alice, env.header().message_id.0).await,
-        AckStatus::Accepted
-    );
+    send_accepted(&mut alice, &env).await;
     // Relay 1 forwards over its PSK-keyed link; relay 2 takes custody.
     wait_for_log(&r1, "supplied_key=true").await;
     wait_for_log(&r2, "custody taken").await;
@@ -172,11 +174,7 @@ async fn fails_over_to_the_alternate_address_when_the_primary_is_unreachable() {
         b"via the alternate",
         false,
     );
-    alice.send(&env).await;
-    assert_eq!(
-        expect_ack(&mut alice, env.header().message_id.0).await,
-        AckStatus::Accepted
-    );
+    send_accepted(&mut alice, &env).await;
     let mut bob = fed.connect(1).await;
     let got = receive(&fed, &mut bob, 1, 1, Duration::from_secs(1)).await;
     assert_eq!(got, vec![b"via the alternate".to_vec()]);
@@ -198,11 +196,7 @@ async fn required_supplied_key_unavailable_keeps_the_route_closed_and_is_audited
     let _r2 = fed.start(1);
     let mut alice = fed.connect(0).await;
     let env = fed.seal(0, 1, Classification::RestreintUe, b"must wait", false);
-    alice.send(&env).await;
-    assert_eq!(
-        expect_ack(&mut alice, env.header().message_id.0).await,
-        AckStatus::Accepted
-    );
+    send_accepted(&mut alice, &env).await;
     // Several redials, each refused for want of the key: never a hybrid-only link.
     let deadline = std::time::Instant::now() + WAIT;
     while r1
@@ -269,11 +263,7 @@ async fn stores_while_next_hop_is_down_and_forwards_once_it_returns() {
     let mut sent = Vec::new();
     for text in [&b"while down 1"[..], b"while down 2"] {
         let env = fed.seal(0, 1, Classification::RestreintUe, text, false);
-        alice.send(&env).await;
-        assert_eq!(
-            expect_ack(&mut alice, env.header().message_id.0).await,
-            AckStatus::Accepted
-        );
+        send_accepted(&mut alice, &env).await;
         sent.push(text.to_vec());
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
