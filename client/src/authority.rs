@@ -1,0 +1,1104 @@
+//! The federation authority: the offline tool that enrols members (`liaison authority …`).
+//!
+//! An authority directory holds (formats in `spec/client-storage.md` §3):
+//!
+//! * `authority.key`: the root signing key, sealed under a passphrase (kind `"authority"`);
+//!   keep the directory on an offline machine;
+//! * `authority.pub`: the trust-anchor file relays and officers load (the format of
+//!   `liaison_node::config::format_authority_key`);
+//! * `authority.redb`: what the authority has done — every issued certificate by serial, every
+//!   revocation with its reason, every revocation list it signed, the next serial and list
+//!   number. Serials and list numbers only ever increase.
+//!
+//! Commands: `init`, `sign REQUEST` (checks the request's proof of possession first, prints
+//! the subject and its fingerprint), `revoke SERIAL|CERT_FILE`, `crl` (a signed revocation
+//! list with the next number) and `list`. Certificates, requests and lists are the binary
+//! documents of `spec/protocol.md` §6–8, one per file.
+//!
+//! The library API ([`Authority`]) does the work; [`run`] is the CLI shell around it.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use liaison_crypto::sign::SigningKey;
+use liaison_crypto::{IdentityId, Seed32, Suite};
+use liaison_proto::certificate::{
+    CertificateRequest, CertificateTerms, MAX_ADDRESS_LEN, MAX_CERTIFICATE_LEN, MAX_NAME_LEN,
+    MemberCertificate, Role, issue,
+};
+use liaison_proto::codec::Reader;
+use liaison_proto::revocation::{RevocationContents, RevocationList};
+use liaison_proto::{Classification, ProtoError, UnixTime};
+use rand_core::CryptoRng;
+use redb::{Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition};
+use zeroize::Zeroizing;
+
+use crate::keystore::{self, KeystoreError};
+use crate::passphrase::{Passphrase, PassphraseArgs};
+
+/// File name of the sealed root key inside an authority directory.
+pub const KEY_FILE: &str = "authority.key";
+/// File name of the public trust-anchor file.
+pub const PUBLIC_FILE: &str = "authority.pub";
+/// File name of the state database.
+pub const STATE_FILE: &str = "authority.redb";
+/// The keystore kind of the root key.
+pub const AUTHORITY_KIND: &str = "authority";
+/// Longest certificate validity the tool issues: 10 years.
+pub const MAX_VALID_DAYS: u32 = 3650;
+/// Longest revocation-list validity: 90 days.
+pub const MAX_CRL_VALID_DAYS: u32 = 90;
+/// Backdating of `not_before`, for members whose clocks run a little behind.
+pub const NOT_BEFORE_BACKDATE_SECS: u64 = 300;
+/// Longest revocation reason, in bytes.
+pub const MAX_REASON_LEN: usize = 256;
+/// Largest request file read.
+const MAX_REQUEST_LEN: u64 = 16 * 1024;
+
+/// Exit code for bad input (malformed request or certificate, bad arguments, unknown serial).
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for keystore access failures (wrong passphrase, permissions, no passphrase).
+pub const EXIT_KEYSTORE: u8 = 5;
+/// Exit code for anything else (I/O, storage).
+pub const EXIT_FAILURE: u8 = 1;
+
+const CERTIFICATES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("certificates");
+const REVOKED_SERIALS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("revoked_serials");
+const REVOKED_SUBJECTS: TableDefinition<'_, [u8; 32], &[u8]> =
+    TableDefinition::new("revoked_subjects");
+const CRLS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("revocation_lists");
+const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
+const NEXT_SERIAL: &str = "next_serial";
+const LAST_CRL: &str = "last_crl_number";
+const KEY_FORMAT_VERSION: u8 = 1;
+
+/// Errors of the authority tool. Messages name the file or value at fault, never a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorityError {
+    /// The root keystore could not be opened or written.
+    #[error(transparent)]
+    Keystore(#[from] KeystoreError),
+    /// `init` found an existing authority.
+    #[error("{dir}: an authority already exists here; refusing to overwrite it")]
+    AlreadyInitialised {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The directory holds no authority.
+    #[error("{dir}: no authority here (run `liaison authority init --dir {dir}`)")]
+    NotInitialised {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The request file is not a certificate request.
+    #[error("{path}: not a certificate request: {reason}")]
+    BadRequest {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The request is not signed by the key it carries (proof of possession failed).
+    #[error("{path}: the request's self-signature does not verify; it was altered or forged")]
+    RequestSignature {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The terms asked for are not allowed.
+    #[error("{0}")]
+    BadTerms(String),
+    /// A certificate file could not be read as a member certificate.
+    #[error("{path}: not a member certificate: {reason}")]
+    BadCertificateFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A certificate presented for revocation was issued by another authority.
+    #[error("certificate serial {serial} was issued by {issuer}, not by this authority")]
+    NotIssuedHere {
+        /// Its serial.
+        serial: u64,
+        /// Its issuer id.
+        issuer: IdentityId,
+    },
+    /// No certificate with this serial was issued here.
+    #[error("no certificate with serial {serial} was issued by this authority")]
+    UnknownSerial {
+        /// The serial asked for.
+        serial: u64,
+    },
+    /// The state database failed.
+    #[error("{path}: state database: {reason}")]
+    Storage {
+        /// The database file.
+        path: PathBuf,
+        /// The database error.
+        reason: String,
+    },
+    /// The state database is inconsistent (edited or damaged).
+    #[error("{path}: state database is inconsistent: {reason}")]
+    CorruptState {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Issuing a document failed.
+    #[error("cannot issue: {0}")]
+    Issue(ProtoError),
+}
+
+impl AuthorityError {
+    /// The process exit code for this error ([`EXIT_BAD_INPUT`], [`EXIT_KEYSTORE`] or
+    /// [`EXIT_FAILURE`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Keystore(KeystoreError::Io { .. }) => EXIT_FAILURE,
+            Self::Keystore(_) => EXIT_KEYSTORE,
+            Self::AlreadyInitialised { .. }
+            | Self::NotInitialised { .. }
+            | Self::BadRequest { .. }
+            | Self::RequestSignature { .. }
+            | Self::BadTerms(_)
+            | Self::BadCertificateFile { .. }
+            | Self::NotIssuedHere { .. }
+            | Self::UnknownSerial { .. } => EXIT_BAD_INPUT,
+            Self::Issue(ProtoError::BadSignature { .. }) => EXIT_BAD_INPUT,
+            Self::Io { .. } | Self::Storage { .. } | Self::CorruptState { .. } | Self::Issue(_) => {
+                EXIT_FAILURE
+            }
+        }
+    }
+}
+
+/// `--role` values.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleArg {
+    /// A liaison officer (needs `--home-relay`).
+    Officer,
+    /// A relay node (needs `--address`).
+    Relay,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Officer => Self::Officer,
+            RoleArg::Relay => Self::Relay,
+        }
+    }
+}
+
+/// `liaison authority …` subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum AuthorityCommand {
+    /// Create a federation authority: a root signing key sealed under a passphrase, the public
+    /// trust-anchor file `authority.pub`, and the state database.
+    Init {
+        /// The authority directory (created 0700; keep it offline).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The authority's name, shown in `list`.
+        #[arg(long, default_value = "Liaison federation authority")]
+        name: String,
+        /// Cryptographic suite of the root key (`lq2` default, `lq1`).
+        #[arg(long, default_value = "lq2")]
+        suite: Suite,
+        /// Where the root key's passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// Issue a member certificate for a certificate request (from `liaison enroll` or
+    /// `liaison-node init`).
+    Sign {
+        /// The certificate request file.
+        request: PathBuf,
+        /// The authority directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// What the member may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Highest classification the member may handle (`unclassified`, `restreint-ue`,
+        /// `confidentiel-ue`, `secret-ue`, `tres-secret-ue`, or the English names).
+        #[arg(long)]
+        clearance: Classification,
+        /// Validity in days from now (1..=3650).
+        #[arg(long, default_value_t = 365)]
+        valid_days: u32,
+        /// Officers: the home relay, as its certificate file or its 64-hex-digit id.
+        #[arg(long, value_name = "CERT_FILE|ID")]
+        home_relay: Option<String>,
+        /// Relays: the `host:port` other members dial.
+        #[arg(long, value_name = "HOST:PORT")]
+        address: Option<String>,
+        /// Where to write the certificate.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the root key's passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// Revoke a certificate (by serial or certificate file); it appears in the next `crl`.
+    Revoke {
+        /// Serial number, or a certificate file issued by this authority.
+        target: String,
+        /// The authority directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Why (recorded in the state database).
+        #[arg(long, default_value = "unspecified")]
+        reason: String,
+        /// Revoke the subject's key itself: every certificate ever issued for it.
+        #[arg(long)]
+        subject: bool,
+        /// Where the root key's passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// Sign a revocation list of everything revoked so far, numbered one above the last.
+    Crl {
+        /// The authority directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Where to write the list.
+        #[arg(long)]
+        out: PathBuf,
+        /// Days until the next list is due (1..=90).
+        #[arg(long, default_value_t = 7)]
+        valid_days: u32,
+        /// Where the root key's passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// List issued certificates and their status (needs no passphrase).
+    List {
+        /// The authority directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+/// Runs one authority command, printing human output, or one JSON object with `json`.
+pub fn run(cmd: AuthorityCommand, json: bool) -> Result<(), AuthorityError> {
+    let mut rng = liaison_crypto::rng::os_rng();
+    let now = now();
+    match cmd {
+        AuthorityCommand::Init {
+            dir,
+            name,
+            suite,
+            passphrase,
+        } => {
+            if dir.join(KEY_FILE).exists() {
+                return Err(AuthorityError::AlreadyInitialised { dir });
+            }
+            let pass = passphrase.source().obtain("authority key", true)?;
+            let auth = Authority::init(&dir, &name, suite, &pass, &mut rng)?;
+            let id = auth.id();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "dir": dir.display().to_string(),
+                        "name": name,
+                        "suite": suite.name(),
+                        "id": id.to_string(),
+                        "fingerprint": id.fingerprint(),
+                        "public_key_file": dir.join(PUBLIC_FILE).display().to_string(),
+                    })
+                );
+            } else {
+                println!("federation authority created in {}", dir.display());
+                println!("  name          {name}");
+                println!("  suite         {}", suite.name());
+                println!("  fingerprint   {}", id.fingerprint());
+                println!(
+                    "  trust anchor  {}  (give this file to every relay and officer)",
+                    dir.join(PUBLIC_FILE).display()
+                );
+            }
+            Ok(())
+        }
+        AuthorityCommand::Sign {
+            request,
+            dir,
+            role,
+            clearance,
+            valid_days,
+            home_relay,
+            address,
+            out,
+            passphrase,
+        } => {
+            let req = read_request(&request)?;
+            let home_relay = home_relay.as_deref().map(parse_home_relay).transpose()?;
+            let terms = SignTerms {
+                role: role.into(),
+                clearance,
+                valid_days,
+                home_relay,
+                address,
+            };
+            terms.check()?;
+            if !json {
+                println!("request {}", request.display());
+                println!("  subject       {} ({})", req.name(), req.organisation());
+                println!("  fingerprint   {}", req.subject().fingerprint());
+                println!("  suite         {}", req.public_key().suite().name());
+                println!("  self-signature verified");
+            }
+            Authority::require(&dir)?;
+            let pass = passphrase.source().obtain("authority key", false)?;
+            let auth = Authority::open(&dir, &pass)?;
+            let cert = auth.sign(&req, &terms, now, &mut rng)?;
+            keystore::write_atomic(&out, cert.raw(), 0o644)?;
+            if json {
+                let mut v = cert_json(&cert);
+                v["out"] = out.display().to_string().into();
+                println!("{v}");
+            } else {
+                println!("issued certificate serial {}", cert.serial());
+                println!("  role          {}", cert.role().name());
+                println!("  clearance     {}", cert.clearance().marking());
+                println!(
+                    "  valid         {} .. {}",
+                    crate::content::format_utc(cert.not_before().0),
+                    crate::content::format_utc(cert.not_after().0)
+                );
+                if let Some(h) = cert.home_relay() {
+                    println!("  home relay    {}", h.fingerprint());
+                }
+                if let Some(a) = cert.address() {
+                    println!("  address       {a}");
+                }
+                println!("  written to    {}", out.display());
+            }
+            Ok(())
+        }
+        AuthorityCommand::Revoke {
+            target,
+            dir,
+            reason,
+            subject,
+            passphrase,
+        } => {
+            Authority::require(&dir)?;
+            let pass = passphrase.source().obtain("authority key", false)?;
+            let auth = Authority::open(&dir, &pass)?;
+            let target = auth.parse_revoke_target(&target, subject)?;
+            let outcome = auth.revoke(&target, &reason, now)?;
+            let (what, value) = match &target {
+                RevokeTarget::Serial(s) => ("serial", s.to_string()),
+                RevokeTarget::Subject(id) => ("subject", id.to_string()),
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        what: value,
+                        "newly_revoked": outcome == RevokeOutcome::Revoked,
+                        "reason": reason,
+                    })
+                );
+            } else {
+                match outcome {
+                    RevokeOutcome::Revoked => println!("revoked {what} {value} ({reason})"),
+                    RevokeOutcome::AlreadyRevoked => println!("{what} {value} was already revoked"),
+                }
+                println!(
+                    "publish a new list: liaison authority crl --dir {} --out FILE",
+                    dir.display()
+                );
+            }
+            Ok(())
+        }
+        AuthorityCommand::Crl {
+            dir,
+            out,
+            valid_days,
+            passphrase,
+        } => {
+            Authority::require(&dir)?;
+            let pass = passphrase.source().obtain("authority key", false)?;
+            let auth = Authority::open(&dir, &pass)?;
+            let crl = auth.issue_crl(valid_days, now, &mut rng)?;
+            keystore::write_atomic(&out, crl.raw(), 0o644)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "number": crl.number(),
+                        "this_update": crl.this_update().0,
+                        "next_update": crl.next_update().0,
+                        "revoked_serials": crl.contents().revoked_serials,
+                        "revoked_subjects": crl.contents().revoked_subjects.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "out": out.display().to_string(),
+                    })
+                );
+            } else {
+                println!("revocation list number {}", crl.number());
+                println!(
+                    "  revoked       {} serial(s), {} subject(s)",
+                    crl.contents().revoked_serials.len(),
+                    crl.contents().revoked_subjects.len()
+                );
+                println!(
+                    "  next update   {}",
+                    crate::content::format_utc(crl.next_update().0)
+                );
+                println!("  written to    {}", out.display());
+            }
+            Ok(())
+        }
+        AuthorityCommand::List { dir } => {
+            let entries = Authority::list(&dir)?;
+            if json {
+                let items: Vec<_> = entries
+                    .iter()
+                    .map(|e| {
+                        let mut v = cert_json(&e.certificate);
+                        v["revoked"] = e.revoked.is_some().into();
+                        if let Some(r) = &e.revoked {
+                            v["revocation_reason"] = r.reason.clone().into();
+                            v["revoked_at"] = r.at.0.into();
+                        }
+                        v
+                    })
+                    .collect();
+                println!("{}", serde_json::json!({ "certificates": items }));
+            } else if entries.is_empty() {
+                println!("no certificates issued yet");
+            } else {
+                for e in &entries {
+                    let c = &e.certificate;
+                    let status = match &e.revoked {
+                        Some(r) => format!("REVOKED ({})", r.reason),
+                        None if c.not_after() < now => "expired".to_string(),
+                        None => "valid".to_string(),
+                    };
+                    println!(
+                        "{:>5}  {:<7} {:<24} {:<16} {}  until {}  {}",
+                        c.serial(),
+                        c.role().name(),
+                        c.name(),
+                        c.organisation(),
+                        c.subject().fingerprint(),
+                        crate::content::format_utc(c.not_after().0),
+                        status
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What the authority decides when signing (the request supplies key, name, organisation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignTerms {
+    /// Officer or relay.
+    pub role: Role,
+    /// Highest classification.
+    pub clearance: Classification,
+    /// Validity in days from now.
+    pub valid_days: u32,
+    /// Officers' home relay.
+    pub home_relay: Option<IdentityId>,
+    /// Relays' `host:port`.
+    pub address: Option<String>,
+}
+
+impl SignTerms {
+    /// Checks the role rules and bounds before anything is signed.
+    pub fn check(&self) -> Result<(), AuthorityError> {
+        if self.valid_days == 0 || self.valid_days > MAX_VALID_DAYS {
+            return Err(AuthorityError::BadTerms(format!(
+                "--valid-days {} outside 1..={MAX_VALID_DAYS}",
+                self.valid_days
+            )));
+        }
+        match (self.role, &self.home_relay, &self.address) {
+            (Role::Officer, Some(_), None) => Ok(()),
+            (Role::Officer, None, _) => Err(AuthorityError::BadTerms(
+                "an officer certificate needs --home-relay (the relay's certificate or id)".into(),
+            )),
+            (Role::Officer, Some(_), Some(_)) => Err(AuthorityError::BadTerms(
+                "--address is for relays; an officer has a --home-relay instead".into(),
+            )),
+            (Role::Relay, _, None) => Err(AuthorityError::BadTerms(
+                "a relay certificate needs --address HOST:PORT".into(),
+            )),
+            (Role::Relay, Some(_), _) => Err(AuthorityError::BadTerms(
+                "--home-relay is for officers; a relay has an --address instead".into(),
+            )),
+            (Role::Relay, None, Some(addr)) => check_address(addr),
+        }
+    }
+}
+
+/// What to revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokeTarget {
+    /// One certificate.
+    Serial(u64),
+    /// Every certificate of a key.
+    Subject(IdentityId),
+}
+
+/// Whether a revocation changed anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    /// Newly revoked.
+    Revoked,
+    /// It was revoked before; nothing changed.
+    AlreadyRevoked,
+}
+
+/// A revocation on record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// When it was recorded.
+    pub at: UnixTime,
+    /// Why.
+    pub reason: String,
+}
+
+/// One issued certificate and its status, from [`Authority::list`].
+#[derive(Debug, Clone)]
+pub struct IssuedCertificate {
+    /// The certificate.
+    pub certificate: MemberCertificate,
+    /// Set when its serial or its subject is revoked.
+    pub revoked: Option<Revocation>,
+}
+
+/// An opened federation authority: root key and state.
+pub struct Authority {
+    dir: PathBuf,
+    key: SigningKey,
+    name: String,
+    db: redb::Database,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority")
+            .field("dir", &self.dir)
+            .field("name", &self.name)
+            .field("id", &self.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authority {
+    /// Creates an authority in `dir` (created 0700 if missing): root key of `suite`, sealed
+    /// under `passphrase`; `authority.pub`; an empty state database.
+    pub fn init(
+        dir: &Path,
+        name: &str,
+        suite: Suite,
+        passphrase: &Passphrase,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Self, AuthorityError> {
+        if name.is_empty() || name.len() > MAX_NAME_LEN {
+            return Err(AuthorityError::BadTerms(format!(
+                "--name must be 1..={MAX_NAME_LEN} bytes"
+            )));
+        }
+        let key_path = dir.join(KEY_FILE);
+        if key_path.exists() || dir.join(STATE_FILE).exists() {
+            return Err(AuthorityError::AlreadyInitialised {
+                dir: dir.to_owned(),
+            });
+        }
+        let io = |source| AuthorityError::Io {
+            path: dir.to_owned(),
+            source,
+        };
+        if !dir.exists() {
+            fs::create_dir_all(dir).map_err(io)?;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+        let key = SigningKey::generate(suite, rng);
+        let mut plain = Zeroizing::new(Vec::with_capacity(2 + 32 + 2 + name.len()));
+        plain.push(KEY_FORMAT_VERSION);
+        plain.push(suite.id());
+        plain.extend_from_slice(key.seed().expose_secret());
+        plain.extend_from_slice(&(name.len() as u16).to_be_bytes()); // ok: ≤ MAX_NAME_LEN
+        plain.extend_from_slice(name.as_bytes());
+        keystore::write_sealed(&key_path, passphrase, AUTHORITY_KIND, &plain)?;
+        let public = liaison_node::config::format_authority_key(key.verifying_key());
+        keystore::write_atomic(&dir.join(PUBLIC_FILE), public.as_bytes(), 0o644)?;
+        let db_path = dir.join(STATE_FILE);
+        let db = redb::Database::create(&db_path).st(&db_path)?;
+        let this = Self {
+            dir: dir.to_owned(),
+            key,
+            name: name.to_owned(),
+            db,
+        };
+        this.write(|txn| {
+            txn.open_table(CERTIFICATES)?;
+            txn.open_table(REVOKED_SERIALS)?;
+            txn.open_table(REVOKED_SUBJECTS)?;
+            txn.open_table(CRLS)?;
+            let mut meta = txn.open_table(META)?;
+            meta.insert(NEXT_SERIAL, 1)?;
+            meta.insert(LAST_CRL, 0)?;
+            Ok(())
+        })?;
+        Ok(this)
+    }
+
+    /// Fails with [`AuthorityError::NotInitialised`] unless `dir` holds an authority.
+    pub fn require(dir: &Path) -> Result<(), AuthorityError> {
+        if dir.join(KEY_FILE).exists() && dir.join(STATE_FILE).exists() {
+            Ok(())
+        } else {
+            Err(AuthorityError::NotInitialised {
+                dir: dir.to_owned(),
+            })
+        }
+    }
+
+    /// Opens the authority in `dir` with the root key's passphrase.
+    pub fn open(dir: &Path, passphrase: &Passphrase) -> Result<Self, AuthorityError> {
+        Self::require(dir)?;
+        let key_path = dir.join(KEY_FILE);
+        let plain = keystore::read_sealed(&key_path, passphrase, AUTHORITY_KIND)?;
+        let corrupt = |reason: String| {
+            AuthorityError::Keystore(KeystoreError::Corrupt {
+                path: key_path.clone(),
+                reason,
+            })
+        };
+        let mut r = Reader::new(plain.expose_secret());
+        let d = |e: liaison_proto::DecodeError| corrupt(e.to_string());
+        let version = r.u8("format version").map_err(d)?;
+        if version != KEY_FORMAT_VERSION {
+            return Err(corrupt(format!(
+                "authority key format {version} is not supported"
+            )));
+        }
+        let suite =
+            Suite::from_id(r.u8("suite").map_err(d)?).map_err(|e| corrupt(e.to_string()))?;
+        let seed = Seed32::try_from_slice(r.take("seed", 32).map_err(d)?)
+            .map_err(|e| corrupt(e.to_string()))?;
+        let name = r.string_u16("name", MAX_NAME_LEN).map_err(d)?.to_owned();
+        r.expect_end("authority key").map_err(d)?;
+        let key = SigningKey::from_seed(suite, seed);
+        let db_path = dir.join(STATE_FILE);
+        let db = redb::Database::create(&db_path).st(&db_path)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            key,
+            name,
+            db,
+        })
+    }
+
+    /// The authority's id (the trust anchor's id).
+    pub fn id(&self) -> IdentityId {
+        IdentityId::of(self.key.verifying_key())
+    }
+
+    /// The authority's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The root key's public half (what `authority.pub` holds).
+    pub fn verifying_key(&self) -> &liaison_crypto::sign::VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// Issues a certificate for `request` (whose proof of possession is checked) under
+    /// `terms`, valid from `now` (backdated [`NOT_BEFORE_BACKDATE_SECS`]) for
+    /// `terms.valid_days`, with the next serial; records it durably before returning.
+    pub fn sign(
+        &self,
+        request: &CertificateRequest,
+        terms: &SignTerms,
+        now: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<MemberCertificate, AuthorityError> {
+        terms.check()?;
+        let db_path = self.dir.join(STATE_FILE);
+        let txn = self.begin()?;
+        let cert = (|| {
+            let serial = {
+                let meta = txn.open_table(META).st(&db_path)?;
+                let got = meta.get(NEXT_SERIAL).st(&db_path)?;
+                got.map(|g| g.value())
+                    .ok_or_else(|| AuthorityError::CorruptState {
+                        path: db_path.clone(),
+                        reason: "next serial missing".into(),
+                    })?
+            };
+            let cert_terms = CertificateTerms {
+                role: terms.role,
+                clearance: terms.clearance,
+                home_relay: terms.home_relay,
+                address: terms.address.clone(),
+                not_before: now.minus_secs(NOT_BEFORE_BACKDATE_SECS),
+                not_after: now.plus_secs(u64::from(terms.valid_days) * 86_400),
+                serial,
+            };
+            let cert =
+                issue(&self.key, request, &cert_terms, rng).map_err(AuthorityError::Issue)?;
+            txn.open_table(CERTIFICATES)
+                .st(&db_path)?
+                .insert(serial, cert.raw())
+                .st(&db_path)?;
+            txn.open_table(META)
+                .st(&db_path)?
+                .insert(NEXT_SERIAL, serial + 1)
+                .st(&db_path)?;
+            Ok::<_, AuthorityError>(cert)
+        })()?;
+        txn.commit().st(&db_path)?;
+        Ok(cert)
+    }
+
+    /// Interprets a `revoke` argument: a decimal serial, or a certificate file of this
+    /// authority; with `subject`, a certificate file or a 64-hex-digit id whose key is revoked.
+    pub fn parse_revoke_target(
+        &self,
+        target: &str,
+        subject: bool,
+    ) -> Result<RevokeTarget, AuthorityError> {
+        if !subject {
+            if let Ok(serial) = target.parse::<u64>() {
+                return Ok(RevokeTarget::Serial(serial));
+            }
+        } else if let Ok(id) = target.parse::<IdentityId>() {
+            return Ok(RevokeTarget::Subject(id));
+        }
+        let cert = read_certificate(Path::new(target))?;
+        if cert.issuer() != self.id() {
+            return Err(AuthorityError::NotIssuedHere {
+                serial: cert.serial(),
+                issuer: cert.issuer(),
+            });
+        }
+        Ok(if subject {
+            RevokeTarget::Subject(cert.subject())
+        } else {
+            RevokeTarget::Serial(cert.serial())
+        })
+    }
+
+    /// Records a revocation durably. A serial must be one this authority issued.
+    pub fn revoke(
+        &self,
+        target: &RevokeTarget,
+        reason: &str,
+        now: UnixTime,
+    ) -> Result<RevokeOutcome, AuthorityError> {
+        if reason.is_empty() || reason.len() > MAX_REASON_LEN {
+            return Err(AuthorityError::BadTerms(format!(
+                "--reason must be 1..={MAX_REASON_LEN} bytes"
+            )));
+        }
+        let mut record = Vec::with_capacity(8 + reason.len());
+        record.extend_from_slice(&now.0.to_be_bytes());
+        record.extend_from_slice(reason.as_bytes());
+        let db_path = self.dir.join(STATE_FILE);
+        let txn = self.begin()?;
+        let outcome = match target {
+            RevokeTarget::Serial(serial) => {
+                let issued = txn
+                    .open_table(CERTIFICATES)
+                    .st(&db_path)?
+                    .get(*serial)
+                    .st(&db_path)?
+                    .is_some();
+                if !issued {
+                    return Err(AuthorityError::UnknownSerial { serial: *serial });
+                }
+                let mut t = txn.open_table(REVOKED_SERIALS).st(&db_path)?;
+                if t.get(*serial).st(&db_path)?.is_some() {
+                    RevokeOutcome::AlreadyRevoked
+                } else {
+                    t.insert(*serial, record.as_slice()).st(&db_path)?;
+                    RevokeOutcome::Revoked
+                }
+            }
+            RevokeTarget::Subject(id) => {
+                let mut t = txn.open_table(REVOKED_SUBJECTS).st(&db_path)?;
+                if t.get(*id.as_bytes()).st(&db_path)?.is_some() {
+                    RevokeOutcome::AlreadyRevoked
+                } else {
+                    t.insert(*id.as_bytes(), record.as_slice()).st(&db_path)?;
+                    RevokeOutcome::Revoked
+                }
+            }
+        };
+        txn.commit().st(&db_path)?;
+        Ok(outcome)
+    }
+
+    /// Signs a revocation list of every revoked serial and subject, numbered one above the
+    /// last list, current from `now` for `valid_days`; records it durably before returning.
+    pub fn issue_crl(
+        &self,
+        valid_days: u32,
+        now: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<RevocationList, AuthorityError> {
+        if valid_days == 0 || valid_days > MAX_CRL_VALID_DAYS {
+            return Err(AuthorityError::BadTerms(format!(
+                "--valid-days {valid_days} outside 1..={MAX_CRL_VALID_DAYS} for a revocation list"
+            )));
+        }
+        let db_path = self.dir.join(STATE_FILE);
+        let txn = self.begin()?;
+        let crl = {
+            let last = txn
+                .open_table(META)
+                .st(&db_path)?
+                .get(LAST_CRL)
+                .st(&db_path)?
+                .map(|g| g.value())
+                .unwrap_or(0);
+            let mut revoked_serials = Vec::new();
+            for entry in txn
+                .open_table(REVOKED_SERIALS)
+                .st(&db_path)?
+                .iter()
+                .st(&db_path)?
+            {
+                revoked_serials.push(entry.st(&db_path)?.0.value());
+            }
+            let mut revoked_subjects = Vec::new();
+            for entry in txn
+                .open_table(REVOKED_SUBJECTS)
+                .st(&db_path)?
+                .iter()
+                .st(&db_path)?
+            {
+                revoked_subjects.push(IdentityId::from_bytes(entry.st(&db_path)?.0.value()));
+            }
+            let contents = RevocationContents {
+                number: last + 1,
+                this_update: now,
+                next_update: now.plus_secs(u64::from(valid_days) * 86_400),
+                revoked_serials,
+                revoked_subjects,
+            };
+            let crl =
+                RevocationList::issue(&self.key, contents, rng).map_err(AuthorityError::Issue)?;
+            txn.open_table(CRLS)
+                .st(&db_path)?
+                .insert(crl.number(), crl.raw())
+                .st(&db_path)?;
+            txn.open_table(META)
+                .st(&db_path)?
+                .insert(LAST_CRL, crl.number())
+                .st(&db_path)?;
+            crl
+        };
+        txn.commit().st(&db_path)?;
+        Ok(crl)
+    }
+
+    /// Every certificate issued in `dir`, by serial, with its revocation status. Needs no
+    /// passphrase (the state holds only public documents).
+    pub fn list(dir: &Path) -> Result<Vec<IssuedCertificate>, AuthorityError> {
+        if !dir.join(STATE_FILE).exists() {
+            return Err(AuthorityError::NotInitialised {
+                dir: dir.to_owned(),
+            });
+        }
+        let db_path = dir.join(STATE_FILE);
+        let db = redb::Database::create(&db_path).st(&db_path)?;
+        let txn = db.begin_read().st(&db_path)?;
+        let certs = txn.open_table(CERTIFICATES).st(&db_path)?;
+        let serials = txn.open_table(REVOKED_SERIALS).st(&db_path)?;
+        let subjects = txn.open_table(REVOKED_SUBJECTS).st(&db_path)?;
+        let decode_revocation = |raw: &[u8]| -> Result<Revocation, AuthorityError> {
+            let bad = || AuthorityError::CorruptState {
+                path: db_path.clone(),
+                reason: "revocation record shorter than 8 bytes".into(),
+            };
+            let (at, reason) = raw.split_at_checked(8).ok_or_else(bad)?;
+            let at: [u8; 8] = at.try_into().map_err(|_| bad())?;
+            Ok(Revocation {
+                at: UnixTime(u64::from_be_bytes(at)),
+                reason: String::from_utf8_lossy(reason).into_owned(),
+            })
+        };
+        let mut out = Vec::new();
+        for entry in certs.iter().st(&db_path)? {
+            let (serial, raw) = entry.st(&db_path)?;
+            let certificate = MemberCertificate::decode(raw.value()).map_err(|e| {
+                AuthorityError::CorruptState {
+                    path: db_path.clone(),
+                    reason: format!("certificate {}: {e}", serial.value()),
+                }
+            })?;
+            let revoked = match serials.get(serial.value()).st(&db_path)? {
+                Some(r) => Some(decode_revocation(r.value())?),
+                None => match subjects
+                    .get(*certificate.subject().as_bytes())
+                    .st(&db_path)?
+                {
+                    Some(r) => Some(decode_revocation(r.value())?),
+                    None => None,
+                },
+            };
+            out.push(IssuedCertificate {
+                certificate,
+                revoked,
+            });
+        }
+        Ok(out)
+    }
+
+    fn begin(&self) -> Result<redb::WriteTransaction, AuthorityError> {
+        let db_path = self.dir.join(STATE_FILE);
+        let mut txn = self.db.begin_write().st(&db_path)?;
+        txn.set_durability(Durability::Immediate).st(&db_path)?;
+        Ok(txn)
+    }
+
+    fn write(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), AuthorityError> {
+        let db_path = self.dir.join(STATE_FILE);
+        let txn = self.begin()?;
+        f(&txn).st(&db_path)?;
+        txn.commit().st(&db_path)
+    }
+}
+
+/// Reads and checks a certificate request file (decoded and its proof of possession verified).
+pub fn read_request(path: &Path) -> Result<CertificateRequest, AuthorityError> {
+    let bytes = read_bounded(path, MAX_REQUEST_LEN)?;
+    let req = CertificateRequest::decode(&bytes).map_err(|e| AuthorityError::BadRequest {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    req.verify().map_err(|_| AuthorityError::RequestSignature {
+        path: path.to_owned(),
+    })?;
+    Ok(req)
+}
+
+/// Reads a member certificate file (decoded, not validated).
+pub fn read_certificate(path: &Path) -> Result<MemberCertificate, AuthorityError> {
+    let bytes = read_bounded(path, MAX_CERTIFICATE_LEN as u64)?;
+    MemberCertificate::decode(&bytes).map_err(|e| AuthorityError::BadCertificateFile {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The current time, as the protocol counts it.
+pub fn now() -> UnixTime {
+    UnixTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
+fn parse_home_relay(arg: &str) -> Result<IdentityId, AuthorityError> {
+    let path = Path::new(arg);
+    if !path.exists()
+        && let Ok(id) = arg.parse::<IdentityId>()
+    {
+        return Ok(id);
+    }
+    let cert = read_certificate(path)?;
+    if cert.role() != Role::Relay {
+        return Err(AuthorityError::BadTerms(format!(
+            "--home-relay {arg}: {} is an {} certificate, not a relay's",
+            cert.name(),
+            cert.role().name()
+        )));
+    }
+    Ok(cert.subject())
+}
+
+fn check_address(addr: &str) -> Result<(), AuthorityError> {
+    let bad = |why: &str| AuthorityError::BadTerms(format!("--address {addr:?}: {why}"));
+    if addr.is_empty() || addr.len() > MAX_ADDRESS_LEN {
+        return Err(bad("must be 1..=255 bytes"));
+    }
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| bad("expected HOST:PORT"))?;
+    if host.is_empty() {
+        return Err(bad("empty host"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p != 0 => Ok(()),
+        _ => Err(bad("port must be 1..=65535")),
+    }
+}
+
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, AuthorityError> {
+    use std::io::Read as _;
+    let io = |source| AuthorityError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > max {
+        return Err(AuthorityError::BadCertificateFile {
+            path: path.to_owned(),
+            reason: format!("larger than {max} bytes"),
+        });
+    }
+    Ok(bytes)
+}
+
+fn cert_json(cert: &MemberCertificate) -> serde_json::Value {
+    serde_json::json!({
+        "serial": cert.serial(),
+        "subject": cert.subject().to_string(),
+        "fingerprint": cert.subject().fingerprint(),
+        "name": cert.name(),
+        "organisation": cert.organisation(),
+        "role": cert.role().name(),
+        "clearance": cert.clearance().marking(),
+        "suite": cert.suite().name(),
+        "not_before": cert.not_before().0,
+        "not_after": cert.not_after().0,
+        "home_relay": cert.home_relay().map(|h| h.to_string()),
+        "address": cert.address(),
+        "issuer": cert.issuer().to_string(),
+    })
+}
+
+/// Maps any `redb` error to [`AuthorityError::Storage`] naming the database file.
+trait StorageResult<T> {
+    fn st(self, path: &Path) -> Result<T, AuthorityError>;
+}
+
+impl<T, E: Into<redb::Error>> StorageResult<T> for Result<T, E> {
+    fn st(self, path: &Path) -> Result<T, AuthorityError> {
+        self.map_err(|e| AuthorityError::Storage {
+            path: path.to_owned(),
+            reason: e.into().to_string(),
+        })
+    }
+}

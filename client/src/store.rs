@@ -1,0 +1,1192 @@
+//! The officer's local message store: received messages (envelope and decrypted content), sent
+//! messages with each recipient's receipt, and contacts (member certificates), in one `redb`
+//! file (`spec/client-storage.md` §4).
+//!
+//! Every value is sealed with XChaCha20-Poly1305 under the keystore's store key, with a random
+//! nonce, and with associated data naming the table and the key, so a value moved to another
+//! row or table fails to open. Keys are message ids and identity ids (which relays see
+//! anyway); nothing else is in the clear. Every write commits with
+//! `Durability::Immediate` (fsync) before returning, so a message acknowledged to the relay
+//! after [`MessageStore::insert_received`] survives a crash, and de-duplication by message id
+//! means the relay is never asked twice for what the store already has.
+//!
+//! Calls block on disk I/O: async callers use `spawn_blocking`. The store is `Send + Sync`
+//! and may be shared behind an `Arc`.
+
+use std::path::{Path, PathBuf};
+
+use liaison_crypto::aead::{open_x_random, seal_x_random};
+use liaison_crypto::{IdentityId, SymmetricKey};
+use liaison_proto::certificate::{MAX_CERTIFICATE_LEN, MAX_NAME_LEN, MemberCertificate};
+use liaison_proto::codec::Reader;
+use liaison_proto::envelope::{
+    ContentType, MAX_ENVELOPE_LEN, MAX_FILENAME_LEN, MAX_RECIPIENTS, MESSAGE_ID_LEN, MessageId,
+};
+use liaison_proto::{Classification, DecodeError, Tlp, UnixTime};
+use redb::{Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition};
+use zeroize::Zeroizing;
+
+const RECEIVED: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("received");
+const RECEIVED_INDEX: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("received_index");
+const SENT: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("sent");
+const SENT_ENVELOPES: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("sent_envelopes");
+const RECEIPTS: TableDefinition<'_, ([u8; 16], [u8; 32]), &[u8]> = TableDefinition::new("receipts");
+const CONTACTS: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("contacts");
+const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+const KEY_CHECK: &str = "key_check";
+const KEY_CHECK_PLAINTEXT: &[u8] = b"liaison message store key check v1";
+const AD_LABEL: &[u8] = b"liaison-store v1";
+const RECORD_VERSION: u8 = 1;
+/// Longest receipt kept.
+const MAX_RECEIPT_LEN: usize = 16 * 1024;
+/// Longest fingerprint string kept.
+const MAX_FINGERPRINT_LEN: usize = 64;
+/// Shortest hex prefix accepted as a message or identity query.
+pub const MIN_PREFIX_LEN: usize = 4;
+
+/// Anything that names a message: a [`MessageId`] or its 16 bytes.
+pub trait IntoMessageId {
+    /// The message id.
+    fn into_message_id(self) -> MessageId;
+}
+
+impl IntoMessageId for MessageId {
+    fn into_message_id(self) -> MessageId {
+        self
+    }
+}
+
+impl IntoMessageId for &MessageId {
+    fn into_message_id(self) -> MessageId {
+        *self
+    }
+}
+
+impl IntoMessageId for [u8; MESSAGE_ID_LEN] {
+    fn into_message_id(self) -> MessageId {
+        MessageId(self)
+    }
+}
+
+impl IntoMessageId for &[u8; MESSAGE_ID_LEN] {
+    fn into_message_id(self) -> MessageId {
+        MessageId(*self)
+    }
+}
+
+/// Errors of the message store. None carries message content.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error("{path}: message store: {reason}")]
+    Storage {
+        /// The database file.
+        path: PathBuf,
+        /// The database error.
+        reason: String,
+    },
+    /// The store was created under another store key (another keystore).
+    #[error("{path}: this message store belongs to another keystore (store key does not match)")]
+    WrongKey {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// A value failed to authenticate or decode.
+    #[error("{path}: corrupt {table} entry {key}: {reason}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// Table name.
+        table: &'static str,
+        /// The entry's key, hex.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Nothing matches the query.
+    #[error("no {what} matches {query:?}")]
+    NotFound {
+        /// `"message"` or `"contact"`.
+        what: &'static str,
+        /// The query.
+        query: String,
+    },
+    /// Several entries match the query.
+    #[error("{query:?} matches several {what}s: {}", candidates.join(", "))]
+    Ambiguous {
+        /// `"message"` or `"contact"`.
+        what: &'static str,
+        /// The query.
+        query: String,
+        /// What it matched (names with fingerprints, or ids).
+        candidates: Vec<String>,
+    },
+    /// A receipt names a message this store never sent, or a recipient it was not sent to.
+    #[error("receipt for message {message_id} from {recipient}: {reason}")]
+    UnexpectedReceipt {
+        /// The message id, hex.
+        message_id: String,
+        /// The recipient id, hex.
+        recipient: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A record is too large to store.
+    #[error("cannot store {what}: {reason}")]
+    Invalid {
+        /// What was being stored.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A received, verified and decrypted message, as stored.
+#[derive(Clone)]
+pub struct ReceivedMessage {
+    /// The envelope's message id.
+    pub message_id: MessageId,
+    /// The envelope exactly as received (for `liaison verify` and non-repudiation).
+    pub envelope_raw: Vec<u8>,
+    /// The sender's identity id.
+    pub sender: IdentityId,
+    /// The sender's certificate name.
+    pub sender_name: String,
+    /// The sender's fingerprint, as shown to the officer.
+    pub sender_fingerprint: String,
+    /// The envelope's classification.
+    pub classification: Classification,
+    /// The envelope's TLP label.
+    pub tlp: Tlp,
+    /// What the content is.
+    pub content_type: ContentType,
+    /// The decrypted content.
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// When this client stored it.
+    pub received_at: UnixTime,
+}
+
+impl std::fmt::Debug for ReceivedMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceivedMessage")
+            .field("message_id", &self.message_id)
+            .field("sender", &self.sender)
+            .field("sender_name", &self.sender_name)
+            .field("classification", &self.classification)
+            .field("tlp", &self.tlp)
+            .field("content_type", &self.content_type)
+            .field(
+                "plaintext",
+                &format_args!("<{} bytes>", self.plaintext.len()),
+            )
+            .field("received_at", &self.received_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReceivedMessage {
+    /// The message id.
+    pub fn message_id(&self) -> MessageId {
+        self.message_id
+    }
+
+    /// What the content is.
+    pub fn content_type(&self) -> &ContentType {
+        &self.content_type
+    }
+
+    /// The decrypted content.
+    pub fn content(&self) -> &[u8] {
+        &self.plaintext
+    }
+
+    /// The envelope exactly as received.
+    pub fn envelope(&self) -> &[u8] {
+        &self.envelope_raw
+    }
+
+    /// The sender's identity id.
+    pub fn sender(&self) -> IdentityId {
+        self.sender
+    }
+
+    /// Classification.
+    pub fn classification(&self) -> Classification {
+        self.classification
+    }
+
+    /// TLP label.
+    pub fn tlp(&self) -> Tlp {
+        self.tlp
+    }
+}
+
+/// What an inbox listing shows of a received message (no content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedSummary {
+    /// The message id.
+    pub message_id: MessageId,
+    /// The sender's identity id.
+    pub sender: IdentityId,
+    /// The sender's certificate name.
+    pub sender_name: String,
+    /// The sender's fingerprint.
+    pub sender_fingerprint: String,
+    /// Classification.
+    pub classification: Classification,
+    /// TLP label.
+    pub tlp: Tlp,
+    /// Content type.
+    pub content_type: ContentType,
+    /// Content size in bytes.
+    pub size: u64,
+    /// When it was stored.
+    pub received_at: UnixTime,
+    /// Whether the signed receipt was handed to the relay ([`MessageStore::mark_receipt_sent`]).
+    pub receipt_sent: bool,
+}
+
+/// A message this officer sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    /// The message id.
+    pub message_id: MessageId,
+    /// Recipients with the names shown at sending time.
+    pub recipients: Vec<(IdentityId, String)>,
+    /// Classification.
+    pub classification: Classification,
+    /// TLP label.
+    pub tlp: Tlp,
+    /// Content type.
+    pub content_type: ContentType,
+    /// When it was sent.
+    pub sent_at: UnixTime,
+    /// Content size in bytes.
+    pub size: u64,
+}
+
+impl SentMessage {
+    /// The record of `envelope` as sent: id, recipients, labels from its header. Recipient
+    /// names are left empty and filled from the contacts when listed; set them with
+    /// [`Self::with_recipient_names`] where the certificates are at hand.
+    pub fn new(
+        envelope: &liaison_proto::envelope::Envelope,
+        content_type: &ContentType,
+        size: u64,
+        sent_at: UnixTime,
+    ) -> Self {
+        let h = envelope.header();
+        Self {
+            message_id: h.message_id,
+            recipients: h.recipients.iter().map(|r| (*r, String::new())).collect(),
+            classification: h.classification,
+            tlp: h.tlp,
+            content_type: content_type.clone(),
+            sent_at,
+            size,
+        }
+    }
+
+    /// Names each recipient after its certificate in `certificates` (others keep theirs).
+    pub fn with_recipient_names(mut self, certificates: &[MemberCertificate]) -> Self {
+        for (id, name) in &mut self.recipients {
+            if let Some(c) = certificates.iter().find(|c| c.subject() == *id) {
+                *name = c.name().to_owned();
+            }
+        }
+        self
+    }
+}
+
+/// A receipt on record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReceipt {
+    /// When this client recorded it.
+    pub received_at: UnixTime,
+    /// The signed receipt, exactly as received.
+    pub raw: Vec<u8>,
+}
+
+/// One recipient of a sent message and its receipt, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientReceipt {
+    /// The recipient.
+    pub recipient: IdentityId,
+    /// Its name at sending time.
+    pub name: String,
+    /// Its receipt, once it arrived.
+    pub receipt: Option<StoredReceipt>,
+}
+
+/// A sent message with the receipt status of every recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentSummary {
+    /// The message.
+    pub message: SentMessage,
+    /// One entry per recipient, in the message's order.
+    pub receipts: Vec<RecipientReceipt>,
+}
+
+impl SentSummary {
+    /// The message id.
+    pub fn message_id(&self) -> MessageId {
+        self.message.message_id
+    }
+
+    /// When it was sent.
+    pub fn sent_at(&self) -> UnixTime {
+        self.message.sent_at
+    }
+
+    /// Classification.
+    pub fn classification(&self) -> Classification {
+        self.message.classification
+    }
+
+    /// TLP label.
+    pub fn tlp(&self) -> Tlp {
+        self.message.tlp
+    }
+
+    /// Each recipient with the time its receipt was recorded, if it was.
+    pub fn recipients_with_receipts(&self) -> Vec<(IdentityId, Option<UnixTime>)> {
+        self.receipts
+            .iter()
+            .map(|r| (r.recipient, r.receipt.as_ref().map(|s| s.received_at)))
+            .collect()
+    }
+
+    /// Whether every recipient's receipt has arrived.
+    pub fn complete(&self) -> bool {
+        self.receipts.iter().all(|r| r.receipt.is_some())
+    }
+}
+
+/// The local message store (see the module docs).
+pub struct MessageStore {
+    path: PathBuf,
+    key: SymmetricKey,
+    db: redb::Database,
+}
+
+impl std::fmt::Debug for MessageStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessageStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MessageStore {
+    /// Opens (or creates, mode 0600) the store at `path` under `key`. A store created under
+    /// another key is refused ([`StoreError::WrongKey`]).
+    pub fn open(path: &Path, key: &SymmetricKey) -> Result<Self, StoreError> {
+        let existed = path.exists();
+        let db = redb::Database::create(path).st(path)?;
+        if !existed {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |e| StoreError::Storage {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                },
+            )?;
+        }
+        let this = Self {
+            path: path.to_owned(),
+            key: SymmetricKey::from_bytes(*key.expose_secret()),
+            db,
+        };
+        let txn = this.begin()?;
+        {
+            txn.open_table(RECEIVED).st(path)?;
+            txn.open_table(RECEIVED_INDEX).st(path)?;
+            txn.open_table(SENT).st(path)?;
+            txn.open_table(SENT_ENVELOPES).st(path)?;
+            txn.open_table(RECEIPTS).st(path)?;
+            txn.open_table(CONTACTS).st(path)?;
+            let mut meta = txn.open_table(META).st(path)?;
+            let existing = meta.get(KEY_CHECK).st(path)?.map(|g| g.value().to_vec());
+            match existing {
+                Some(sealed) => {
+                    let opened = this.open_value("meta", KEY_CHECK.as_bytes(), &sealed).ok();
+                    if opened.as_deref().map(Vec::as_slice) != Some(KEY_CHECK_PLAINTEXT) {
+                        return Err(StoreError::WrongKey {
+                            path: path.to_owned(),
+                        });
+                    }
+                }
+                None => {
+                    let sealed = this.seal("meta", KEY_CHECK.as_bytes(), KEY_CHECK_PLAINTEXT);
+                    meta.insert(KEY_CHECK, sealed.as_slice()).st(path)?;
+                }
+            }
+        }
+        txn.commit().st(path)?;
+        Ok(this)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores a received message durably. Returns `false` (and changes nothing) when a
+    /// message with this id is already stored: the caller acknowledges it again and shows
+    /// nothing new.
+    pub fn insert_received(&self, msg: &ReceivedMessage) -> Result<bool, StoreError> {
+        let id = msg.message_id.0;
+        let record = encode_received(msg)?;
+        let summary = encode_summary(&ReceivedSummary {
+            message_id: msg.message_id,
+            sender: msg.sender,
+            sender_name: msg.sender_name.clone(),
+            sender_fingerprint: msg.sender_fingerprint.clone(),
+            classification: msg.classification,
+            tlp: msg.tlp,
+            content_type: msg.content_type.clone(),
+            size: msg.plaintext.len() as u64,
+            received_at: msg.received_at,
+            receipt_sent: false,
+        })?;
+        let path = &self.path;
+        let txn = self.begin()?;
+        {
+            let mut index = txn.open_table(RECEIVED_INDEX).st(path)?;
+            if index.get(id).st(path)?.is_some() {
+                return Ok(false);
+            }
+            let sealed = self.seal("received_index", &id, &summary);
+            index.insert(id, sealed.as_slice()).st(path)?;
+            let sealed = self.seal("received", &id, &record);
+            txn.open_table(RECEIVED)
+                .st(path)?
+                .insert(id, sealed.as_slice())
+                .st(path)?;
+        }
+        txn.commit().st(path)?;
+        Ok(true)
+    }
+
+    /// Whether a message with this id is stored.
+    pub fn has_received(&self, id: impl IntoMessageId) -> Result<bool, StoreError> {
+        let id = id.into_message_id().0;
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(RECEIVED_INDEX).st(&self.path)?;
+        Ok(t.get(id).st(&self.path)?.is_some())
+    }
+
+    /// Records that the receipt for `id` was handed to the relay. Returns whether the message
+    /// exists.
+    pub fn mark_receipt_sent(&self, id: impl IntoMessageId) -> Result<bool, StoreError> {
+        let id = id.into_message_id().0;
+        let path = &self.path;
+        let txn = self.begin()?;
+        {
+            let mut index = txn.open_table(RECEIVED_INDEX).st(path)?;
+            let sealed = index.get(id).st(path)?.map(|g| g.value().to_vec());
+            let Some(sealed) = sealed else {
+                return Ok(false);
+            };
+            let mut summary = self.decode_summary(&id, &sealed)?;
+            summary.receipt_sent = true;
+            let value = self.seal("received_index", &id, &encode_summary(&summary)?);
+            index.insert(id, value.as_slice()).st(path)?;
+        }
+        txn.commit().st(path)?;
+        Ok(true)
+    }
+
+    /// Every received message, newest first (no content).
+    pub fn received(&self) -> Result<Vec<ReceivedSummary>, StoreError> {
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(RECEIVED_INDEX).st(&self.path)?;
+        let mut out = Vec::new();
+        for entry in t.iter().st(&self.path)? {
+            let (k, v) = entry.st(&self.path)?;
+            out.push(self.decode_summary(&k.value(), v.value())?);
+        }
+        out.sort_by(|a, b| {
+            b.received_at
+                .cmp(&a.received_at)
+                .then(b.message_id.cmp(&a.message_id))
+        });
+        Ok(out)
+    }
+
+    /// Received messages whose receipt has not been handed to the relay yet.
+    pub fn pending_receipts(&self) -> Result<Vec<MessageId>, StoreError> {
+        Ok(self
+            .received()?
+            .into_iter()
+            .filter(|s| !s.receipt_sent)
+            .map(|s| s.message_id)
+            .collect())
+    }
+
+    /// The received message `query` names: its full hex id or a unique hex prefix (at least
+    /// [`MIN_PREFIX_LEN`] digits).
+    pub fn get_received(&self, query: &str) -> Result<ReceivedMessage, StoreError> {
+        let id = self.resolve_message(query)?;
+        self.received_message(id)?.ok_or(StoreError::NotFound {
+            what: "message",
+            query: query.to_string(),
+        })
+    }
+
+    /// The received message with this id, if stored.
+    pub fn received_message(
+        &self,
+        id: impl IntoMessageId,
+    ) -> Result<Option<ReceivedMessage>, StoreError> {
+        let id = id.into_message_id().0;
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(RECEIVED).st(&self.path)?;
+        let Some(v) = t.get(id).st(&self.path)? else {
+            return Ok(None);
+        };
+        let plain = self.open_checked("received", &id, v.value())?;
+        decode_received(&plain, id)
+            .map(Some)
+            .map_err(|e| self.corrupt("received", &id, e.to_string()))
+    }
+
+    /// Records a sent message (before the envelope leaves, so a receipt always finds it).
+    /// Recording the same id again replaces the record; receipts already recorded stay.
+    pub fn record_sent(&self, msg: &SentMessage) -> Result<(), StoreError> {
+        let id = msg.message_id.0;
+        let record = encode_sent(msg)?;
+        let sealed = self.seal("sent", &id, &record);
+        let path = &self.path;
+        let txn = self.begin()?;
+        txn.open_table(SENT)
+            .st(path)?
+            .insert(id, sealed.as_slice())
+            .st(path)?;
+        txn.commit().st(path)
+    }
+
+    /// Keeps the sent envelope's exact bytes, so receipts arriving later can be checked
+    /// against it (`Receipt::verify` needs the envelope).
+    pub fn record_sent_envelope(
+        &self,
+        id: impl IntoMessageId,
+        envelope_raw: &[u8],
+    ) -> Result<(), StoreError> {
+        let id = id.into_message_id().0;
+        if envelope_raw.len() > MAX_ENVELOPE_LEN {
+            return Err(StoreError::Invalid {
+                what: "envelope",
+                reason: format!("{} bytes exceed {MAX_ENVELOPE_LEN}", envelope_raw.len()),
+            });
+        }
+        let sealed = self.seal("sent_envelopes", &id, envelope_raw);
+        let path = &self.path;
+        let txn = self.begin()?;
+        txn.open_table(SENT_ENVELOPES)
+            .st(path)?
+            .insert(id, sealed.as_slice())
+            .st(path)?;
+        txn.commit().st(path)
+    }
+
+    /// The sent envelope kept by [`Self::record_sent_envelope`].
+    pub fn sent_envelope(&self, id: impl IntoMessageId) -> Result<Option<Vec<u8>>, StoreError> {
+        let id = id.into_message_id().0;
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(SENT_ENVELOPES).st(&self.path)?;
+        let Some(v) = t.get(id).st(&self.path)? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.open_checked("sent_envelopes", &id, v.value())?
+                .to_vec(),
+        ))
+    }
+
+    /// Records `recipient`'s receipt for sent message `message_id` (the caller has verified
+    /// it). Returns `false` when a receipt from that recipient was already recorded (the
+    /// first one is kept). A receipt for a message this store never sent, or from someone
+    /// who was not a recipient, is refused.
+    pub fn record_receipt(
+        &self,
+        message_id: impl IntoMessageId,
+        recipient: IdentityId,
+        receipt_raw: &[u8],
+        received_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let id = message_id.into_message_id();
+        if receipt_raw.len() > MAX_RECEIPT_LEN {
+            return Err(StoreError::Invalid {
+                what: "receipt",
+                reason: format!("{} bytes exceed {MAX_RECEIPT_LEN}", receipt_raw.len()),
+            });
+        }
+        let unexpected = |reason| StoreError::UnexpectedReceipt {
+            message_id: id.to_string(),
+            recipient: recipient.to_string(),
+            reason,
+        };
+        let path = &self.path;
+        let txn = self.begin()?;
+        {
+            let sent = txn.open_table(SENT).st(path)?;
+            let Some(v) = sent.get(id.0).st(path)? else {
+                return Err(unexpected("no such message was sent from this store"));
+            };
+            let plain = self.open_checked("sent", &id.0, v.value())?;
+            let msg =
+                decode_sent(&plain).map_err(|e| self.corrupt("sent", &id.0, e.to_string()))?;
+            if !msg.recipients.iter().any(|(r, _)| *r == recipient) {
+                return Err(unexpected("not a recipient of that message"));
+            }
+            let mut receipts = txn.open_table(RECEIPTS).st(path)?;
+            let key = (id.0, *recipient.as_bytes());
+            if receipts.get(key).st(path)?.is_some() {
+                return Ok(false);
+            }
+            let mut value = Vec::with_capacity(8 + receipt_raw.len());
+            value.extend_from_slice(&received_at.0.to_be_bytes());
+            value.extend_from_slice(receipt_raw);
+            let sealed = self.seal("receipts", &receipt_key_bytes(&key), &value);
+            receipts.insert(key, sealed.as_slice()).st(path)?;
+        }
+        txn.commit().st(path)?;
+        Ok(true)
+    }
+
+    /// Every sent message with its receipts, newest first.
+    pub fn sent(&self) -> Result<Vec<SentSummary>, StoreError> {
+        let txn = self.db.begin_read().st(&self.path)?;
+        let sent = txn.open_table(SENT).st(&self.path)?;
+        let receipts = txn.open_table(RECEIPTS).st(&self.path)?;
+        let mut out = Vec::new();
+        for entry in sent.iter().st(&self.path)? {
+            let (k, v) = entry.st(&self.path)?;
+            let id = k.value();
+            out.push(self.sent_summary(&receipts, &id, v.value())?);
+        }
+        out.sort_by(|a, b| {
+            b.message
+                .sent_at
+                .cmp(&a.message.sent_at)
+                .then(b.message.message_id.cmp(&a.message.message_id))
+        });
+        Ok(out)
+    }
+
+    /// One sent message with its receipts.
+    pub fn get_sent(&self, id: impl IntoMessageId) -> Result<Option<SentSummary>, StoreError> {
+        let id = id.into_message_id().0;
+        let txn = self.db.begin_read().st(&self.path)?;
+        let sent = txn.open_table(SENT).st(&self.path)?;
+        let receipts = txn.open_table(RECEIPTS).st(&self.path)?;
+        let Some(v) = sent.get(id).st(&self.path)? else {
+            return Ok(None);
+        };
+        self.sent_summary(&receipts, &id, v.value()).map(Some)
+    }
+
+    /// Adds or replaces (by subject id) a contact's certificate. The caller validated it.
+    pub fn upsert_contact(&self, cert: &MemberCertificate) -> Result<(), StoreError> {
+        let id = *cert.subject().as_bytes();
+        let sealed = self.seal("contacts", &id, cert.raw());
+        let path = &self.path;
+        let txn = self.begin()?;
+        txn.open_table(CONTACTS)
+            .st(path)?
+            .insert(id, sealed.as_slice())
+            .st(path)?;
+        txn.commit().st(path)
+    }
+
+    /// The contact with identity `id`, if known.
+    pub fn contact(&self, id: &IdentityId) -> Result<Option<MemberCertificate>, StoreError> {
+        let key = *id.as_bytes();
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(CONTACTS).st(&self.path)?;
+        let Some(v) = t.get(key).st(&self.path)? else {
+            return Ok(None);
+        };
+        self.decode_contact(&key, v.value()).map(Some)
+    }
+
+    /// Every contact, by name.
+    pub fn contacts(&self) -> Result<Vec<MemberCertificate>, StoreError> {
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(CONTACTS).st(&self.path)?;
+        let mut out = Vec::new();
+        for entry in t.iter().st(&self.path)? {
+            let (k, v) = entry.st(&self.path)?;
+            out.push(self.decode_contact(&k.value(), v.value())?);
+        }
+        out.sort_by(|a, b| a.name().cmp(b.name()).then(a.subject().cmp(&b.subject())));
+        Ok(out)
+    }
+
+    /// Finds one contact by name (case-insensitive, exact) or by a prefix of its id or
+    /// fingerprint (at least [`MIN_PREFIX_LEN`] hex digits; spaces ignored).
+    pub fn find_contact(&self, query: &str) -> Result<MemberCertificate, StoreError> {
+        let contacts = self.contacts()?;
+        let by_name: Vec<&MemberCertificate> = contacts
+            .iter()
+            .filter(|c| c.name().eq_ignore_ascii_case(query.trim()))
+            .collect();
+        let matches = if by_name.is_empty() {
+            match hex_prefix(query) {
+                Some(prefix) => contacts
+                    .iter()
+                    .filter(|c| c.subject().to_string().starts_with(&prefix))
+                    .collect(),
+                None => Vec::new(),
+            }
+        } else {
+            by_name
+        };
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(StoreError::NotFound {
+                what: "contact",
+                query: query.to_string(),
+            }),
+            many => Err(StoreError::Ambiguous {
+                what: "contact",
+                query: query.to_string(),
+                candidates: many
+                    .iter()
+                    .map(|c| format!("{} ({})", c.name(), c.subject().fingerprint()))
+                    .collect(),
+            }),
+        }
+    }
+
+    fn resolve_message(&self, query: &str) -> Result<[u8; 16], StoreError> {
+        let not_found = || StoreError::NotFound {
+            what: "message",
+            query: query.to_string(),
+        };
+        let prefix = hex_prefix(query).ok_or_else(not_found)?;
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(RECEIVED_INDEX).st(&self.path)?;
+        let mut found = Vec::new();
+        for entry in t.iter().st(&self.path)? {
+            let (k, _) = entry.st(&self.path)?;
+            let id = k.value();
+            if hex::encode(id).starts_with(&prefix) {
+                found.push(id);
+            }
+        }
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(not_found()),
+            many => Err(StoreError::Ambiguous {
+                what: "message",
+                query: query.to_string(),
+                candidates: many.iter().map(hex::encode).collect(),
+            }),
+        }
+    }
+
+    fn sent_summary(
+        &self,
+        receipts: &impl redb::ReadableTable<([u8; 16], [u8; 32]), &'static [u8]>,
+        id: &[u8; 16],
+        sealed: &[u8],
+    ) -> Result<SentSummary, StoreError> {
+        let plain = self.open_checked("sent", id, sealed)?;
+        let message = decode_sent(&plain).map_err(|e| self.corrupt("sent", id, e.to_string()))?;
+        let mut out = Vec::with_capacity(message.recipients.len());
+        for (recipient, name) in &message.recipients {
+            let key = (*id, *recipient.as_bytes());
+            let receipt = match receipts.get(key).st(&self.path)? {
+                Some(v) => {
+                    let kb = receipt_key_bytes(&key);
+                    let plain = self.open_checked("receipts", &kb, v.value())?;
+                    let (at, raw) = plain.split_at_checked(8).ok_or_else(|| {
+                        self.corrupt("receipts", &kb, "shorter than 8 bytes".into())
+                    })?;
+                    let at: [u8; 8] = at
+                        .try_into()
+                        .map_err(|_| self.corrupt("receipts", &kb, "bad time".into()))?;
+                    Some(StoredReceipt {
+                        received_at: UnixTime(u64::from_be_bytes(at)),
+                        raw: raw.to_vec(),
+                    })
+                }
+                None => None,
+            };
+            let name = if name.is_empty() {
+                self.contact(recipient)?
+                    .map(|c| c.name().to_owned())
+                    .unwrap_or_default()
+            } else {
+                name.clone()
+            };
+            out.push(RecipientReceipt {
+                recipient: *recipient,
+                name,
+                receipt,
+            });
+        }
+        Ok(SentSummary {
+            message,
+            receipts: out,
+        })
+    }
+
+    fn decode_contact(
+        &self,
+        id: &[u8; 32],
+        sealed: &[u8],
+    ) -> Result<MemberCertificate, StoreError> {
+        let plain = self.open_checked("contacts", id, sealed)?;
+        if plain.len() > MAX_CERTIFICATE_LEN {
+            return Err(self.corrupt("contacts", id, "certificate too long".into()));
+        }
+        MemberCertificate::decode(&plain).map_err(|e| self.corrupt("contacts", id, e.to_string()))
+    }
+
+    fn decode_summary(&self, id: &[u8; 16], sealed: &[u8]) -> Result<ReceivedSummary, StoreError> {
+        let plain = self.open_checked("received_index", id, sealed)?;
+        decode_summary(&plain).map_err(|e| self.corrupt("received_index", id, e.to_string()))
+    }
+
+    fn begin(&self) -> Result<redb::WriteTransaction, StoreError> {
+        let mut txn = self.db.begin_write().st(&self.path)?;
+        txn.set_durability(Durability::Immediate).st(&self.path)?;
+        Ok(txn)
+    }
+
+    fn seal(&self, table: &str, key: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        seal_x_random(
+            &self.key,
+            &associated_data(table, key),
+            plaintext,
+            &mut liaison_crypto::rng::os_rng(),
+        )
+    }
+
+    fn open_value(
+        &self,
+        table: &str,
+        key: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, liaison_crypto::CryptoError> {
+        open_x_random(&self.key, &associated_data(table, key), sealed).map(Zeroizing::new)
+    }
+
+    fn open_checked(
+        &self,
+        table: &'static str,
+        key: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        self.open_value(table, key, sealed).map_err(|_| {
+            self.corrupt(
+                table,
+                key,
+                "does not authenticate under the store key (tampered or moved)".into(),
+            )
+        })
+    }
+
+    fn corrupt(&self, table: &'static str, key: &[u8], reason: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            table,
+            key: hex::encode(key),
+            reason,
+        }
+    }
+}
+
+fn associated_data(table: &str, key: &[u8]) -> Vec<u8> {
+    let mut ad = Vec::with_capacity(AD_LABEL.len() + table.len() + key.len() + 2);
+    ad.extend_from_slice(AD_LABEL);
+    ad.push(0);
+    ad.extend_from_slice(table.as_bytes());
+    ad.push(0);
+    ad.extend_from_slice(key);
+    ad
+}
+
+fn receipt_key_bytes(key: &([u8; 16], [u8; 32])) -> [u8; 48] {
+    let mut out = [0u8; 48];
+    out[..16].copy_from_slice(&key.0);
+    out[16..].copy_from_slice(&key.1);
+    out
+}
+
+/// Lower-case hex digits of `query` (spaces removed), if it is at least [`MIN_PREFIX_LEN`]
+/// hex digits and nothing else.
+fn hex_prefix(query: &str) -> Option<String> {
+    let compact: String = query
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    (compact.len() >= MIN_PREFIX_LEN && compact.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(compact)
+}
+
+// --- record encodings (spec/client-storage.md §4) ---------------------------------------
+
+fn put_str(out: &mut Vec<u8>, s: &str, max: usize, what: &'static str) -> Result<(), StoreError> {
+    if s.len() > max {
+        return Err(StoreError::Invalid {
+            what,
+            reason: format!("{} bytes exceed {max}", s.len()),
+        });
+    }
+    out.extend_from_slice(&(s.len() as u16).to_be_bytes()); // ok: max ≤ u16::MAX
+    out.extend_from_slice(s.as_bytes());
+    Ok(())
+}
+
+fn put_content_type(out: &mut Vec<u8>, ct: &ContentType) -> Result<(), StoreError> {
+    out.push(ct.wire());
+    if let ContentType::Attachment { filename } = ct {
+        put_str(out, filename, MAX_FILENAME_LEN, "attachment name")?;
+    }
+    Ok(())
+}
+
+fn get_content_type(r: &mut Reader<'_>) -> Result<ContentType, DecodeError> {
+    Ok(match r.u8("content type")? {
+        0x01 => ContentType::Stix21Bundle,
+        0x02 => ContentType::MispEvent,
+        0x03 => ContentType::Text,
+        0x04 => ContentType::Attachment {
+            filename: r
+                .string_u16("attachment name", MAX_FILENAME_LEN)?
+                .to_owned(),
+        },
+        other => {
+            return Err(DecodeError::UnknownValue {
+                what: "content type",
+                value: u64::from(other),
+            });
+        }
+    })
+}
+
+fn put_header(
+    out: &mut Vec<u8>,
+    sender: &IdentityId,
+    name: &str,
+    fingerprint: &str,
+    classification: Classification,
+    tlp: Tlp,
+    ct: &ContentType,
+) -> Result<(), StoreError> {
+    out.extend_from_slice(sender.as_bytes());
+    put_str(out, name, MAX_NAME_LEN, "sender name")?;
+    put_str(out, fingerprint, MAX_FINGERPRINT_LEN, "sender fingerprint")?;
+    out.push(classification.wire());
+    out.push(tlp.wire());
+    put_content_type(out, ct)
+}
+
+type Header = (IdentityId, String, String, Classification, Tlp, ContentType);
+
+fn get_header(r: &mut Reader<'_>) -> Result<Header, DecodeError> {
+    Ok((
+        IdentityId::from_bytes(r.array("sender")?),
+        r.string_u16("sender name", MAX_NAME_LEN)?.to_owned(),
+        r.string_u16("sender fingerprint", MAX_FINGERPRINT_LEN)?
+            .to_owned(),
+        Classification::from_wire(r.u8("classification")?)?,
+        Tlp::from_wire(r.u8("tlp")?)?,
+        get_content_type(r)?,
+    ))
+}
+
+fn encode_received(m: &ReceivedMessage) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    if m.envelope_raw.len() > MAX_ENVELOPE_LEN || m.plaintext.len() > MAX_ENVELOPE_LEN {
+        return Err(StoreError::Invalid {
+            what: "received message",
+            reason: format!("larger than {MAX_ENVELOPE_LEN} bytes"),
+        });
+    }
+    // Reserve it all so no reallocation leaves a copy of the plaintext behind.
+    let mut out = Zeroizing::new(Vec::with_capacity(
+        1 + 4 + m.envelope_raw.len() + 1024 + 8 + 4 + m.plaintext.len(),
+    ));
+    out.push(RECORD_VERSION);
+    out.extend_from_slice(&(m.envelope_raw.len() as u32).to_be_bytes()); // ok: bounded above
+    out.extend_from_slice(&m.envelope_raw);
+    put_header(
+        &mut out,
+        &m.sender,
+        &m.sender_name,
+        &m.sender_fingerprint,
+        m.classification,
+        m.tlp,
+        &m.content_type,
+    )?;
+    out.extend_from_slice(&m.received_at.0.to_be_bytes());
+    out.extend_from_slice(&(m.plaintext.len() as u32).to_be_bytes()); // ok: bounded above
+    out.extend_from_slice(&m.plaintext);
+    Ok(out)
+}
+
+fn decode_received(bytes: &[u8], id: [u8; MESSAGE_ID_LEN]) -> Result<ReceivedMessage, DecodeError> {
+    let mut r = Reader::new(bytes);
+    check_version(&mut r)?;
+    let envelope_raw = r.bytes_u32("envelope", MAX_ENVELOPE_LEN)?.to_vec();
+    let (sender, sender_name, sender_fingerprint, classification, tlp, content_type) =
+        get_header(&mut r)?;
+    let received_at = UnixTime(r.u64("received at")?);
+    let plaintext = Zeroizing::new(r.bytes_u32("content", MAX_ENVELOPE_LEN)?.to_vec());
+    r.expect_end("received message")?;
+    Ok(ReceivedMessage {
+        message_id: MessageId(id),
+        envelope_raw,
+        sender,
+        sender_name,
+        sender_fingerprint,
+        classification,
+        tlp,
+        content_type,
+        plaintext,
+        received_at,
+    })
+}
+
+fn encode_summary(s: &ReceivedSummary) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::with_capacity(400);
+    out.push(RECORD_VERSION);
+    out.extend_from_slice(&s.message_id.0);
+    put_header(
+        &mut out,
+        &s.sender,
+        &s.sender_name,
+        &s.sender_fingerprint,
+        s.classification,
+        s.tlp,
+        &s.content_type,
+    )?;
+    out.extend_from_slice(&s.size.to_be_bytes());
+    out.extend_from_slice(&s.received_at.0.to_be_bytes());
+    out.push(u8::from(s.receipt_sent));
+    Ok(out)
+}
+
+fn decode_summary(bytes: &[u8]) -> Result<ReceivedSummary, DecodeError> {
+    let mut r = Reader::new(bytes);
+    check_version(&mut r)?;
+    let message_id = MessageId(r.array("message id")?);
+    let (sender, sender_name, sender_fingerprint, classification, tlp, content_type) =
+        get_header(&mut r)?;
+    let size = r.u64("size")?;
+    let received_at = UnixTime(r.u64("received at")?);
+    let receipt_sent = match r.u8("receipt sent")? {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(DecodeError::UnknownValue {
+                what: "receipt sent flag",
+                value: u64::from(other),
+            });
+        }
+    };
+    r.expect_end("received summary")?;
+    Ok(ReceivedSummary {
+        message_id,
+        sender,
+        sender_name,
+        sender_fingerprint,
+        classification,
+        tlp,
+        content_type,
+        size,
+        received_at,
+        receipt_sent,
+    })
+}
+
+fn encode_sent(m: &SentMessage) -> Result<Vec<u8>, StoreError> {
+    if m.recipients.is_empty() || m.recipients.len() > MAX_RECIPIENTS {
+        return Err(StoreError::Invalid {
+            what: "sent message",
+            reason: format!(
+                "{} recipients outside 1..={MAX_RECIPIENTS}",
+                m.recipients.len()
+            ),
+        });
+    }
+    let mut out = Vec::with_capacity(64 + m.recipients.len() * 64);
+    out.push(RECORD_VERSION);
+    out.extend_from_slice(&m.message_id.0);
+    out.push(m.recipients.len() as u8); // ok: ≤ MAX_RECIPIENTS (64)
+    for (id, name) in &m.recipients {
+        out.extend_from_slice(id.as_bytes());
+        put_str(&mut out, name, MAX_NAME_LEN, "recipient name")?;
+    }
+    out.push(m.classification.wire());
+    out.push(m.tlp.wire());
+    put_content_type(&mut out, &m.content_type)?;
+    out.extend_from_slice(&m.sent_at.0.to_be_bytes());
+    out.extend_from_slice(&m.size.to_be_bytes());
+    Ok(out)
+}
+
+fn decode_sent(bytes: &[u8]) -> Result<SentMessage, DecodeError> {
+    let mut r = Reader::new(bytes);
+    check_version(&mut r)?;
+    let message_id = MessageId(r.array("message id")?);
+    let n = usize::from(r.u8("recipient count")?);
+    if n > MAX_RECIPIENTS {
+        return Err(DecodeError::TooLong {
+            what: "recipients",
+            len: n,
+            max: MAX_RECIPIENTS,
+        });
+    }
+    let mut recipients = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = IdentityId::from_bytes(r.array("recipient")?);
+        let name = r.string_u16("recipient name", MAX_NAME_LEN)?.to_owned();
+        recipients.push((id, name));
+    }
+    let classification = Classification::from_wire(r.u8("classification")?)?;
+    let tlp = Tlp::from_wire(r.u8("tlp")?)?;
+    let content_type = get_content_type(&mut r)?;
+    let sent_at = UnixTime(r.u64("sent at")?);
+    let size = r.u64("size")?;
+    r.expect_end("sent message")?;
+    Ok(SentMessage {
+        message_id,
+        recipients,
+        classification,
+        tlp,
+        content_type,
+        sent_at,
+        size,
+    })
+}
+
+fn check_version(r: &mut Reader<'_>) -> Result<(), DecodeError> {
+    match r.u8("record version")? {
+        RECORD_VERSION => Ok(()),
+        other => Err(DecodeError::UnknownValue {
+            what: "record version",
+            value: u64::from(other),
+        }),
+    }
+}
+
+/// Maps any `redb` error to [`StoreError::Storage`] naming the file.
+trait StorageResult<T> {
+    fn st(self, path: &Path) -> Result<T, StoreError>;
+}
+
+impl<T, E: Into<redb::Error>> StorageResult<T> for Result<T, E> {
+    fn st(self, path: &Path) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::Storage {
+            path: path.to_owned(),
+            reason: e.into().to_string(),
+        })
+    }
+}
