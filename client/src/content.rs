@@ -379,10 +379,16 @@ fn check_stix_object(obj: &Map<String, Value>) -> Result<(), (String, String)> {
     if !is_sco {
         let needs_modified = ty != "marking-definition";
         if !obj.contains_key("created") {
-            return Err(at("created", format!("missing (required on a {ty})")));
+            return Err(at(
+                "created",
+                format!("missing (required on {})", with_article(ty)),
+            ));
         }
         if needs_modified && !obj.contains_key("modified") {
-            return Err(at("modified", format!("missing (required on a {ty})")));
+            return Err(at(
+                "modified",
+                format!("missing (required on {})", with_article(ty)),
+            ));
         }
         if let (Some(c), Some(m)) = (obj.get("created"), obj.get("modified"))
             && timestamp_key(m) < timestamp_key(c)
@@ -565,7 +571,10 @@ fn require_string<'a>(
             prop.to_string(),
             format!("{} is not a string", short(other)),
         )),
-        None => Err((prop.to_string(), format!("missing (required on a {on})"))),
+        None => Err((
+            prop.to_string(),
+            format!("missing (required on {})", with_article(on)),
+        )),
     }
 }
 
@@ -577,7 +586,10 @@ fn require_nonempty_refs(
     match obj.get(prop) {
         Some(Value::Array(a)) if !a.is_empty() => Ok(()),
         Some(_) => Err((prop.to_string(), "must be a non-empty list".into())),
-        None => Err((prop.to_string(), format!("missing (required on a {on})"))),
+        None => Err((
+            prop.to_string(),
+            format!("missing (required on {})", with_article(on)),
+        )),
     }
 }
 
@@ -1162,6 +1174,12 @@ fn short(v: &Value) -> String {
         Value::Object(_) => "an object".into(),
         other => truncate(&other.to_string(), 60).to_string(),
     }
+}
+
+/// `"a malware"`, `"an indicator"`.
+fn with_article(noun: &str) -> String {
+    let vowel = noun.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {noun}", if vowel { "an" } else { "a" })
 }
 
 fn truncate(s: &str, max: usize) -> &str {

@@ -480,6 +480,8 @@ pub struct OfficerKeystore {
     certificate: Option<MemberCertificate>,
     /// Oldest first.
     prekeys: Vec<PrekeyEntry>,
+    /// KDF parameters for [`Self::save`]; `None`: the `LIAISON_KDF_PROFILE` profile.
+    kdf: Option<KdfParams>,
 }
 
 impl std::fmt::Debug for OfficerKeystore {
@@ -506,6 +508,28 @@ impl OfficerKeystore {
         suite: Suite,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<Self, KeystoreError> {
+        Self::create_inner(path, passphrase, suite, None, rng)
+    }
+
+    /// [`Self::create`] with explicit KDF parameters, kept for later [`Self::save`]s (tests
+    /// use [`KdfParams::TEST`] without touching the environment).
+    pub fn create_with_params(
+        path: &Path,
+        passphrase: &crate::passphrase::Passphrase,
+        suite: Suite,
+        params: KdfParams,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Self, KeystoreError> {
+        Self::create_inner(path, passphrase, suite, Some(params), rng)
+    }
+
+    fn create_inner(
+        path: &Path,
+        passphrase: &crate::passphrase::Passphrase,
+        suite: Suite,
+        kdf: Option<KdfParams>,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Self, KeystoreError> {
         if path.exists() {
             return Err(KeystoreError::AlreadyExists {
                 path: path.to_owned(),
@@ -516,6 +540,7 @@ impl OfficerKeystore {
             store_key: SymmetricKey::random(rng),
             certificate: None,
             prekeys: Vec::new(),
+            kdf,
         };
         this.save(path, passphrase)?;
         Ok(this)
@@ -540,7 +565,16 @@ impl OfficerKeystore {
         passphrase: &crate::passphrase::Passphrase,
     ) -> Result<(), KeystoreError> {
         let plaintext = self.encode();
-        write_sealed(path, passphrase, OFFICER_KIND, &plaintext)
+        let params = match self.kdf {
+            Some(p) => p,
+            None => KdfParams::from_env()?,
+        };
+        write_sealed_with(path, passphrase, OFFICER_KIND, &plaintext, params)
+    }
+
+    /// Uses `params` for later [`Self::save`]s instead of the `LIAISON_KDF_PROFILE` profile.
+    pub fn set_kdf_params(&mut self, params: KdfParams) {
+        self.kdf = Some(params);
     }
 
     /// The officer's composite identity key.
@@ -741,6 +775,7 @@ impl OfficerKeystore {
             store_key,
             certificate: None,
             prekeys,
+            kdf: None,
         };
         if let Some(cert) = certificate {
             this.set_certificate(cert).map_err(|e| e.to_string())?;
