@@ -7,7 +7,8 @@
 //! - [`PskSupply`] — keys derived from per-peer pre-shared key files, with replay protection.
 //! - [`sim::SimServer`] — a KME simulator serving ETSI GS QKD 014, for tests and demos.
 //! - [`QkdPolicy`] and [`obtain_master_key`]/[`obtain_slave_key`] — `required | preferred |
-//!   off` per peer, with fallbacks counted in [`KeySupplyMetrics`].
+//!   off` per peer, with fallbacks counted in [`KeySupplyMetrics`]; [`settle`] is the one place
+//!   any consumer's attempt is judged, counted and logged under the policy.
 //! - [`BudgetPoller`] — watches the KME's key store so consumers can pace rekeys.
 //! - [`KeySupplyConfig`] — the `[key_supply]` config section and the one function building
 //!   an `Arc<dyn KeySupply>` from it.
@@ -36,7 +37,9 @@ pub use client::Etsi014Client;
 pub use config::KeySupplyConfig;
 pub use error::{Error, Result};
 pub use key::{KeyId, SaeId, SuppliedKey};
-pub use policy::{KeySupplyMetrics, QkdPolicy, SupplyOutcome, obtain_master_key, obtain_slave_key};
+pub use policy::{
+    KeySupplyMetrics, QkdPolicy, SupplyOutcome, obtain_master_key, obtain_slave_key, settle,
+};
 pub use psk::{PreSharedKey, PskSupply, UsedIds};
 pub use supply::{KeyRequest, KeyStatus, KeySupply, SupplyFuture};
 pub use tls::TlsFiles;

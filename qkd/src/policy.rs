@@ -100,7 +100,7 @@ pub async fn obtain_master_key(
                 }),
             }
         });
-    settle(policy, peer, result, metrics)
+    settle_with_reason(policy, peer, result, metrics).map(outcome)
 }
 
 /// Slave side: obtains the key `key_id` that master `peer` announced, under `policy`. A
@@ -128,20 +128,62 @@ pub async fn obtain_slave_key(
                 }),
             }),
     };
-    settle(policy, peer, result, metrics)
+    settle_with_reason(policy, peer, result, metrics).map(outcome)
 }
 
-fn settle(
+/// Settles one attempt to obtain supplied-key material under `policy`, in the one place the
+/// outcome is counted and logged: success counts in [`KeySupplyMetrics::keys_obtained`] and
+/// gives `Ok(Some(value))`; a failure under `required` counts in
+/// [`KeySupplyMetrics::required_failures`], warns and gives [`Error::KeyRequired`] (fail
+/// closed); a failure under `preferred` counts in [`KeySupplyMetrics::fallbacks`], warns and
+/// gives `Ok(None)` (go on hybrid-only). Under `off` the supply is normally not asked; if it
+/// was (the peer named keys in a rekey), a key is used and counted like any other, and a
+/// failure is `Ok(None)` without a warning or a count.
+///
+/// Generic over what was obtained (one key with its id, a batch of keys, a protocol object
+/// built from them) so every consumer — [`obtain_master_key`], [`obtain_slave_key`], the
+/// relay's link driver — shares the same accounting.
+///
+/// ```
+/// use liaison_qkd::{Error, KeySupplyMetrics, QkdPolicy, SaeId, policy::settle};
+///
+/// let metrics = KeySupplyMetrics::default();
+/// let peer = SaeId::new("relay-b");
+/// let down = || Err::<u8, _>(Error::Unsatisfiable { reason: "KME down".into() });
+/// assert!(matches!(settle(QkdPolicy::Preferred, &peer, down(), &metrics), Ok(None)));
+/// assert!(matches!(
+///     settle(QkdPolicy::Required, &peer, down(), &metrics),
+///     Err(Error::KeyRequired { .. })
+/// ));
+/// assert_eq!(settle(QkdPolicy::Required, &peer, Ok::<_, Error>(7u8), &metrics).ok(), Some(Some(7)));
+/// let [obtained, fallbacks, failures] = metrics.snapshot();
+/// assert_eq!((obtained.1, fallbacks.1, failures.1), (1, 1, 1));
+/// ```
+pub fn settle<T, E: Into<Error>>(
     policy: QkdPolicy,
     peer: &SaeId,
-    result: Result<(KeyId, SuppliedKey)>,
+    result: std::result::Result<T, E>,
     metrics: &KeySupplyMetrics,
-) -> Result<SupplyOutcome> {
+) -> Result<Option<T>> {
+    settle_with_reason(policy, peer, result.map_err(Into::into), metrics).map(|r| r.ok())
+}
+
+/// [`settle`], keeping the fallback's reason for [`SupplyOutcome::NoSuppliedKey`].
+fn settle_with_reason<T>(
+    policy: QkdPolicy,
+    peer: &SaeId,
+    result: Result<T>,
+    metrics: &KeySupplyMetrics,
+) -> Result<std::result::Result<T, String>> {
     match result {
-        Ok((key_id, key)) => {
+        Err(error) if policy == QkdPolicy::Off => {
+            debug!(%peer, %error, "no supplied key (qkd = off)");
+            Ok(Err(error.to_string()))
+        }
+        Ok(value) => {
             metrics.keys_obtained.fetch_add(1, Ordering::Relaxed);
-            debug!(%peer, %key_id, "supplied key obtained");
-            Ok(SupplyOutcome::Supplied { key_id, key })
+            debug!(%peer, "supplied key obtained");
+            Ok(Ok(value))
         }
         Err(error) if policy == QkdPolicy::Required => {
             metrics.required_failures.fetch_add(1, Ordering::Relaxed);
@@ -154,10 +196,15 @@ fn settle(
         Err(error) => {
             metrics.fallbacks.fetch_add(1, Ordering::Relaxed);
             warn!(%peer, %error, "no supplied key; continuing hybrid-only (qkd = preferred)");
-            Ok(SupplyOutcome::NoSuppliedKey {
-                reason: error.to_string(),
-            })
+            Ok(Err(error.to_string()))
         }
+    }
+}
+
+fn outcome(settled: std::result::Result<(KeyId, SuppliedKey), String>) -> SupplyOutcome {
+    match settled {
+        Ok((key_id, key)) => SupplyOutcome::Supplied { key_id, key },
+        Err(reason) => SupplyOutcome::NoSuppliedKey { reason },
     }
 }
 
