@@ -35,7 +35,7 @@ use rand_core::CryptoRng;
 use redb::{Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition};
 use zeroize::Zeroizing;
 
-use crate::keystore::{self, KeystoreError};
+use crate::keystore::{self, KdfParams, KeystoreError};
 use crate::passphrase::{Passphrase, PassphraseArgs};
 
 /// File name of the sealed root key inside an authority directory.
@@ -614,6 +614,19 @@ impl Authority {
         passphrase: &Passphrase,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<Self, AuthorityError> {
+        Self::init_with_params(dir, name, suite, passphrase, KdfParams::from_env()?, rng)
+    }
+
+    /// [`Self::init`] with explicit KDF parameters for the root keystore (tests use
+    /// [`KdfParams::TEST`]).
+    pub fn init_with_params(
+        dir: &Path,
+        name: &str,
+        suite: Suite,
+        passphrase: &Passphrase,
+        params: KdfParams,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Self, AuthorityError> {
         if name.is_empty() || name.len() > MAX_NAME_LEN {
             return Err(AuthorityError::BadTerms(format!(
                 "--name must be 1..={MAX_NAME_LEN} bytes"
@@ -640,7 +653,7 @@ impl Authority {
         plain.extend_from_slice(key.seed().expose_secret());
         plain.extend_from_slice(&(name.len() as u16).to_be_bytes()); // ok: ≤ MAX_NAME_LEN
         plain.extend_from_slice(name.as_bytes());
-        keystore::write_sealed(&key_path, passphrase, AUTHORITY_KIND, &plain)?;
+        keystore::write_sealed_with(&key_path, passphrase, AUTHORITY_KIND, &plain, params)?;
         let public = liaison_node::config::format_authority_key(key.verifying_key());
         keystore::write_atomic(&dir.join(PUBLIC_FILE), public.as_bytes(), 0o644)?;
         let db_path = dir.join(STATE_FILE);
@@ -926,47 +939,12 @@ impl Authority {
         }
         let db_path = dir.join(STATE_FILE);
         let db = redb::Database::create(&db_path).st(&db_path)?;
-        let txn = db.begin_read().st(&db_path)?;
-        let certs = txn.open_table(CERTIFICATES).st(&db_path)?;
-        let serials = txn.open_table(REVOKED_SERIALS).st(&db_path)?;
-        let subjects = txn.open_table(REVOKED_SUBJECTS).st(&db_path)?;
-        let decode_revocation = |raw: &[u8]| -> Result<Revocation, AuthorityError> {
-            let bad = || AuthorityError::CorruptState {
-                path: db_path.clone(),
-                reason: "revocation record shorter than 8 bytes".into(),
-            };
-            let (at, reason) = raw.split_at_checked(8).ok_or_else(bad)?;
-            let at: [u8; 8] = at.try_into().map_err(|_| bad())?;
-            Ok(Revocation {
-                at: UnixTime(u64::from_be_bytes(at)),
-                reason: String::from_utf8_lossy(reason).into_owned(),
-            })
-        };
-        let mut out = Vec::new();
-        for entry in certs.iter().st(&db_path)? {
-            let (serial, raw) = entry.st(&db_path)?;
-            let certificate = MemberCertificate::decode(raw.value()).map_err(|e| {
-                AuthorityError::CorruptState {
-                    path: db_path.clone(),
-                    reason: format!("certificate {}: {e}", serial.value()),
-                }
-            })?;
-            let revoked = match serials.get(serial.value()).st(&db_path)? {
-                Some(r) => Some(decode_revocation(r.value())?),
-                None => match subjects
-                    .get(*certificate.subject().as_bytes())
-                    .st(&db_path)?
-                {
-                    Some(r) => Some(decode_revocation(r.value())?),
-                    None => None,
-                },
-            };
-            out.push(IssuedCertificate {
-                certificate,
-                revoked,
-            });
-        }
-        Ok(out)
+        issued_in(&db, &db_path)
+    }
+
+    /// Every certificate this authority issued, with its status (see [`Self::list`]).
+    pub fn issued(&self) -> Result<Vec<IssuedCertificate>, AuthorityError> {
+        issued_in(&self.db, &self.dir.join(STATE_FILE))
     }
 
     fn begin(&self) -> Result<redb::WriteTransaction, AuthorityError> {
@@ -985,6 +963,53 @@ impl Authority {
         f(&txn).st(&db_path)?;
         txn.commit().st(&db_path)
     }
+}
+
+fn issued_in(
+    db: &redb::Database,
+    db_path: &Path,
+) -> Result<Vec<IssuedCertificate>, AuthorityError> {
+    let db_path = db_path.to_owned();
+    let txn = db.begin_read().st(&db_path)?;
+    let certs = txn.open_table(CERTIFICATES).st(&db_path)?;
+    let serials = txn.open_table(REVOKED_SERIALS).st(&db_path)?;
+    let subjects = txn.open_table(REVOKED_SUBJECTS).st(&db_path)?;
+    let decode_revocation = |raw: &[u8]| -> Result<Revocation, AuthorityError> {
+        let bad = || AuthorityError::CorruptState {
+            path: db_path.clone(),
+            reason: "revocation record shorter than 8 bytes".into(),
+        };
+        let (at, reason) = raw.split_at_checked(8).ok_or_else(bad)?;
+        let at: [u8; 8] = at.try_into().map_err(|_| bad())?;
+        Ok(Revocation {
+            at: UnixTime(u64::from_be_bytes(at)),
+            reason: String::from_utf8_lossy(reason).into_owned(),
+        })
+    };
+    let mut out = Vec::new();
+    for entry in certs.iter().st(&db_path)? {
+        let (serial, raw) = entry.st(&db_path)?;
+        let certificate =
+            MemberCertificate::decode(raw.value()).map_err(|e| AuthorityError::CorruptState {
+                path: db_path.clone(),
+                reason: format!("certificate {}: {e}", serial.value()),
+            })?;
+        let revoked = match serials.get(serial.value()).st(&db_path)? {
+            Some(r) => Some(decode_revocation(r.value())?),
+            None => match subjects
+                .get(*certificate.subject().as_bytes())
+                .st(&db_path)?
+            {
+                Some(r) => Some(decode_revocation(r.value())?),
+                None => None,
+            },
+        };
+        out.push(IssuedCertificate {
+            certificate,
+            revoked,
+        });
+    }
+    Ok(out)
 }
 
 /// Reads and checks a certificate request file (decoded and its proof of possession verified).
