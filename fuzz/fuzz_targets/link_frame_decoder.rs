@@ -3,9 +3,9 @@
 //! re-encodes to the bytes it came from, and every inner frame that parses round-trips.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use liaison_proto::frame::{Frame, FrameDecoder, LinkFrame};
 use liaison_proto::handshake::messages::{InitiatorFinish, InitiatorHello, ResponderHello};
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
@@ -20,11 +20,14 @@ fuzz_target!(|data: &[u8]| {
             consumed += wire.len();
             if let Ok(inner) = LinkFrame::from_frame(&frame) {
                 assert_eq!(inner.to_frame().expect("re-encodes"), frame);
+                let owned = LinkFrame::from_owned_frame(frame.clone()).expect("owned parse");
+                assert_eq!(owned, inner);
             }
             let _ = InitiatorHello::decode(&frame.body);
             let _ = ResponderHello::decode(&frame.body);
             let _ = InitiatorFinish::decode(&frame.body);
         }
     }
-    let _ = Frame::decode_exact(data);
+    let exact = Frame::decode_exact(data);
+    assert_eq!(exact, Frame::decode_exact_owned(data.to_vec()));
 });

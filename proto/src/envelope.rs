@@ -58,6 +58,16 @@ pub const MAX_SUPPLIED_KEY_LEN: usize = 128;
 pub const MAX_ENVELOPE_LIFETIME_SECS: u64 = 14 * 24 * 3600;
 /// How far in the future `created` may be, for clock skew: 5 minutes.
 pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+/// A bound on everything in an envelope except the payload ciphertext's plaintext bytes:
+/// header (with the sender certificate), 64 recipient blocks of the largest suite with the
+/// longest supplied-key names, the payload length prefix and AEAD tag, and the signature
+/// trailer. The exact worst case is about 158 KiB (checked by a unit test); 256 KiB leaves room.
+pub const MAX_ENVELOPE_OVERHEAD: usize = 256 * 1024;
+/// Largest encoded envelope: [`MAX_PAYLOAD_LEN`] plus [`MAX_ENVELOPE_OVERHEAD`]. A link
+/// `Envelope` frame carries up to this many bytes (`spec/protocol-link.md` §3.1), so every
+/// envelope this module can seal can also be relayed.
+// ok: 256 MiB fits in usize on every platform this crate builds for (32-bit included)
+pub const MAX_ENVELOPE_LEN: usize = MAX_PAYLOAD_LEN as usize + MAX_ENVELOPE_OVERHEAD;
 /// Bytes of a content key.
 pub const CONTENT_KEY_LEN: usize = 32;
 /// Bytes of a wrapped content key (ChaCha20-Poly1305 of 32 bytes plus tag).
@@ -530,5 +540,48 @@ impl RecipientBlock {
     /// The exact supplied-key field bytes (part of the KEK context).
     pub fn supplied_field(&self) -> &[u8] {
         &self.supplied_field
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certificate::MAX_SIGNATURE_LEN;
+
+    #[test]
+    fn overhead_bound_covers_the_largest_envelope_structure() {
+        let largest_kem_ct = [Suite::Lq1, Suite::Lq2]
+            .iter()
+            .map(|s| s.kem_ciphertext_len())
+            .max()
+            .unwrap_or(0);
+        let header = 3
+            + MESSAGE_ID_LEN
+            + 32
+            + 2
+            + MAX_CERTIFICATE_LEN
+            + 1
+            + 1
+            + 8
+            + 8
+            + 1
+            + 2
+            + MAX_FILENAME_LEN
+            + 8
+            + 2
+            + MAX_RECIPIENTS * 32;
+        let supplied = 1 + 2 + MAX_KEY_ID_LEN + 2 * (2 + MAX_SAE_ID_LEN);
+        let block = 32 + 32 + 2 + largest_kem_ct + supplied + WRAPPED_KEY_LEN;
+        let payload_framing = 4 + liaison_crypto::aead::TAG_LEN;
+        let trailer = 1 + 2 + MAX_SIGNATURE_LEN;
+        let worst = header + MAX_RECIPIENTS * block + payload_framing + trailer;
+        assert!(
+            worst <= MAX_ENVELOPE_OVERHEAD,
+            "worst case {worst} > {MAX_ENVELOPE_OVERHEAD}"
+        );
+        assert_eq!(
+            MAX_ENVELOPE_LEN as u64,
+            MAX_PAYLOAD_LEN + MAX_ENVELOPE_OVERHEAD as u64
+        );
     }
 }

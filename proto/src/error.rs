@@ -405,6 +405,49 @@ pub enum WireCode {
     ReceiptMismatch = 0x010b,
     /// A supplied (QKD/PSK) key is missing or unusable.
     SuppliedKeyUnavailable = 0x010c,
+    // --- relay (0x03xx): per-item refusals carried by `Refused` frames ---
+    /// The item is larger than this relay accepts (`limits.max_envelope_bytes`).
+    TooLarge = 0x0301,
+    /// No route (or no answer in time) towards the recipient's or the prekey owner's relay.
+    NoRoute = 0x0302,
+    /// The peer exceeded its rate limit, or the relay is too busy; retry later.
+    RateLimited = 0x0303,
+    /// No valid prekey is held for this identity (unknown identity or none published).
+    NoPrekey = 0x0304,
+}
+
+impl WireCode {
+    /// Every code, for tables and tests.
+    pub const ALL: [Self; 23] = [
+        Self::Malformed,
+        Self::AuthenticationFailed,
+        Self::UnexpectedMessage,
+        Self::UnsupportedVersion,
+        Self::NoCommonSuite,
+        Self::PeerNotAllowed,
+        Self::Timeout,
+        Self::UnknownIssuer,
+        Self::CertificateExpired,
+        Self::CertificateRevoked,
+        Self::WrongRole,
+        Self::ClearanceExceeded,
+        Self::CryptoPolicyViolation,
+        Self::EnvelopeExpired,
+        Self::RecipientRefused,
+        Self::PrekeyRefused,
+        Self::RevocationListRefused,
+        Self::ReceiptMismatch,
+        Self::SuppliedKeyUnavailable,
+        Self::TooLarge,
+        Self::NoRoute,
+        Self::RateLimited,
+        Self::NoPrekey,
+    ];
+
+    /// The code a `u16` from the wire names, if it is one this version knows.
+    pub fn from_u16(code: u16) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| *c as u16 == code)
+    }
 }
 
 impl ProtoError {
@@ -462,5 +505,26 @@ impl ProtoError {
             | Self::SuppliedKeyLength { .. } => WireCode::SuppliedKeyUnavailable,
             Self::InvalidInput { .. } => WireCode::Malformed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_codes_are_unique_and_parse_back() {
+        for code in WireCode::ALL {
+            assert_eq!(WireCode::from_u16(code as u16), Some(code));
+        }
+        let mut values: Vec<u16> = WireCode::ALL.iter().map(|c| *c as u16).collect();
+        values.sort_unstable();
+        values.dedup();
+        assert_eq!(values.len(), WireCode::ALL.len());
+        assert_eq!(WireCode::from_u16(0x0300), None);
+        assert_eq!(WireCode::TooLarge as u16, 0x0301);
+        assert_eq!(WireCode::NoRoute as u16, 0x0302);
+        assert_eq!(WireCode::RateLimited as u16, 0x0303);
+        assert_eq!(WireCode::NoPrekey as u16, 0x0304);
     }
 }

@@ -18,18 +18,26 @@ use crate::handshake::SuppliedKeyRef;
 pub const FRAME_HEADER_LEN: usize = 5;
 /// Largest handshake frame body (two certificates' worth of composite keys plus KEM material).
 pub const MAX_HANDSHAKE_BODY: usize = 64 * 1024;
-/// Largest opaque envelope carried in one `Envelope` frame (A's envelope limit fits below it).
-pub const MAX_ENVELOPE_LEN: usize = 16 * 1024 * 1024;
+/// Largest opaque envelope carried in one `Envelope` frame: the largest envelope the protocol
+/// allows ([`crate::envelope::MAX_ENVELOPE_LEN`], 256 MiB of payload plus overhead). Relays
+/// apply their own, usually smaller, `limits.max_envelope_bytes` and refuse larger envelopes
+/// with a non-fatal `Refused` (`WireCode::TooLarge`).
+pub const MAX_ENVELOPE_LEN: usize = crate::envelope::MAX_ENVELOPE_LEN;
 /// Largest opaque receipt.
 pub const MAX_RECEIPT_LEN: usize = 64 * 1024;
-/// Largest opaque prekey bundle in a `PrekeyResponse`.
+/// Largest opaque prekey bundle in a `PrekeyResponse` ([`crate::prekey::PrekeyBundle`]:
+/// a certificate and a signed prekey with their length prefixes fit well below it).
 pub const MAX_PREKEY_RESPONSE_LEN: usize = 64 * 1024;
+/// Largest signed prekey in a `PrekeyPublish`.
+pub const MAX_PREKEY_PUBLISH_LEN: usize = crate::prekey::MAX_SIGNED_PREKEY_LEN;
 /// Largest message id carried by an `Ack`.
 pub const MAX_MESSAGE_ID_LEN: usize = 64;
 /// Largest human-readable reason in an `Error` frame (1 KiB).
 pub const MAX_ERROR_TEXT_LEN: usize = 1024;
 /// Largest rekey frame body (a hybrid KEM key or ciphertext plus supplied-key ids).
 pub const MAX_REKEY_BODY: usize = 8 * 1024;
+/// Largest `Refused` body: id length, id, code, reason length, reason.
+pub const MAX_REFUSED_BODY: usize = 1 + MAX_MESSAGE_ID_LEN + 2 + 2 + MAX_ERROR_TEXT_LEN;
 /// Largest body of any inner (sealed) frame.
 pub const MAX_INNER_FRAME_BODY: usize = MAX_ENVELOPE_LEN + 64;
 /// Largest `Record` body: one inner frame, its header and the AEAD tag.
@@ -59,6 +67,10 @@ pub enum FrameType {
     PrekeyRequest,
     /// Answers a prekey request with an opaque bundle.
     PrekeyResponse,
+    /// Non-fatal refusal of one item (envelope, receipt, prekey publish or request).
+    Refused,
+    /// An officer publishes its own signed prekey to its home relay.
+    PrekeyPublish,
     /// Liveness probe.
     Ping,
     /// Answer to a ping.
@@ -71,13 +83,13 @@ pub enum FrameType {
     RekeyDone,
     /// Orderly close.
     Close,
-    /// An error code and a human reason; the sender closes afterwards.
+    /// An error code and a human reason; the sender closes afterwards (fatal).
     Error,
 }
 
 impl FrameType {
     /// Every frame type, in wire-id order.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::InitiatorHello,
         Self::ResponderHello,
         Self::InitiatorFinish,
@@ -87,6 +99,8 @@ impl FrameType {
         Self::Receipt,
         Self::PrekeyRequest,
         Self::PrekeyResponse,
+        Self::Refused,
+        Self::PrekeyPublish,
         Self::Ping,
         Self::Pong,
         Self::RekeyRequest,
@@ -108,6 +122,8 @@ impl FrameType {
             Self::Receipt => 0x22,
             Self::PrekeyRequest => 0x23,
             Self::PrekeyResponse => 0x24,
+            Self::Refused => 0x25,
+            Self::PrekeyPublish => 0x26,
             Self::Ping => 0x30,
             Self::Pong => 0x31,
             Self::RekeyRequest => 0x40,
@@ -141,6 +157,8 @@ impl FrameType {
             Self::Receipt => MAX_RECEIPT_LEN,
             Self::PrekeyRequest => liaison_crypto::IDENTITY_ID_LEN,
             Self::PrekeyResponse => MAX_PREKEY_RESPONSE_LEN,
+            Self::Refused => MAX_REFUSED_BODY,
+            Self::PrekeyPublish => MAX_PREKEY_PUBLISH_LEN,
             Self::Ping | Self::Pong => PING_LEN,
             Self::RekeyRequest | Self::RekeyResponse | Self::RekeyDone => MAX_REKEY_BODY,
             Self::Close => 0,
@@ -245,6 +263,43 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// Like [`Frame::decode_exact`], but takes the buffer and keeps it as the body (no copy of
+    /// the body: the header is shifted out in place). For the plaintext of a large record.
+    pub fn decode_exact_owned(mut buf: Vec<u8>) -> Result<Self, DecodeError> {
+        let Some(header) = buf.get(..FRAME_HEADER_LEN) else {
+            return Err(DecodeError::Truncated {
+                what: "frame",
+                needed: FRAME_HEADER_LEN,
+                available: buf.len(),
+            });
+        };
+        let frame_type = FrameType::from_id(header[0])?;
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        check_body_len(frame_type, len)?;
+        let have = buf.len() - FRAME_HEADER_LEN;
+        if have < len {
+            return Err(DecodeError::Truncated {
+                what: "frame",
+                needed: FRAME_HEADER_LEN + len,
+                available: buf.len(),
+            });
+        }
+        if have > len {
+            return Err(DecodeError::TrailingBytes {
+                what: "frame",
+                count: have - len,
+            });
+        }
+        buf.drain(..FRAME_HEADER_LEN);
+        Ok(Self {
+            frame_type,
+            body: buf,
+        })
+    }
+}
+
 fn check_body_len(frame_type: FrameType, len: usize) -> Result<(), DecodeError> {
     let max = frame_type.max_body_len();
     if len > max {
@@ -287,14 +342,25 @@ impl FrameDecoder {
     /// The next complete frame, `Ok(None)` if more bytes are needed, or the malformation.
     #[must_use = "frames must be processed"]
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
-        match Frame::decode(&self.buf) {
-            Ok((frame, used)) => {
-                self.buf.drain(..used);
-                Ok(Some(frame))
-            }
-            Err(FrameError::Incomplete { .. }) => Ok(None),
-            Err(FrameError::Malformed(e)) => Err(e),
+        // Only the header is inspected until the whole body has arrived: the buffer grows with
+        // the bytes received, never with the length a header claims.
+        let Some(header) = self.buf.get(..FRAME_HEADER_LEN) else {
+            return Ok(None);
+        };
+        let frame_type = FrameType::from_id(header[0])?;
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        check_body_len(frame_type, len)?;
+        let total = FRAME_HEADER_LEN + len;
+        if self.buf.len() < total {
+            return Ok(None);
         }
+        // Hand the buffer itself over as the body (a large envelope is not copied again) and
+        // keep whatever followed the frame.
+        let rest = self.buf.split_off(total);
+        let mut body = std::mem::replace(&mut self.buf, rest);
+        body.drain(..FRAME_HEADER_LEN);
+        Ok(Some(Frame { frame_type, body }))
     }
 }
 
@@ -305,7 +371,9 @@ pub enum AckStatus {
     Accepted,
     /// Already held (duplicate); the sender may delete its copy.
     Duplicate,
-    /// Refused by policy; an `Error` explains why. The sender must not retry unchanged.
+    /// Refused by policy. Kept for wire compatibility: relays now send a non-fatal
+    /// [`LinkFrame::Refused`] (which carries the code and reason) instead. The sender must not
+    /// retry unchanged.
     Refused,
     /// Temporarily unable to accept (storage full); retry later.
     Deferred,
@@ -386,8 +454,20 @@ pub enum LinkFrame {
     Receipt(Vec<u8>),
     /// Asks for the prekey bundle of an identity.
     PrekeyRequest(liaison_crypto::IdentityId),
-    /// An opaque prekey bundle.
+    /// An opaque prekey bundle ([`crate::prekey::PrekeyBundle`] bytes).
     PrekeyResponse(Vec<u8>),
+    /// Non-fatal refusal of one item; the link stays open (`spec/protocol-link.md` §3.4).
+    Refused {
+        /// What is refused: an envelope's message id, a receipt's custody id, a prekey id, or
+        /// the identity id of a prekey request (opaque, at most [`MAX_MESSAGE_ID_LEN`] bytes).
+        id: Vec<u8>,
+        /// The `WireCode` as sent (unknown codes are kept, not refused).
+        code: u16,
+        /// Human-readable reason, at most [`MAX_ERROR_TEXT_LEN`] bytes of UTF-8.
+        reason: String,
+    },
+    /// An officer's own signed prekey (`spec/protocol.md` §10 bytes), for its home relay.
+    PrekeyPublish(Vec<u8>),
     /// Liveness probe with an opaque payload echoed by `Pong`.
     Ping([u8; PING_LEN]),
     /// Echo of a `Ping`.
@@ -418,6 +498,8 @@ impl LinkFrame {
             Self::Receipt(_) => FrameType::Receipt,
             Self::PrekeyRequest(_) => FrameType::PrekeyRequest,
             Self::PrekeyResponse(_) => FrameType::PrekeyResponse,
+            Self::Refused { .. } => FrameType::Refused,
+            Self::PrekeyPublish(_) => FrameType::PrekeyPublish,
             Self::Ping(_) => FrameType::Ping,
             Self::Pong(_) => FrameType::Pong,
             Self::RekeyRequest(_) => FrameType::RekeyRequest,
@@ -432,18 +514,18 @@ impl LinkFrame {
     pub fn to_frame(&self) -> Result<Frame, DecodeError> {
         let mut w = Writer::new();
         match self {
-            Self::Envelope(b) | Self::Receipt(b) | Self::PrekeyResponse(b) => w.raw(b),
+            Self::Envelope(b)
+            | Self::Receipt(b)
+            | Self::PrekeyResponse(b)
+            | Self::PrekeyPublish(b) => w.raw(b),
             Self::Ack { message_id, status } => {
-                if message_id.len() > MAX_MESSAGE_ID_LEN {
-                    return Err(DecodeError::TooLong {
-                        what: "message id",
-                        len: message_id.len(),
-                        max: MAX_MESSAGE_ID_LEN,
-                    });
-                }
-                w.u8(message_id.len() as u8); // ok: checked ≤ 64 above
-                w.raw(message_id);
+                write_item_id(&mut w, "message id", message_id)?;
                 w.u8(status.wire());
+            }
+            Self::Refused { id, code, reason } => {
+                write_item_id(&mut w, "refused id", id)?;
+                w.u16(*code);
+                w.bytes_u16("refusal reason", reason.as_bytes(), MAX_ERROR_TEXT_LEN)?;
             }
             Self::PrekeyRequest(id) => w.raw(id.as_bytes()),
             Self::Ping(p) | Self::Pong(p) => w.raw(p),
@@ -471,26 +553,40 @@ impl LinkFrame {
         Frame::new(self.frame_type(), w.into_vec())
     }
 
+    /// Parses an inner frame, taking its body (opaque bodies such as envelopes are moved, not
+    /// copied); refuses handshake and record types.
+    pub fn from_owned_frame(frame: Frame) -> Result<Self, DecodeError> {
+        check_body_len(frame.frame_type, frame.body.len())?;
+        match frame.frame_type {
+            FrameType::Envelope => Ok(Self::Envelope(frame.body)),
+            FrameType::Receipt => Ok(Self::Receipt(frame.body)),
+            FrameType::PrekeyResponse => Ok(Self::PrekeyResponse(frame.body)),
+            FrameType::PrekeyPublish => Ok(Self::PrekeyPublish(frame.body)),
+            _ => Self::from_frame(&frame),
+        }
+    }
+
     /// Parses an inner frame; refuses handshake and record types.
     pub fn from_frame(frame: &Frame) -> Result<Self, DecodeError> {
+        check_body_len(frame.frame_type, frame.body.len())?;
         let mut r = Reader::new(&frame.body);
         let out = match frame.frame_type {
             FrameType::Envelope => Self::Envelope(r.rest().to_vec()),
             FrameType::Receipt => Self::Receipt(r.rest().to_vec()),
             FrameType::PrekeyResponse => Self::PrekeyResponse(r.rest().to_vec()),
+            FrameType::PrekeyPublish => Self::PrekeyPublish(r.rest().to_vec()),
             FrameType::Ack => {
-                let len = usize::from(r.u8("message id length")?);
-                if len > MAX_MESSAGE_ID_LEN {
-                    return Err(DecodeError::TooLong {
-                        what: "message id",
-                        len,
-                        max: MAX_MESSAGE_ID_LEN,
-                    });
-                }
-                let message_id = r.take("message id", len)?.to_vec();
+                let message_id = read_item_id(&mut r, "message id")?;
                 let status = AckStatus::from_wire(r.u8("ack status")?)?;
                 Self::Ack { message_id, status }
             }
+            FrameType::Refused => Self::Refused {
+                id: read_item_id(&mut r, "refused id")?,
+                code: r.u16("refusal code")?,
+                reason: r
+                    .string_u16("refusal reason", MAX_ERROR_TEXT_LEN)?
+                    .to_owned(),
+            },
             FrameType::PrekeyRequest => {
                 Self::PrekeyRequest(liaison_crypto::IdentityId::from_bytes(r.array("identity")?))
             }
@@ -532,6 +628,34 @@ impl LinkFrame {
     }
 }
 
+/// Writes `u8 length || id` for an `Ack` or `Refused` id (at most [`MAX_MESSAGE_ID_LEN`]).
+fn write_item_id(w: &mut Writer, what: &'static str, id: &[u8]) -> Result<(), DecodeError> {
+    let len = u8::try_from(id.len())
+        .ok()
+        .filter(|&l| usize::from(l) <= MAX_MESSAGE_ID_LEN)
+        .ok_or(DecodeError::TooLong {
+            what,
+            len: id.len(),
+            max: MAX_MESSAGE_ID_LEN,
+        })?;
+    w.u8(len);
+    w.raw(id);
+    Ok(())
+}
+
+/// Reads `u8 length || id`, the length checked against [`MAX_MESSAGE_ID_LEN`] first.
+fn read_item_id(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u8>, DecodeError> {
+    let len = usize::from(r.u8(what)?);
+    if len > MAX_MESSAGE_ID_LEN {
+        return Err(DecodeError::TooLong {
+            what,
+            len,
+            max: MAX_MESSAGE_ID_LEN,
+        });
+    }
+    Ok(r.take(what, len)?.to_vec())
+}
+
 /// Reads a boolean byte that must be exactly 0 or 1.
 pub(crate) fn read_bool(r: &mut Reader<'_>, what: &'static str) -> Result<bool, DecodeError> {
     match r.u8(what)? {
@@ -549,6 +673,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::WireCode;
 
     #[test]
     fn incomplete_is_distinguished_from_malformed() {
@@ -621,6 +746,13 @@ mod tests {
             any::<[u8; 32]>()
                 .prop_map(|b| LinkFrame::PrekeyRequest(liaison_crypto::IdentityId::from_bytes(b))),
             bytes().prop_map(LinkFrame::PrekeyResponse),
+            (
+                proptest::collection::vec(any::<u8>(), 0..=MAX_MESSAGE_ID_LEN),
+                any::<u16>(),
+                "\\PC{0,200}"
+            )
+                .prop_map(|(id, code, reason)| LinkFrame::Refused { id, code, reason }),
+            bytes().prop_map(LinkFrame::PrekeyPublish),
             any::<[u8; 8]>().prop_map(LinkFrame::Ping),
             any::<[u8; 8]>().prop_map(LinkFrame::Pong),
             (any::<u32>(), bytes(), any::<bool>()).prop_map(|(epoch, pk, with)| {
@@ -660,6 +792,32 @@ mod tests {
         }
 
         #[test]
+        fn owned_decoding_matches_borrowed_decoding(frame in arb_link_frame()) {
+            let wire = frame.to_frame().unwrap().encode();
+            let owned = Frame::decode_exact_owned(wire.clone()).unwrap();
+            prop_assert_eq!(&owned, &Frame::decode_exact(&wire).unwrap());
+            prop_assert_eq!(LinkFrame::from_owned_frame(owned).unwrap(), frame);
+        }
+
+        #[test]
+        fn mutated_frames_fail_cleanly_or_reencode_exactly(
+            frame in arb_link_frame(), at in any::<usize>(), xor in 1u8..=255
+        ) {
+            // One flipped byte: the decoder must not panic, and whatever it accepts must be a
+            // frame whose encoding is exactly the mutated bytes (no two encodings of one frame).
+            let mut wire = frame.to_frame().unwrap().encode();
+            let at = at % wire.len();
+            wire[at] ^= xor;
+            if let Ok((decoded, used)) = Frame::decode(&wire)
+                && let Ok(parsed) = LinkFrame::from_frame(&decoded)
+            {
+                let again = parsed.to_frame().unwrap().encode();
+                prop_assert_eq!(&again[..], &wire[..used]);
+            }
+            let _ = Frame::decode_exact_owned(wire);
+        }
+
+        #[test]
         fn decoder_never_panics_on_arbitrary_bytes(
             chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..8)
         ) {
@@ -689,6 +847,50 @@ mod tests {
                 Err(FrameError::Malformed(e)) => prop_assert!(false, "{e}"),
             }
         }
+    }
+
+    #[test]
+    fn refused_and_ack_ids_longer_than_the_limit_are_refused_both_ways() {
+        let long = LinkFrame::Refused {
+            id: vec![1; MAX_MESSAGE_ID_LEN + 1],
+            code: WireCode::TooLarge as u16,
+            reason: String::new(),
+        };
+        assert!(matches!(long.to_frame(), Err(DecodeError::TooLong { .. })));
+        let mut body = vec![(MAX_MESSAGE_ID_LEN + 1) as u8];
+        body.extend([0; MAX_MESSAGE_ID_LEN + 1 + 4]);
+        let frame = Frame::new(FrameType::Refused, body).unwrap();
+        assert!(matches!(
+            LinkFrame::from_frame(&frame),
+            Err(DecodeError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn wire_ids_are_unique_and_new_types_are_inner() {
+        let mut ids: Vec<u8> = FrameType::ALL.iter().map(|t| t.id()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), FrameType::ALL.len());
+        assert_eq!(FrameType::Refused.id(), 0x25);
+        assert_eq!(FrameType::PrekeyPublish.id(), 0x26);
+        assert!(FrameType::Refused.is_inner() && FrameType::PrekeyPublish.is_inner());
+    }
+
+    #[test]
+    fn largest_envelope_frame_header_is_accepted_before_its_body_arrives() {
+        let header = Frame::header(FrameType::Record, MAX_RECORD_BODY);
+        let mut dec = FrameDecoder::new();
+        dec.push(&header);
+        dec.push(&[0; 1000]);
+        assert_eq!(dec.poll_frame(), Ok(None));
+        // Only what arrived is buffered, not what the header announced.
+        assert_eq!(dec.buffered(), FRAME_HEADER_LEN + 1000);
+        let too_long = Frame::header(FrameType::Record, MAX_RECORD_BODY + 1);
+        let mut dec = FrameDecoder::new();
+        dec.push(&too_long);
+        assert!(matches!(dec.poll_frame(), Err(DecodeError::TooLong { .. })));
+        const { assert!(MAX_ENVELOPE_LEN >= 256 * 1024 * 1024) };
     }
 
     #[test]

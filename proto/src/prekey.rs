@@ -10,6 +10,11 @@
 //! The prekey id is a hash of the suite and KEM public key, so a block names its prekey
 //! without a registry: the first 32 bytes of `SHA-384(info("liaison prekey id v1", [suite_id,
 //! kem_pk]))`.
+//!
+//! Officers publish their prekeys to their home relay (`PrekeyPublish`); a sender fetches a
+//! recipient's with `PrekeyRequest` and receives a [`PrekeyBundle`] — the owner's certificate
+//! and its signed prekey — which it checks with [`PrekeyBundle::verify`] before sealing
+//! (`spec/protocol-link.md` §3.5).
 
 use core::fmt;
 
@@ -23,8 +28,10 @@ use crate::certificate::{
     DocumentType, MemberCertificate, non_canonical, read_id, read_preamble, read_signature,
     verify_document, write_preamble, write_signature,
 };
+use crate::certificate::{MAX_CERTIFICATE_LEN, Role};
 use crate::codec::{Reader, Writer};
-use crate::{ProtoError, UnixTime};
+use crate::trust::TrustStore;
+use crate::{DecodeError, ProtoError, UnixTime};
 
 /// Bytes of a prekey id.
 pub const PREKEY_ID_LEN: usize = 32;
@@ -39,6 +46,11 @@ pub const PREKEY_GRACE_SECS: u64 = 14 * 24 * 3600;
 pub const MAX_PREKEY_LIFETIME_SECS: u64 = 90 * 24 * 3600;
 /// Longest KEM public key field (`LQ2`: 1600 bytes).
 pub const MAX_KEM_PUBLIC_KEY_LEN: usize = 2048;
+/// Largest encoded signed prekey: preamble, owner, id, the longest KEM key, validity and the
+/// longest signature trailer (about 10.3 KiB) fit below it.
+pub const MAX_SIGNED_PREKEY_LEN: usize = 16 * 1024;
+/// Largest encoded [`PrekeyBundle`]: two `u32` length prefixes, a certificate, a signed prekey.
+pub const MAX_PREKEY_BUNDLE_LEN: usize = 4 + MAX_CERTIFICATE_LEN + 4 + MAX_SIGNED_PREKEY_LEN;
 
 /// A prekey's id: the hash of its suite and KEM public key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -138,6 +150,14 @@ impl SignedPrekey {
 
     /// Parses a signed prekey; checks the prekey id and validity bounds, not the signature.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        if bytes.len() > MAX_SIGNED_PREKEY_LEN {
+            return Err(DecodeError::TooLong {
+                what: "signed prekey",
+                len: bytes.len(),
+                max: MAX_SIGNED_PREKEY_LEN,
+            }
+            .into());
+        }
         let mut r = Reader::new(bytes);
         let suite = read_preamble(&mut r, DocumentType::SignedPrekey)?;
         let owner = read_id(&mut r, "owner")?;
@@ -242,6 +262,83 @@ impl SignedPrekey {
     }
 }
 
+/// A recipient's prekey as a relay hands it out: the owner's member certificate and its signed
+/// prekey (`spec/protocol-link.md` §3.5).
+///
+/// ```text
+/// bundle = be32(len) || certificate [len <= 16384] || be32(len) || signed_prekey [len <= 16384]
+/// ```
+/// A relay is not trusted for this: the sender checks the bundle itself
+/// ([`PrekeyBundle::verify`]) before sealing to the prekey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrekeyBundle {
+    /// The owner's member certificate.
+    pub certificate: MemberCertificate,
+    /// The owner's signed prekey.
+    pub prekey: SignedPrekey,
+}
+
+impl PrekeyBundle {
+    /// The wire encoding (at most [`MAX_PREKEY_BUNDLE_LEN`] bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        let (cert, prekey) = (self.certificate.raw(), self.prekey.raw());
+        let mut w = Writer::with_capacity(8 + cert.len() + prekey.len());
+        // ok: both were decoded under their limits (16 KiB each), far below u32::MAX
+        w.u32(cert.len() as u32);
+        w.raw(cert);
+        w.u32(prekey.len() as u32);
+        w.raw(prekey);
+        w.into_vec()
+    }
+
+    /// Parses a bundle: both parts must decode; nothing is verified yet.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_PREKEY_BUNDLE_LEN {
+            return Err(DecodeError::TooLong {
+                what: "prekey bundle",
+                len: bytes.len(),
+                max: MAX_PREKEY_BUNDLE_LEN,
+            });
+        }
+        let mut r = Reader::new(bytes);
+        let cert = r.bytes_u32("bundle certificate", MAX_CERTIFICATE_LEN)?;
+        let prekey = r.bytes_u32("bundle signed prekey", MAX_SIGNED_PREKEY_LEN)?;
+        r.expect_end("prekey bundle")?;
+        let certificate =
+            MemberCertificate::decode(cert).map_err(|e| part_error(e, "bundle certificate"))?;
+        let prekey =
+            SignedPrekey::decode(prekey).map_err(|e| part_error(e, "bundle signed prekey"))?;
+        Ok(Self {
+            certificate,
+            prekey,
+        })
+    }
+
+    /// The sender's check: the certificate is valid under `trust` at `now` and an officer's,
+    /// the prekey belongs to the certificate's subject, is signed by it, shares its suite and
+    /// is within its validity.
+    pub fn verify(&self, trust: &TrustStore, now: UnixTime) -> Result<(), ProtoError> {
+        trust.validate_role(&self.certificate, Role::Officer, now)?;
+        self.prekey.verify(&self.certificate, now)
+    }
+
+    /// The prekey owner's identity id (the certificate's subject once verified).
+    pub fn owner(&self) -> IdentityId {
+        self.prekey.owner()
+    }
+}
+
+/// A bundle part that does not decode, as a decode error of the bundle.
+fn part_error(e: ProtoError, what: &'static str) -> DecodeError {
+    match e {
+        ProtoError::Decode(d) => d,
+        _ => DecodeError::NonCanonical {
+            what,
+            reason: "key material does not decode",
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use liaison_crypto::Seed32;
@@ -284,5 +381,122 @@ mod tests {
         ));
         assert!(!again.secret_deletable(UnixTime(1000 + PREKEY_LIFETIME_SECS + 1)));
         assert!(again.secret_deletable(UnixTime(1001 + PREKEY_LIFETIME_SECS + PREKEY_GRACE_SECS)));
+    }
+
+    fn officer(
+        authority: &SigningKey,
+        seed: u8,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> (SigningKey, MemberCertificate) {
+        let key = SigningKey::from_seed(Suite::Lq2, Seed32::from_bytes([seed; 32]));
+        let req = CertificateRequest::new(&key, "Officer", "CERT-EU", rng).unwrap();
+        let terms = CertificateTerms {
+            role: Role::Officer,
+            clearance: Classification::SecretUe,
+            home_relay: Some(IdentityId::from_bytes([7; 32])),
+            address: None,
+            not_before: UnixTime(0),
+            not_after: UnixTime(u64::MAX),
+            serial: u64::from(seed),
+        };
+        let cert = issue(authority, &req, &terms, rng).unwrap();
+        (key, cert)
+    }
+
+    fn bundle_fixture() -> (TrustStore, PrekeyBundle, MemberCertificate) {
+        let mut rng = liaison_crypto::rng::os_rng();
+        let authority = SigningKey::from_seed(Suite::Lq2, Seed32::from_bytes([1; 32]));
+        let (alice, alice_cert) = officer(&authority, 2, &mut rng);
+        let (_, bob_cert) = officer(&authority, 3, &mut rng);
+        let (prekey, _) = SignedPrekey::generate(
+            &alice,
+            Suite::Lq2,
+            UnixTime(1000),
+            PREKEY_LIFETIME_SECS,
+            &mut rng,
+        )
+        .unwrap();
+        let trust = TrustStore::new(vec![authority.verifying_key().clone()]);
+        let bundle = PrekeyBundle {
+            certificate: alice_cert,
+            prekey,
+        };
+        (trust, bundle, bob_cert)
+    }
+
+    #[test]
+    fn bundle_round_trips_and_verifies() {
+        let (trust, bundle, _) = bundle_fixture();
+        let wire = bundle.encode();
+        assert!(wire.len() <= MAX_PREKEY_BUNDLE_LEN);
+        assert!(wire.len() <= crate::frame::MAX_PREKEY_RESPONSE_LEN);
+        let back = PrekeyBundle::decode(&wire).unwrap();
+        assert_eq!(back, bundle);
+        back.verify(&trust, UnixTime(2000)).unwrap();
+        assert_eq!(back.owner(), bundle.certificate.subject());
+    }
+
+    #[test]
+    fn bundle_with_another_officers_certificate_is_refused() {
+        let (trust, bundle, bob_cert) = bundle_fixture();
+        let swapped = PrekeyBundle {
+            certificate: bob_cert,
+            prekey: bundle.prekey,
+        };
+        assert!(matches!(
+            swapped.verify(&trust, UnixTime(2000)),
+            Err(ProtoError::PrekeyOwnerMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn bundle_under_an_unknown_authority_or_expired_is_refused() {
+        let (_, bundle, _) = bundle_fixture();
+        let other = SigningKey::from_seed(Suite::Lq2, Seed32::from_bytes([9; 32]));
+        let stranger = TrustStore::new(vec![other.verifying_key().clone()]);
+        assert!(matches!(
+            bundle.verify(&stranger, UnixTime(2000)),
+            Err(ProtoError::UnknownIssuer { .. })
+        ));
+        let (trust, bundle, _) = bundle_fixture();
+        assert!(matches!(
+            bundle.verify(&trust, UnixTime(1000 + PREKEY_LIFETIME_SECS + 1)),
+            Err(ProtoError::PrekeyExpired { .. })
+        ));
+    }
+
+    #[test]
+    fn truncated_or_padded_bundles_are_malformed() {
+        let (_, bundle, _) = bundle_fixture();
+        let wire = bundle.encode();
+        for cut in [0, 3, 4, 100, wire.len() - 1] {
+            assert!(PrekeyBundle::decode(&wire[..cut]).is_err(), "cut {cut}");
+        }
+        let mut padded = wire.clone();
+        padded.push(0);
+        assert!(matches!(
+            PrekeyBundle::decode(&padded),
+            Err(DecodeError::TrailingBytes { .. })
+        ));
+        let mut huge = wire;
+        huge[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            PrekeyBundle::decode(&huge),
+            Err(DecodeError::TooLong { .. })
+        ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(48))]
+        #[test]
+        fn mutated_bundles_never_verify(at in proptest::prelude::any::<usize>(), xor in 1u8..=255) {
+            let (trust, bundle, _) = bundle_fixture();
+            let mut wire = bundle.encode();
+            let at = at % wire.len();
+            wire[at] ^= xor;
+            if let Ok(mutated) = PrekeyBundle::decode(&wire) {
+                proptest::prop_assert!(mutated.verify(&trust, UnixTime(2000)).is_err());
+            }
+        }
     }
 }

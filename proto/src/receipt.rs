@@ -22,6 +22,23 @@ use crate::envelope::{Envelope, MessageId};
 use crate::trust::TrustStore;
 use crate::{ProtoError, UnixTime};
 
+/// Bytes of a receipt's custody id ([`Receipt::custody_id`]), the length of a message id.
+pub const CUSTODY_ID_LEN: usize = crate::envelope::MESSAGE_ID_LEN;
+
+/// [`Receipt::custody_id`] from its three inputs.
+fn custody_id(
+    message_id: &MessageId,
+    envelope_hash: &[u8; HASH_LEN],
+    recipient: &IdentityId,
+) -> [u8; CUSTODY_ID_LEN] {
+    let mut t = liaison_crypto::kdf::Transcript::new(labels::RECEIPT_CUSTODY_ID);
+    t.absorb(&message_id.0);
+    t.absorb(envelope_hash);
+    t.absorb(recipient.as_bytes());
+    let hash = t.current();
+    core::array::from_fn(|i| hash[i])
+}
+
 /// A parsed receipt, with its exact bytes kept.
 #[derive(Debug, Clone)]
 pub struct Receipt {
@@ -151,6 +168,15 @@ impl Receipt {
         Ok(())
     }
 
+    /// The id a relay holds this receipt under in custody and acknowledges it by
+    /// (`spec/protocol.md` §13): the first 16 bytes of `SHA-384(info("liaison receipt custody id
+    /// v1", [message id, envelope hash, recipient id]))`. It differs from the envelope's own id,
+    /// and receipts from different recipients of one envelope get different ids, so none is
+    /// mistaken for a duplicate of another.
+    pub fn custody_id(&self) -> [u8; CUSTODY_ID_LEN] {
+        custody_id(&self.message_id, &self.envelope_hash, &self.recipient)
+    }
+
     /// The exact bytes.
     pub fn raw(&self) -> &[u8] {
         &self.raw
@@ -184,5 +210,26 @@ impl Receipt {
     /// When the recipient received the envelope (its clock).
     pub fn received_at(&self) -> UnixTime {
         self.received_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_of_different_recipients_have_different_custody_ids() {
+        let message_id = MessageId([7; 16]);
+        let hash = [9; HASH_LEN];
+        let alice = IdentityId::from_bytes([1; 32]);
+        let bob = IdentityId::from_bytes([2; 32]);
+        let a = custody_id(&message_id, &hash, &alice);
+        assert_ne!(a, custody_id(&message_id, &hash, &bob));
+        assert_ne!(
+            a, message_id.0,
+            "a receipt must not share the envelope's custody id"
+        );
+        assert_eq!(a, custody_id(&message_id, &hash, &alice));
+        assert_ne!(a, custody_id(&message_id, &[8; HASH_LEN], &alice));
     }
 }

@@ -293,17 +293,26 @@ impl LinkSession {
         let aad = Frame::header(FrameType::Record, frame.body.len());
         let plain = aead::open(&self.recv.key, &nonce, &aad, &frame.body)
             .map_err(|_| ProtoError::RecordAuthenticationFailed)?;
-        let inner = Frame::decode_exact(&plain)?;
+        let inner = Frame::decode_exact_owned(plain)?;
         if !inner.frame_type.is_inner() {
             return Err(ProtoError::UnexpectedFrame {
                 expected: "an inner frame",
                 got: inner.frame_type,
             });
         }
-        let body = inner.body.clone();
-        match LinkFrame::from_frame(&inner)? {
-            LinkFrame::RekeyRequest(request) => self.on_rekey_request(request, body, now),
-            LinkFrame::RekeyResponse(response) => self.on_rekey_response(&response, &body, now),
+        // Rekey steps need their exact body for the rekey transcript; everything else (a large
+        // envelope above all) is moved into the parsed frame without another copy.
+        let rekey_body = matches!(
+            inner.frame_type,
+            FrameType::RekeyRequest | FrameType::RekeyResponse
+        )
+        .then(|| inner.body.clone())
+        .unwrap_or_default();
+        match LinkFrame::from_owned_frame(inner)? {
+            LinkFrame::RekeyRequest(request) => self.on_rekey_request(request, rekey_body, now),
+            LinkFrame::RekeyResponse(response) => {
+                self.on_rekey_response(&response, &rekey_body, now)
+            }
             LinkFrame::RekeyDone(done) => self.on_rekey_done(&done, now),
             other => {
                 if matches!(other, LinkFrame::Close | LinkFrame::Error { .. }) {
