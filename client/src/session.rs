@@ -1,0 +1,778 @@
+//! [`Session`]: an officer's live connection to its home relay, over the node's own link driver
+//! (`liaison_node::link`) on QUIC — the library API that the `liaison` CLI and other programs
+//! (a ticketing system, a SOC platform) use.
+//!
+//! What a session does, in protocol order (`spec/protocol-link.md`, `spec/protocol.md`):
+//!
+//! * **connect**: dial the home relay named by the relay certificate (or the profile's
+//!   override), run the link handshake expecting exactly that relay, then prekey upkeep:
+//!   rotate the signed prekey when due, prune expired secrets, and `PrekeyPublish` the current
+//!   prekey, waiting for the relay's `Ack` (or `Refused`).
+//! * **send** ([`Session::send`]): per recipient a `PrekeyRequest` → `PrekeyResponse`
+//!   bundle, verified here (the relay is not trusted for it) and saved as a contact; one
+//!   envelope sealed for all recipients; custody `Ack` or `Refused { code, reason }`; the sent
+//!   message recorded in the local store.
+//! * **receive** ([`Session::next_event`]): each envelope the relay pushes is verified and
+//!   decrypted, stored durably, and only then acknowledged; a signed receipt goes back to
+//!   its sender. A message already in the store is acknowledged again but not delivered twice.
+//!   Receipts for our messages are verified against the sent envelope and the recipient's
+//!   certificate, recorded, and acknowledged by their custody id.
+
+mod error;
+mod inbound;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use liaison_crypto::rng::os_rng;
+use liaison_crypto::sign::SigningKey;
+use liaison_crypto::{IdentityId, Seed32};
+use liaison_node::link::{self, Link, LinkError, LinkEvent, LinkSupply};
+use liaison_node::transport::{self, TransportLimits};
+use liaison_proto::certificate::{MemberCertificate, Role};
+use liaison_proto::envelope::{ContentType, EnvelopeBuilder, MessageId};
+use liaison_proto::frame::{AckStatus, LinkFrame};
+use liaison_proto::handshake::{LinkConfig, LocalIdentity, PeerPolicy, SupplyPolicy};
+use liaison_proto::prekey::PrekeyBundle;
+use liaison_proto::record::RekeyPolicy;
+use liaison_proto::trust::TrustStore;
+use liaison_proto::{Classification, Tlp, UnixTime};
+
+pub use self::error::{
+    ClientError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_KEYSTORE, EXIT_OK, EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+};
+pub use self::inbound::{Event, ReceiptEvent};
+use crate::keystore::OfficerKeystore;
+use crate::passphrase::Passphrase;
+use crate::profile::Profile;
+use crate::store::{MessageStore, SentMessage, StoreError};
+
+/// How long envelopes live by default (relays drop them after): 7 days.
+pub const DEFAULT_LIFETIME_SECS: u64 = 7 * 24 * 3600;
+
+/// Current Unix time.
+pub fn unix_now() -> UnixTime {
+    UnixTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
+/// Time limits of a session.
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    /// Dialling plus the link handshake.
+    pub connect: Duration,
+    /// Waiting for one answer from the relay (custody `Ack`, prekey bundle).
+    pub answer: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(15),
+            answer: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything a session needs, opened: the keystore and message store (unlocked), the trust
+/// anchors, the home relay.
+#[derive(Debug)]
+pub struct SessionConfig {
+    /// The officer's keystore (identity, prekeys, certificate).
+    pub keystore: OfficerKeystore,
+    /// The passphrase, kept to save the keystore after a prekey rotation.
+    pub passphrase: Passphrase,
+    /// Where the keystore is saved.
+    pub keystore_path: std::path::PathBuf,
+    /// The encrypted message store.
+    pub store: MessageStore,
+    /// Trust anchors (and revocations).
+    pub trust: TrustStore,
+    /// The home relay's certificate.
+    pub relay: MemberCertificate,
+    /// Where to dial it (`host:port`).
+    pub relay_address: String,
+    /// Time limits.
+    pub timeouts: Timeouts,
+}
+
+impl SessionConfig {
+    /// Opens the keystore (with `passphrase`) and the message store of `profile`.
+    pub fn from_profile(profile: &Profile, passphrase: Passphrase) -> Result<Self, ClientError> {
+        let now = unix_now();
+        let trust = profile.trust_store(now)?;
+        let relay = profile.relay_certificate()?;
+        let relay_address = profile.relay_address()?;
+        let keystore_path = profile.keystore_path();
+        let keystore = OfficerKeystore::open(&keystore_path, &passphrase)?;
+        if keystore.certificate().is_none() {
+            return Err(ClientError::NotEnrolled {
+                home: profile.home().to_owned(),
+            });
+        }
+        let store = MessageStore::open(&profile.store_path(), keystore.store_key())?;
+        Ok(Self {
+            keystore,
+            passphrase,
+            keystore_path,
+            store,
+            trust,
+            relay,
+            relay_address,
+            timeouts: Timeouts::default(),
+        })
+    }
+}
+
+/// A report to send: its content type and bytes.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// What it is (STIX bundle, MISP event, text, file with its name).
+    pub content_type: ContentType,
+    /// The bytes, exactly as they will be written out at the recipient.
+    pub content: Vec<u8>,
+}
+
+/// Who to send to: an identity id, or the name of a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientRef {
+    /// An identity id.
+    Id(IdentityId),
+    /// A contact's certificate name (exact, case-insensitive).
+    Name(String),
+}
+
+impl RecipientRef {
+    /// Parses `--to`: 64 hex digits is an id, anything else a name.
+    pub fn parse(text: &str) -> Self {
+        text.parse::<IdentityId>()
+            .map_or_else(|_| Self::Name(text.to_owned()), Self::Id)
+    }
+}
+
+/// What [`Session::send`] achieved.
+#[derive(Debug, Clone)]
+pub struct SendOutcome {
+    /// The envelope's message id.
+    pub message_id: MessageId,
+    /// The recipients' certificates (as verified from their prekey bundles).
+    pub recipients: Vec<MemberCertificate>,
+    /// `Accepted`, or `Duplicate` when the relay already held it.
+    pub status: AckStatus,
+    /// The sealed envelope (what `liaison verify` checks).
+    pub envelope: Vec<u8>,
+}
+
+/// An officer's live session with its home relay.
+#[derive(Debug)]
+pub struct Session {
+    link: Link,
+    endpoint: quinn::Endpoint,
+    keystore: OfficerKeystore,
+    passphrase: Passphrase,
+    keystore_path: std::path::PathBuf,
+    store: Arc<MessageStore>,
+    trust: Arc<TrustStore>,
+    certificate: MemberCertificate,
+    events: VecDeque<Event>,
+    /// Receipts sent and not yet acknowledged by the relay: custody id → message id.
+    pending_receipts: HashMap<[u8; liaison_proto::receipt::CUSTODY_ID_LEN], MessageId>,
+    timeouts: Timeouts,
+    /// A refusal that arrived as `Ack(Refused)`, waiting for the `Error` that explains it.
+    pending_refusal: Option<Vec<u8>>,
+}
+
+/// One control answer from the relay.
+#[derive(Debug)]
+enum Answer {
+    Ack {
+        id: Vec<u8>,
+        status: AckStatus,
+    },
+    Refused {
+        id: Vec<u8>,
+        code: u16,
+        reason: String,
+    },
+    Bundle(Vec<u8>),
+}
+
+impl Session {
+    /// Connects to the home relay and publishes the current signed prekey (rotating it first
+    /// when due). Envelopes and receipts the relay pushes meanwhile are taken in and queued for
+    /// [`Self::next_event`].
+    pub async fn connect(config: SessionConfig) -> Result<Self, ClientError> {
+        let SessionConfig {
+            keystore,
+            passphrase,
+            keystore_path,
+            store,
+            trust,
+            relay,
+            relay_address,
+            timeouts,
+        } = config;
+        let certificate = keystore
+            .certificate()
+            .cloned()
+            .ok_or_else(|| ClientError::BadInput("the keystore holds no certificate".into()))?;
+        if certificate.home_relay() != Some(relay.subject()) {
+            return Err(ClientError::BadInput(format!(
+                "our certificate names another home relay than {} ({})",
+                relay.name(),
+                relay.subject().fingerprint()
+            )));
+        }
+        let trust = Arc::new(trust);
+        let unreachable = |reason: String| ClientError::Unreachable {
+            address: relay_address.clone(),
+            reason,
+        };
+        let addr: SocketAddr = tokio::net::lookup_host(relay_address.as_str())
+            .await
+            .map_err(|e| unreachable(e.to_string()))?
+            .next()
+            .ok_or_else(|| unreachable("the name resolves to no address".into()))?;
+        let bind: SocketAddr = if addr.is_ipv4() {
+            ([0, 0, 0, 0], 0).into()
+        } else {
+            ([0u16; 8], 0).into()
+        };
+        let endpoint = transport::client_endpoint(
+            bind,
+            &TransportLimits {
+                idle_timeout: Duration::from_secs(30),
+                keep_alive: Duration::from_secs(10),
+                ..TransportLimits::default()
+            },
+        )
+        .map_err(|e| unreachable(e.to_string()))?;
+        let link_config = LinkConfig {
+            identity: Arc::new(LocalIdentity {
+                certificate: certificate.clone(),
+                signing_key: copy_key(keystore.identity())?,
+            }),
+            trust: Arc::clone(&trust),
+            suites: vec![certificate.suite()],
+            supply: SupplyPolicy::Off,
+            local_sae_id: None,
+            peer: PeerPolicy {
+                expected_peer: Some(relay.subject()),
+                allow_relays: true,
+                allow_officers: false,
+            },
+            handshake_timeout: timeouts.connect,
+            rekey: RekeyPolicy::default(),
+        };
+        let dial = async {
+            let conn = endpoint
+                .connect(addr, "liaison-node")
+                .map_err(|e| unreachable(e.to_string()))?
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            link::initiate(conn, link_config, LinkSupply::off())
+                .await
+                .map_err(|e| match e {
+                    LinkError::PeerRefused { code, reason } => {
+                        ClientError::Refused { code, reason }
+                    }
+                    LinkError::Proto(p) => ClientError::Refused {
+                        code: p.wire_code() as u16,
+                        reason: format!("link handshake: {p}"),
+                    },
+                    other => unreachable(other.to_string()),
+                })
+        };
+        let link = match tokio::time::timeout(timeouts.connect, dial).await {
+            Ok(link) => link?,
+            Err(_) => {
+                return Err(unreachable(format!(
+                    "no link within {} s",
+                    timeouts.connect.as_secs()
+                )));
+            }
+        };
+        tracing::info!(relay = %relay.subject().fingerprint(), "link up");
+        let mut session = Self {
+            link,
+            endpoint,
+            keystore,
+            passphrase,
+            keystore_path,
+            store: Arc::new(store),
+            trust,
+            certificate,
+            events: VecDeque::new(),
+            pending_receipts: HashMap::new(),
+            timeouts,
+            pending_refusal: None,
+        };
+        session.prekey_upkeep().await?;
+        session.resend_pending_receipts().await?;
+        Ok(session)
+    }
+
+    /// Our own certificate.
+    pub fn certificate(&self) -> &MemberCertificate {
+        &self.certificate
+    }
+
+    /// The local message store (received and sent messages, receipts, contacts).
+    pub fn store(&self) -> &MessageStore {
+        &self.store
+    }
+
+    /// Rotates the signed prekey when due (saving the keystore), prunes expired secrets, and
+    /// publishes the current prekey to the home relay.
+    async fn prekey_upkeep(&mut self) -> Result<(), ClientError> {
+        let now = unix_now();
+        let rotated = self
+            .keystore
+            .try_rotate_prekey_if_due(now, &mut os_rng())?
+            .is_some();
+        let pruned = self.keystore.prune(now);
+        if rotated || pruned > 0 {
+            self.keystore.save(&self.keystore_path, &self.passphrase)?;
+        }
+        let Some(prekey) = self.keystore.current_prekey().cloned() else {
+            return Err(ClientError::BadInput("the keystore holds no prekey".into()));
+        };
+        let id = prekey.id().as_bytes().to_vec();
+        self.send_frame(&LinkFrame::PrekeyPublish(prekey.raw().to_vec()))
+            .await?;
+        match self.await_answer(&id, "the prekey publication").await? {
+            Answer::Ack { .. } => {
+                tracing::info!(prekey = %prekey.id(), rotated, "prekey published");
+                Ok(())
+            }
+            Answer::Refused { code, reason, .. } => Err(ClientError::Refused { code, reason }),
+            Answer::Bundle(_) => Err(ClientError::Refused {
+                code: 0,
+                reason: "unexpected prekey bundle".into(),
+            }),
+        }
+    }
+
+    /// Seals `report` for `recipients` at `classification`/`tlp` and hands it to the home
+    /// relay; returns once the relay has taken custody (its `Ack`), and records the message.
+    pub async fn send(
+        &mut self,
+        report: &Report,
+        recipients: &[RecipientRef],
+        classification: Classification,
+        tlp: Tlp,
+    ) -> Result<SendOutcome, ClientError> {
+        self.send_with_lifetime(
+            report,
+            recipients,
+            classification,
+            tlp,
+            DEFAULT_LIFETIME_SECS,
+        )
+        .await
+    }
+
+    /// [`Self::send`] with an explicit lifetime (seconds until relays drop the envelope).
+    pub async fn send_with_lifetime(
+        &mut self,
+        report: &Report,
+        recipients: &[RecipientRef],
+        classification: Classification,
+        tlp: Tlp,
+        lifetime_secs: u64,
+    ) -> Result<SendOutcome, ClientError> {
+        if recipients.is_empty() {
+            return Err(ClientError::BadInput("no recipient given".into()));
+        }
+        let mut ids = Vec::new();
+        for r in recipients {
+            let id = self.resolve(r)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let mut bundles = Vec::new();
+        for id in ids {
+            bundles.push(self.fetch_bundle(id).await?);
+        }
+        let now = unix_now();
+        let mut builder = EnvelopeBuilder::new(
+            self.keystore.identity(),
+            &self.certificate,
+            classification,
+            tlp,
+            report.content_type.clone(),
+            now,
+            now.plus_secs(lifetime_secs),
+        );
+        for b in &bundles {
+            builder = builder.recipient(&b.certificate, &b.prekey, None);
+        }
+        let envelope = off_runtime(|| builder.seal(&report.content, &mut os_rng()))
+            .map_err(ClientError::Policy)?;
+        let message_id = envelope.header().message_id;
+        self.send_frame(&LinkFrame::Envelope(envelope.raw().to_vec()))
+            .await?;
+        let status = match self
+            .await_answer(&message_id.0, "custody of the envelope")
+            .await?
+        {
+            Answer::Ack { status, .. } => status,
+            Answer::Refused { code, reason, .. } => {
+                return Err(ClientError::Refused { code, reason });
+            }
+            Answer::Bundle(_) => unreachable_answer()?,
+        };
+        if status == AckStatus::Deferred {
+            return Err(ClientError::Deferred {
+                message_id: message_id.to_string(),
+            });
+        }
+        let recipients: Vec<MemberCertificate> =
+            bundles.into_iter().map(|b| b.certificate).collect();
+        let record = SentMessage {
+            message_id,
+            recipients: recipients
+                .iter()
+                .map(|c| (c.subject(), c.name().to_owned()))
+                .collect(),
+            classification,
+            tlp,
+            content_type: report.content_type.clone(),
+            sent_at: unix_now(),
+            size: report.content.len() as u64,
+        };
+        let raw = envelope.raw().to_vec();
+        self.blocking(move |store| {
+            store.record_sent(&record)?;
+            store.record_sent_envelope(message_id, &raw)
+        })
+        .await?;
+        tracing::info!(id = %message_id, ?status, "relay took custody");
+        Ok(SendOutcome {
+            message_id,
+            recipients,
+            status,
+            envelope: envelope.raw().to_vec(),
+        })
+    }
+
+    /// Hands a previously sealed envelope of ours (`SendOutcome::envelope`, or a file saved
+    /// with `liaison send --save-envelope`) to the relay again, e.g. after the relay lost it
+    /// or custody was never confirmed. Relays deduplicate by message id, and recipients' clients
+    /// by their stores, so a retransmission is never delivered twice.
+    pub async fn resend(&mut self, envelope: &[u8]) -> Result<AckStatus, ClientError> {
+        let parsed = liaison_proto::envelope::Envelope::decode(envelope)
+            .map_err(|e| ClientError::BadInput(format!("not an envelope: {e}")))?;
+        if parsed.header().sender != self.certificate.subject() {
+            return Err(ClientError::BadInput(
+                "only our own envelopes can be retransmitted".into(),
+            ));
+        }
+        let id = parsed.header().message_id;
+        self.send_frame(&LinkFrame::Envelope(envelope.to_vec()))
+            .await?;
+        match self.await_answer(&id.0, "custody of the envelope").await? {
+            Answer::Ack {
+                status: AckStatus::Deferred,
+                ..
+            } => Err(ClientError::Deferred {
+                message_id: id.to_string(),
+            }),
+            Answer::Ack { status, .. } => Ok(status),
+            Answer::Refused { code, reason, .. } => Err(ClientError::Refused { code, reason }),
+            Answer::Bundle(_) => unreachable_answer(),
+        }
+    }
+
+    /// The next incoming event (a message or a receipt), waiting at most `wait`; `None` when
+    /// nothing arrived in time.
+    pub async fn next_event(&mut self, wait: Duration) -> Result<Option<Event>, ClientError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Ok(Some(e));
+            }
+            match self.pump(deadline).await? {
+                Pumped::Timeout => return Ok(None),
+                Pumped::Handled => {}
+                Pumped::Answer(a) => {
+                    tracing::debug!(?a, "answer with nothing waiting for it; ignored");
+                }
+            }
+        }
+    }
+
+    /// Takes in everything the relay has queued for us: returns the events that arrived until
+    /// the link stayed quiet for `quiet` (bounded by `max_wait` overall).
+    pub async fn fetch_pending(
+        &mut self,
+        quiet: Duration,
+        max_wait: Duration,
+    ) -> Result<Vec<Event>, ClientError> {
+        let end = tokio::time::Instant::now() + max_wait;
+        let mut out: Vec<Event> = self.events.drain(..).collect();
+        loop {
+            let deadline = (tokio::time::Instant::now() + quiet).min(end);
+            match self.pump(deadline).await? {
+                Pumped::Timeout => break,
+                Pumped::Handled | Pumped::Answer(_) => out.extend(self.events.drain(..)),
+            }
+            if tokio::time::Instant::now() >= end {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Closes the link in order (a sealed `Close`) and waits briefly for the endpoint.
+    pub async fn close(self) {
+        let _ = self.finish().await;
+    }
+
+    /// Closes the link like [`Self::close`] and hands back the message store, to list what
+    /// arrived without opening the keystore again.
+    pub async fn finish(self) -> Arc<MessageStore> {
+        self.link.close().await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+        self.store
+    }
+
+    /// Runs a store operation off the async runtime (each write is an fsync'd commit).
+    pub(super) async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&MessageStore) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ClientError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| ClientError::Io {
+                path: self.store.path().to_owned(),
+                source: std::io::Error::other(e.to_string()),
+            })?
+            .map_err(ClientError::from)
+    }
+
+    fn resolve(&self, r: &RecipientRef) -> Result<IdentityId, ClientError> {
+        match r {
+            RecipientRef::Id(id) => Ok(*id),
+            RecipientRef::Name(name) => match self.store.find_contact(name) {
+                Ok(cert) => Ok(cert.subject()),
+                Err(e @ (StoreError::NotFound { .. } | StoreError::Ambiguous { .. })) => {
+                    Err(ClientError::UnknownRecipient {
+                        query: name.clone(),
+                        reason: e.to_string(),
+                    })
+                }
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// Asks the relay for `id`'s prekey bundle and verifies it.
+    async fn fetch_bundle(&mut self, id: IdentityId) -> Result<PrekeyBundle, ClientError> {
+        self.send_frame(&LinkFrame::PrekeyRequest(id)).await?;
+        let raw = match self
+            .await_answer(id.as_bytes(), "a recipient's prekey bundle")
+            .await?
+        {
+            Answer::Bundle(raw) => raw,
+            Answer::Refused { code, reason, .. } => {
+                return Err(ClientError::Refused {
+                    code,
+                    reason: format!("prekey of {}: {reason}", id.fingerprint()),
+                });
+            }
+            Answer::Ack { .. } => unreachable_answer()?,
+        };
+        let refused = |reason: String| ClientError::RecipientKey {
+            recipient: id,
+            reason,
+        };
+        let bundle = PrekeyBundle::decode(&raw).map_err(|e| refused(e.to_string()))?;
+        if bundle.certificate.subject() != id {
+            return Err(refused(format!(
+                "the relay answered with the bundle of {}",
+                bundle.certificate.subject().fingerprint()
+            )));
+        }
+        bundle
+            .verify(&self.trust, unix_now())
+            .map_err(|e| refused(e.to_string()))?;
+        if bundle.certificate.role() != Role::Officer {
+            return Err(refused("not an officer".into()));
+        }
+        let cert = bundle.certificate.clone();
+        self.blocking(move |store| store.upsert_contact(&cert))
+            .await?;
+        Ok(bundle)
+    }
+
+    async fn send_frame(&mut self, frame: &LinkFrame) -> Result<(), ClientError> {
+        self.link.send(frame).await.map_err(ClientError::Link)
+    }
+
+    /// Pumps the link until the answer for `id` arrives (taking in envelopes and receipts
+    /// meanwhile), bounded by the answer timeout.
+    async fn await_answer(&mut self, id: &[u8], what: &'static str) -> Result<Answer, ClientError> {
+        let deadline = tokio::time::Instant::now() + self.timeouts.answer;
+        loop {
+            match self.pump(deadline).await? {
+                Pumped::Timeout => {
+                    return Err(ClientError::Timeout {
+                        what,
+                        seconds: self.timeouts.answer.as_secs(),
+                    });
+                }
+                Pumped::Handled => {}
+                Pumped::Answer(a) => {
+                    let matches = match &a {
+                        Answer::Ack { id: got, .. } | Answer::Refused { id: got, .. } => got == id,
+                        // Bundles carry no request id: requests are sent one at a time.
+                        Answer::Bundle(_) => true,
+                    };
+                    if matches {
+                        return Ok(a);
+                    }
+                    tracing::debug!(?a, "answer for another item; ignored");
+                }
+            }
+        }
+    }
+
+    /// Reads and handles one event from the link, up to `deadline`.
+    async fn pump(&mut self, deadline: tokio::time::Instant) -> Result<Pumped, ClientError> {
+        let event = match tokio::time::timeout_at(deadline, self.link.recv()).await {
+            Err(_) => return Ok(Pumped::Timeout),
+            Ok(Err(e)) => return Err(ClientError::Link(e)),
+            Ok(Ok(e)) => e,
+        };
+        match event {
+            LinkEvent::Frame(frame) => self.take_frame(frame).await,
+            LinkEvent::Housekeeping => {
+                self.link.flush().await.map_err(ClientError::Link)?;
+                Ok(Pumped::Handled)
+            }
+            LinkEvent::RekeyDue => {
+                self.link.start_rekey().await.map_err(ClientError::Link)?;
+                Ok(Pumped::Handled)
+            }
+            LinkEvent::RekeyRequested(s) => {
+                self.link.answer_rekey(s).await.map_err(ClientError::Link)?;
+                Ok(Pumped::Handled)
+            }
+            LinkEvent::Closed => Err(ClientError::Unreachable {
+                address: self.link.connection().remote_address().to_string(),
+                reason: "the relay closed the link".into(),
+            }),
+        }
+    }
+
+    async fn take_frame(&mut self, frame: LinkFrame) -> Result<Pumped, ClientError> {
+        match frame {
+            LinkFrame::Envelope(raw) => {
+                self.take_envelope(raw).await?;
+                Ok(Pumped::Handled)
+            }
+            LinkFrame::Receipt(raw) => {
+                self.take_receipt(raw).await?;
+                Ok(Pumped::Handled)
+            }
+            LinkFrame::Ack { message_id, status } => {
+                if status == AckStatus::Refused {
+                    // Older relays: `Ack(Refused)` then a fatal `Error` with the reason.
+                    self.pending_refusal = Some(message_id);
+                    return Ok(Pumped::Handled);
+                }
+                if self.receipt_acknowledged(&message_id).await? {
+                    return Ok(Pumped::Handled);
+                }
+                Ok(Pumped::Answer(Answer::Ack {
+                    id: message_id,
+                    status,
+                }))
+            }
+            LinkFrame::Refused { id, code, reason } => {
+                Ok(Pumped::Answer(Answer::Refused { id, code, reason }))
+            }
+            LinkFrame::PrekeyResponse(raw) => Ok(Pumped::Answer(Answer::Bundle(raw))),
+            LinkFrame::Ping(p) => {
+                self.send_frame(&LinkFrame::Pong(p)).await?;
+                Ok(Pumped::Handled)
+            }
+            LinkFrame::Error { code, reason } => match self.pending_refusal.take() {
+                Some(id) => Ok(Pumped::Answer(Answer::Refused { id, code, reason })),
+                None => Err(ClientError::Refused { code, reason }),
+            },
+            LinkFrame::Close => Err(ClientError::Unreachable {
+                address: self.link.connection().remote_address().to_string(),
+                reason: "the relay closed the link".into(),
+            }),
+            other => {
+                tracing::debug!(frame = ?other.frame_type(), "frame ignored");
+                Ok(Pumped::Handled)
+            }
+        }
+    }
+}
+
+/// What one pump step produced.
+#[derive(Debug)]
+enum Pumped {
+    /// The deadline passed.
+    Timeout,
+    /// Something was handled internally (an envelope, a receipt, housekeeping).
+    Handled,
+    /// A control answer for a waiting operation.
+    Answer(Answer),
+}
+
+fn unreachable_answer<T>() -> Result<T, ClientError> {
+    Err(ClientError::Refused {
+        code: liaison_proto::WireCode::UnexpectedMessage as u16,
+        reason: "the relay answered with an unexpected frame".into(),
+    })
+}
+
+/// Runs CPU-heavy work (sealing or opening a large envelope) without stalling the runtime's
+/// other tasks: on a multi-threaded runtime the worker hands its tasks to another thread first;
+/// on a current-thread runtime there is no other thread to hand them to, so it runs inline.
+pub(crate) fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// Duplicates a signing key through its seed (the link needs its own copy).
+fn copy_key(key: &SigningKey) -> Result<SigningKey, ClientError> {
+    let seed = Seed32::try_from_slice(key.seed().expose_secret())
+        .map_err(|e| ClientError::Proto(e.into()))?;
+    Ok(SigningKey::from_seed(key.suite(), seed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_are_ids_when_64_hex_digits_and_names_otherwise() {
+        let id = IdentityId::from_bytes([0xab; 32]);
+        assert_eq!(RecipientRef::parse(&id.to_string()), RecipientRef::Id(id));
+        assert_eq!(
+            RecipientRef::parse("Bohdan Kovalenko"),
+            RecipientRef::Name("Bohdan Kovalenko".into())
+        );
+        assert_eq!(
+            RecipientRef::parse("abab"),
+            RecipientRef::Name("abab".into()),
+            "a short hex string is a name (or an id prefix the store resolves)"
+        );
+    }
+}

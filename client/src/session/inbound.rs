@@ -1,0 +1,255 @@
+//! What arrives on an officer's link unasked: envelopes addressed to us and receipts for the
+//! envelopes we sent. Both are checked here, stored durably, and only then acknowledged to the
+//! relay, which deletes its copy on that acknowledgement (custody, DESIGN.md).
+
+use liaison_crypto::IdentityId;
+use liaison_crypto::rng::os_rng;
+use liaison_proto::UnixTime;
+use liaison_proto::envelope::{Envelope, MessageId};
+use liaison_proto::frame::{AckStatus, LinkFrame};
+use liaison_proto::receipt::{CUSTODY_ID_LEN, Receipt};
+use zeroize::Zeroizing;
+
+use super::{ClientError, Session, unix_now};
+use crate::store::ReceivedMessage;
+
+/// Something that arrived from the relay.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// A new message for us: verified (sender, certificate chain, policy), decrypted, stored,
+    /// acknowledged, and receipted.
+    Message(ReceivedMessage),
+    /// A receipt for a message we sent: verified against the sent envelope and the
+    /// recipient's certificate, and recorded.
+    Receipt(ReceiptEvent),
+    /// Something that failed its checks; it was refused (and the relay told to drop it).
+    Rejected {
+        /// The envelope's message id, when it could be read.
+        message_id: Option<MessageId>,
+        /// What it was (`"envelope"` or `"receipt"`).
+        what: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+}
+
+/// A verified receipt for one of our messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptEvent {
+    /// The message it acknowledges.
+    pub message_id: MessageId,
+    /// The recipient that signed it.
+    pub recipient: IdentityId,
+    /// The recipient's certificate name.
+    pub recipient_name: String,
+    /// When the recipient says it received the message.
+    pub received_at: UnixTime,
+}
+
+impl Session {
+    pub(super) async fn ack(&mut self, id: &[u8], status: AckStatus) -> Result<(), ClientError> {
+        self.send_frame(&LinkFrame::Ack {
+            message_id: id.to_vec(),
+            status,
+        })
+        .await
+    }
+
+    /// An envelope the relay pushed: verify, decrypt, store, then ack, then receipt.
+    pub(super) async fn take_envelope(&mut self, raw: Vec<u8>) -> Result<(), ClientError> {
+        let envelope = match Envelope::decode(&raw) {
+            Ok(e) => e,
+            Err(e) => {
+                // Without a message id there is nothing to acknowledge; relays check envelopes,
+                // so this is a misbehaving relay. Log it and let the relay retry.
+                tracing::warn!(error = %e, "undecodable envelope from the relay");
+                self.events.push_back(Event::Rejected {
+                    message_id: None,
+                    what: "envelope",
+                    reason: e.to_string(),
+                });
+                return Ok(());
+            }
+        };
+        let id = envelope.header().message_id;
+        let now = unix_now();
+        if self.store.has_received(id)? {
+            // Already stored (the relay did not see our ack, or lost its record of it): ack
+            // again, deliver nothing, and send the receipt again — relays deduplicate it by its
+            // custody id, and the sender's store keeps the first.
+            tracing::debug!(%id, "duplicate delivery acknowledged, not delivered again");
+            self.ack(&id.0, AckStatus::Duplicate).await?;
+            self.send_receipt(&envelope, now).await?;
+            return Ok(());
+        }
+        let opened = {
+            let secrets = self.keystore.prekey_secrets();
+            super::off_runtime(|| {
+                envelope.open(&self.trust, &self.certificate, &secrets, None, now)
+            })
+        };
+        let opened = match opened {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(%id, error = %e, "envelope refused");
+                self.ack(&id.0, AckStatus::Refused).await?;
+                self.events.push_back(Event::Rejected {
+                    message_id: Some(id),
+                    what: "envelope",
+                    reason: e.to_string(),
+                });
+                return Ok(());
+            }
+        };
+        let h = envelope.header();
+        let message = ReceivedMessage {
+            message_id: id,
+            envelope_raw: raw,
+            sender: h.sender,
+            sender_name: h.sender_certificate.name().to_owned(),
+            sender_fingerprint: h.sender.fingerprint(),
+            classification: h.classification,
+            tlp: h.tlp,
+            content_type: h.content_type.clone(),
+            plaintext: Zeroizing::new(opened.plaintext),
+            received_at: now,
+        };
+        // Durable first: the relay deletes its copy when it sees the ack.
+        let sender_certificate = h.sender_certificate.clone();
+        let (message, new) = self
+            .blocking(move |store| {
+                let new = store.insert_received(&message)?;
+                store.upsert_contact(&sender_certificate)?;
+                Ok((message, new))
+            })
+            .await?;
+        self.ack(&id.0, AckStatus::Accepted).await?;
+        self.send_receipt(&envelope, now).await?;
+        if new {
+            tracing::info!(%id, sender = %h.sender.fingerprint(), "message received");
+            self.events.push_back(Event::Message(message));
+        }
+        Ok(())
+    }
+
+    /// Signs and sends the receipt for `envelope`; the relay's `Ack` of its custody id marks
+    /// it handed over in the store ([`Session::receipt_acknowledged`]).
+    pub(super) async fn send_receipt(
+        &mut self,
+        envelope: &Envelope,
+        now: UnixTime,
+    ) -> Result<(), ClientError> {
+        let receipt = Receipt::issue(self.keystore.identity(), envelope, now, &mut os_rng())?;
+        self.pending_receipts
+            .insert(receipt.custody_id(), envelope.header().message_id);
+        self.send_frame(&LinkFrame::Receipt(receipt.raw().to_vec()))
+            .await
+    }
+
+    /// The relay took custody of one of our receipts: remember it was handed over.
+    pub(super) async fn receipt_acknowledged(
+        &mut self,
+        custody_id: &[u8],
+    ) -> Result<bool, ClientError> {
+        let Ok(key) = <[u8; CUSTODY_ID_LEN]>::try_from(custody_id) else {
+            return Ok(false);
+        };
+        match self.pending_receipts.remove(&key) {
+            Some(message_id) => {
+                self.blocking(move |store| store.mark_receipt_sent(message_id))
+                    .await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Sends the receipts of stored messages whose receipt never reached the relay (the
+    /// client stopped between storing a message and the relay's ack of its receipt).
+    pub(super) async fn resend_pending_receipts(&mut self) -> Result<(), ClientError> {
+        for id in self.store.pending_receipts()? {
+            let Some(message) = self.store.received_message(id)? else {
+                continue;
+            };
+            let Ok(envelope) = Envelope::decode(&message.envelope_raw) else {
+                continue;
+            };
+            self.send_receipt(&envelope, message.received_at).await?;
+        }
+        Ok(())
+    }
+
+    /// A receipt for one of our messages: verify against the sent envelope, record, ack.
+    pub(super) async fn take_receipt(&mut self, raw: Vec<u8>) -> Result<(), ClientError> {
+        let receipt = match Receipt::decode(&raw) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "undecodable receipt from the relay");
+                self.events.push_back(Event::Rejected {
+                    message_id: None,
+                    what: "receipt",
+                    reason: e.to_string(),
+                });
+                return Ok(());
+            }
+        };
+        let custody = receipt.custody_id();
+        let id = receipt.message_id();
+        let (Some(sent), Some(envelope_raw)) =
+            (self.store.get_sent(id)?, self.store.sent_envelope(id)?)
+        else {
+            // Not (yet) in our store — leave it with the relay rather than lose it.
+            tracing::warn!(%id, "receipt for a message this store did not send; left with the relay");
+            return Ok(());
+        };
+        let refuse = |reason: String| Event::Rejected {
+            message_id: Some(id),
+            what: "receipt",
+            reason,
+        };
+        let recipient = self
+            .store
+            .find_contact(&receipt.recipient().to_string())
+            .ok()
+            .filter(|c| c.subject() == receipt.recipient());
+        let Some(recipient) = recipient else {
+            self.ack(&custody, AckStatus::Refused).await?;
+            self.events.push_back(refuse(format!(
+                "signed by {}, whose certificate we do not hold",
+                receipt.recipient().fingerprint()
+            )));
+            return Ok(());
+        };
+        let envelope = Envelope::decode(&envelope_raw)?;
+        let now = unix_now();
+        if let Err(e) = receipt.verify(&self.trust, &recipient, &envelope, now) {
+            tracing::warn!(%id, error = %e, "receipt refused");
+            self.ack(&custody, AckStatus::Refused).await?;
+            self.events.push_back(refuse(e.to_string()));
+            return Ok(());
+        }
+        let (recipient_id, raw) = (receipt.recipient(), receipt.raw().to_vec());
+        let new = self
+            .blocking(move |store| store.record_receipt(id, recipient_id, &raw, now))
+            .await?;
+        self.ack(&custody, AckStatus::Accepted).await?;
+        if !new {
+            tracing::debug!(%id, "receipt already on record");
+            return Ok(());
+        }
+        debug_assert!(
+            sent.receipts
+                .iter()
+                .any(|r| r.recipient == receipt.recipient())
+        );
+        tracing::info!(%id, recipient = %receipt.recipient().fingerprint(), "receipt verified");
+        self.events.push_back(Event::Receipt(ReceiptEvent {
+            message_id: id,
+            recipient: receipt.recipient(),
+            recipient_name: recipient.name().to_owned(),
+            received_at: receipt.received_at(),
+        }));
+        Ok(())
+    }
+}
