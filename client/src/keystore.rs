@@ -148,6 +148,14 @@ pub enum KeystoreError {
         /// The certificate's subject id.
         certificate: IdentityId,
     },
+    /// What the caller asked to seal is not allowed (bad kind label, too large).
+    #[error("{path}: cannot write keystore: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A cryptographic operation failed (signing a new prekey).
     #[error("cannot create a prekey: {0}")]
     Prekey(liaison_proto::ProtoError),
@@ -239,13 +247,13 @@ pub fn write_sealed_with(
     plaintext: &[u8],
     params: KdfParams,
 ) -> Result<(), KeystoreError> {
-    let corrupt = |reason: String| KeystoreError::Corrupt {
+    let invalid = |reason: String| KeystoreError::Invalid {
         path: path.to_owned(),
         reason,
     };
-    check_kind(kind).map_err(corrupt)?;
+    check_kind(kind).map_err(invalid)?;
     if plaintext.len() > MAX_SEALED_PLAINTEXT {
-        return Err(corrupt(format!(
+        return Err(invalid(format!(
             "{} bytes exceed the keystore limit of {MAX_SEALED_PLAINTEXT}",
             plaintext.len()
         )));
@@ -269,7 +277,7 @@ pub fn write_sealed_with(
     header.extend_from_slice(&salt);
     header.extend_from_slice(&nonce);
 
-    let key = derive_key(passphrase, &salt, params).map_err(corrupt)?;
+    let key = derive_key(passphrase, &salt, params).map_err(invalid)?;
     let ciphertext = seal_x(&key, &nonce, &header, plaintext);
     let mut file = header;
     file.extend_from_slice(&(ciphertext.len() as u32).to_be_bytes()); // ok: ≤ 1 MiB + tag

@@ -399,3 +399,54 @@ fn cli_authority_commands_write_files_relays_and_officers_load() {
     assert!(err.contains("wrong passphrase"), "{err}");
     assert!(!tmp.path().join("x.crl").exists());
 }
+
+/// `LIAISON_PASSPHRASE` is used when no flag is given; with no source at all and no
+/// terminal, the command fails at once with the keystore exit code instead of waiting.
+#[test]
+fn cli_passphrase_from_environment_and_no_terminal_is_an_error_not_a_hang() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let with_env = tmp.path().join("a");
+    let out = Command::new(env!("CARGO_BIN_EXE_liaison"))
+        .args(["authority", "init", "--dir", with_env.to_str().unwrap()])
+        .env("LIAISON_KDF_PROFILE", "test")
+        .env("LIAISON_PASSPHRASE", "from the environment")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Authority::open(&with_env, &Passphrase::new("from the environment".into())).unwrap();
+
+    let without = tmp.path().join("b");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liaison"))
+        .args(["authority", "init", "--dir", without.to_str().unwrap()])
+        .env("LIAISON_KDF_PROFILE", "test")
+        .env_remove("LIAISON_PASSPHRASE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("liaison waited for a passphrase with no terminal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(i32::from(EXIT_KEYSTORE)), "{err}");
+    assert!(err.contains("not a terminal"), "{err}");
+    assert!(!without.join(KEY_FILE).exists());
+}
