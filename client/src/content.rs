@@ -82,6 +82,7 @@ pub fn detect(path: &Path, bytes: &[u8]) -> ContentType {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| n != "-")
         .unwrap_or_default();
     ContentType::Attachment {
         filename: sanitize_file_name(&name),

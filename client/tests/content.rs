@@ -313,3 +313,34 @@ fn output_names_keep_the_original_format_and_are_safe() {
     };
     assert_eq!(output_file_name(&hidden, id), "profile");
 }
+
+#[test]
+fn damaged_reports_never_panic_the_validators() {
+    let stix = |b: &[u8]| validate_stix_bundle(b).is_ok();
+    let misp = |b: &[u8]| validate_misp_event(b).is_ok();
+    for (original, validate) in [(STIX, &stix as &dyn Fn(&[u8]) -> bool), (MISP, &misp)] {
+        for i in 0..original.len() {
+            let mut bad = original.to_vec();
+            bad[i] ^= 0x01;
+            let _ = validate(&bad);
+            let _ = detect(Path::new("x"), &bad);
+        }
+        // Every proper prefix (short of the closing brace) is refused.
+        let end = original.iter().rposition(|&b| b == b'}').unwrap();
+        for len in (0..end).step_by(13) {
+            assert!(
+                !validate(&original[..len]),
+                "prefix of {len} bytes accepted"
+            );
+        }
+    }
+    // Deep nesting is refused by the parser's depth limit, not by a stack overflow.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(validate_stix_bundle(deep.as_bytes()).is_err());
+    assert_eq!(
+        detect(Path::new("-"), &[0xff, 0x00]),
+        ContentType::Attachment {
+            filename: "attachment.bin".into()
+        }
+    );
+}
