@@ -353,6 +353,36 @@ fn cli_authority_commands_write_files_relays_and_officers_load() {
         .validate_role(&cert, Role::Relay, liaison_client::authority::now())
         .unwrap();
 
+    // An officer homed on that relay, named by its certificate file.
+    let (_, officer_req) = request_file(tmp.path(), "ana.req", "Ana Ionescu", Suite::Lq2);
+    let officer_path = tmp.path().join("ana.cert");
+    let (code, out, err) = liaison(&[
+        "authority",
+        "sign",
+        officer_req.to_str().unwrap(),
+        "--dir",
+        d,
+        "--role",
+        "officer",
+        "--clearance",
+        "RESTREINT UE",
+        "--home-relay",
+        cert_path.to_str().unwrap(),
+        "--out",
+        officer_path.to_str().unwrap(),
+        "--passphrase-file",
+        p,
+    ]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let officer = read_certificate(&officer_path).unwrap();
+    assert_eq!(officer.home_relay(), Some(cert.subject()));
+    assert_eq!(officer.clearance(), Classification::RestreintUe);
+    let (code, out, err) = liaison(&["--json", "authority", "list", "--dir", d]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let listed: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(listed["certificates"][1]["name"], "Ana Ionescu");
+    assert_eq!(listed["certificates"][1]["serial"], 2);
+
     let crl_path = tmp.path().join("federation.crl");
     let (code, out, err) = liaison(&[
         "--json",
