@@ -22,6 +22,7 @@ use liaison_qkd::{KeySupply, KeySupplyConfig, QkdPolicy};
 use serde::Deserialize;
 
 use crate::identity;
+use crate::ratelimit::RateLimit;
 
 /// First line of an authority public-key file (a trust anchor).
 pub const AUTHORITY_KEY_MAGIC: &str = "liaison-authority-public-key v1";
@@ -62,6 +63,18 @@ pub struct Config {
     /// Resource limits.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Local HTTP address serving Prometheus `/metrics` and the `/status` report read by
+    /// `liaison-node status` (e.g. `127.0.0.1:9464`; absent: no endpoint).
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Seconds between checks of the revocation list's and directory's modification times;
+    /// a change reloads them as SIGHUP does (0: only on SIGHUP).
+    #[serde(default = "default_reload_check_secs")]
+    pub reload_check_secs: u64,
+}
+
+fn default_reload_check_secs() -> u64 {
+    30
 }
 
 fn default_officer_qkd() -> QkdPolicy {
@@ -86,6 +99,11 @@ pub struct RouteConfig {
     /// The peer's SAE id at the key supply (needed unless `qkd = "off"`).
     #[serde(default)]
     pub sae_id: Option<String>,
+    /// A relay that is not a neighbour: reached through this neighbouring relay (its id or
+    /// certificate name), e.g. `via = "relay-2"`. Such a route is never dialled; what is bound
+    /// for it waits in the neighbour's queue.
+    #[serde(default)]
+    pub via: Option<String>,
 }
 
 fn default_route_qkd() -> QkdPolicy {
@@ -112,10 +130,38 @@ pub struct LimitsConfig {
     /// out at a third of it), so a crashed neighbour is noticed and redialled quickly.
     #[serde(default = "default_idle_secs")]
     pub idle_timeout_secs: u64,
+    /// Seconds between keepalive `Ping`s on every link.
+    #[serde(default = "default_ping_secs")]
+    pub ping_interval_secs: u64,
+    /// Seconds without any frame from a peer (not even a `Pong`) after which its link is
+    /// closed as dead; must exceed `ping_interval_secs`.
+    #[serde(default = "default_peer_timeout_secs")]
+    pub peer_timeout_secs: u64,
+    /// Rate limit on each officer's link (`[limits.officers]`).
+    #[serde(default = "default_officer_rate")]
+    pub officers: RateLimit,
+    /// Rate limit on each neighbouring relay's link (`[limits.relays]`).
+    #[serde(default = "default_relay_rate")]
+    pub relays: RateLimit,
 }
 
+fn default_ping_secs() -> u64 {
+    5
+}
+fn default_peer_timeout_secs() -> u64 {
+    20
+}
+fn default_officer_rate() -> RateLimit {
+    RateLimit::OFFICERS
+}
+fn default_relay_rate() -> RateLimit {
+    RateLimit::RELAYS
+}
+
+/// 64 MiB of payload plus the largest envelope overhead, so a 64 MiB attachment crosses a
+/// relay by default (the protocol itself allows up to 256 MiB; `spec/protocol-link.md` §10).
 fn default_max_envelope() -> usize {
-    liaison_proto::frame::MAX_ENVELOPE_LEN
+    64 * 1024 * 1024 + liaison_proto::envelope::MAX_ENVELOPE_OVERHEAD
 }
 fn default_max_connections() -> usize {
     1024
@@ -138,6 +184,10 @@ impl Default for LimitsConfig {
             handshake_timeout_secs: default_handshake_secs(),
             sweep_interval_secs: default_sweep_secs(),
             idle_timeout_secs: default_idle_secs(),
+            ping_interval_secs: default_ping_secs(),
+            peer_timeout_secs: default_peer_timeout_secs(),
+            officers: default_officer_rate(),
+            relays: default_relay_rate(),
         }
     }
 }
@@ -191,6 +241,8 @@ pub struct Route {
     pub qkd: QkdPolicy,
     /// The peer's SAE id.
     pub sae_id: Option<String>,
+    /// The neighbouring relay through which this relay is reached (not dialled itself).
+    pub via: Option<IdentityId>,
 }
 
 /// Everything the node needs, loaded and checked.
@@ -222,6 +274,10 @@ pub struct NodeSetup {
     pub limits: LimitsConfig,
     /// Handshake timeout.
     pub handshake_timeout: Duration,
+    /// Where `/metrics` and `/status` are served, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// How often watched files are checked for changes (zero: only on SIGHUP).
+    pub reload_check: Duration,
 }
 
 impl Config {
@@ -272,60 +328,13 @@ impl Config {
             return Err(invalid("certificate", "not a relay certificate".to_owned()));
         }
 
-        if self.trust_anchors.is_empty() {
-            return Err(invalid(
-                "trust_anchors",
-                "at least one authority key is needed".into(),
-            ));
-        }
-        let mut anchors = Vec::new();
-        for path in &self.trust_anchors {
-            let path = resolve(path);
-            let text = String::from_utf8(read("trust_anchors", &path)?)
-                .map_err(|_| invalid("trust_anchors", format!("{}: not text", path.display())))?;
-            let key = parse_authority_key(&text)
-                .map_err(|r| invalid("trust_anchors", format!("{}: {r}", path.display())))?;
-            anchors.push(key);
-        }
-        let mut trust = TrustStore::new(anchors);
-        if let Some(path) = &self.revocation_list {
-            let path = resolve(path);
-            let crl = RevocationList::decode(&read("revocation_list", &path)?)
-                .map_err(|e| invalid("revocation_list", e.to_string()))?;
-            trust
-                .install_revocations(crl, now)
-                .map_err(|e| invalid("revocation_list", e.to_string()))?;
-        }
+        let Membership {
+            trust,
+            mut directory,
+        } = self.load_membership(file, now)?;
         trust
             .validate_role(&certificate, Role::Relay, now)
             .map_err(|e: ProtoError| invalid("certificate", e.to_string()))?;
-
-        let mut directory = BTreeMap::new();
-        for entry in &self.directory {
-            let entry = resolve(entry);
-            let files = if entry.is_dir() {
-                let listing = std::fs::read_dir(&entry).map_err(|source| ConfigError::Read {
-                    file: file.to_owned(),
-                    key: "directory".into(),
-                    path: entry.clone(),
-                    source,
-                })?;
-                let mut files: Vec<PathBuf> = listing
-                    .filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "cert"))
-                    .collect();
-                files.sort();
-                files
-            } else {
-                vec![entry]
-            };
-            for path in files {
-                let cert = MemberCertificate::decode(&read("directory", &path)?)
-                    .map_err(|e| invalid("directory", format!("{}: {e}", path.display())))?;
-                directory.insert(cert.subject(), cert);
-            }
-        }
         directory.insert(certificate.subject(), certificate.clone());
 
         let mut routes = Vec::new();
@@ -341,6 +350,31 @@ impl Config {
                 )
             })?;
             let certificate = directory.get(&relay).cloned();
+            if let Some(via) = &r.via {
+                let hop = resolve_member(&directory, via)
+                    .filter(|hop| *hop != relay)
+                    .ok_or_else(|| {
+                        invalid(
+                            &format!("{key}.via"),
+                            format!("{via:?} is not another relay in `directory`"),
+                        )
+                    })?;
+                if r.address.is_some() || !r.alternates.is_empty() {
+                    return Err(invalid(
+                        &format!("{key}.via"),
+                        "a route reached via a neighbour has no address of its own".into(),
+                    ));
+                }
+                routes.push(Route {
+                    relay,
+                    certificate,
+                    addresses: Vec::new(),
+                    qkd: r.qkd,
+                    sae_id: r.sae_id.clone(),
+                    via: Some(hop),
+                });
+                continue;
+            }
             let mut addresses: Vec<String> = r
                 .address
                 .clone()
@@ -376,7 +410,20 @@ impl Config {
                 addresses,
                 qkd: r.qkd,
                 sae_id: r.sae_id.clone(),
+                via: None,
             });
+        }
+        // A `via` must lead to a neighbour: a relay reached directly (dialled, or one that
+        // dials us and is therefore not routed), never to another `via` route.
+        for r in &routes {
+            if let Some(hop) = r.via
+                && routes.iter().any(|o| o.relay == hop && o.via.is_some())
+            {
+                return Err(invalid(
+                    "route.via",
+                    format!("{hop} is itself reached via another relay; name the neighbour"),
+                ));
+            }
         }
 
         let key_supply = match &self.key_supply {
@@ -413,8 +460,29 @@ impl Config {
                 "intervals must be at least 1 s (idle_timeout_secs at least 3)".into(),
             ));
         }
+        if self.limits.ping_interval_secs == 0
+            || self.limits.peer_timeout_secs <= self.limits.ping_interval_secs
+        {
+            return Err(invalid(
+                "limits.peer_timeout_secs",
+                format!(
+                    "must exceed limits.ping_interval_secs ({}), which must be at least 1",
+                    self.limits.ping_interval_secs
+                ),
+            ));
+        }
+        for (key, rate) in [
+            ("limits.officers", &self.limits.officers),
+            ("limits.relays", &self.limits.relays),
+        ] {
+            if let Some(problem) = rate.problem(self.limits.max_envelope_bytes) {
+                return Err(invalid(key, problem));
+            }
+        }
         Ok(NodeSetup {
             file: file.to_owned(),
+            metrics_listen: self.metrics_listen,
+            reload_check: Duration::from_secs(self.reload_check_secs),
             listen: self.listen,
             signing_key,
             certificate,
@@ -428,6 +496,112 @@ impl Config {
             handshake_timeout: Duration::from_secs(self.limits.handshake_timeout_secs),
             limits: self.limits,
         })
+    }
+}
+
+/// The parts of the configuration a running node reloads without a restart (on SIGHUP or when
+/// a watched file changes): trust anchors with the revocation list, and the member directory.
+#[derive(Debug)]
+pub struct Membership {
+    /// Trust anchors and revocations.
+    pub trust: TrustStore,
+    /// Known member certificates by subject (the node's own is added by [`Config::load`]).
+    pub directory: BTreeMap<IdentityId, MemberCertificate>,
+}
+
+impl Config {
+    /// Loads the trust anchors, the revocation list and the member directory (relative paths
+    /// from `file`'s directory).
+    pub fn load_membership(&self, file: &Path, now: UnixTime) -> Result<Membership, ConfigError> {
+        let base = file.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &Path| base.join(p);
+        let invalid = |key: &str, reason: String| ConfigError::Invalid {
+            file: file.to_owned(),
+            key: key.to_owned(),
+            reason,
+        };
+        let read = |key: &str, path: &Path| {
+            std::fs::read(path).map_err(|source| ConfigError::Read {
+                file: file.to_owned(),
+                key: key.to_owned(),
+                path: path.to_owned(),
+                source,
+            })
+        };
+        if self.trust_anchors.is_empty() {
+            return Err(invalid(
+                "trust_anchors",
+                "at least one authority key is needed".into(),
+            ));
+        }
+        let mut anchors = Vec::new();
+        for path in &self.trust_anchors {
+            let path = resolve(path);
+            let text = String::from_utf8(read("trust_anchors", &path)?)
+                .map_err(|_| invalid("trust_anchors", format!("{}: not text", path.display())))?;
+            let key = parse_authority_key(&text)
+                .map_err(|r| invalid("trust_anchors", format!("{}: {r}", path.display())))?;
+            anchors.push(key);
+        }
+        let mut trust = TrustStore::new(anchors);
+        if let Some(path) = &self.revocation_list {
+            let path = resolve(path);
+            let crl = RevocationList::decode(&read("revocation_list", &path)?)
+                .map_err(|e| invalid("revocation_list", e.to_string()))?;
+            trust
+                .install_revocations(crl, now)
+                .map_err(|e| invalid("revocation_list", e.to_string()))?;
+        }
+        let mut directory = BTreeMap::new();
+        for path in self.directory_files(file)? {
+            let cert = MemberCertificate::decode(&read("directory", &path)?)
+                .map_err(|e| invalid("directory", format!("{}: {e}", path.display())))?;
+            directory.insert(cert.subject(), cert);
+        }
+        Ok(Membership { trust, directory })
+    }
+
+    /// Every certificate file the `directory` key names (directories expanded to their
+    /// `*.cert` files, sorted).
+    pub fn directory_files(&self, file: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+        let base = file.parent().unwrap_or(Path::new("."));
+        let mut out = Vec::new();
+        for entry in &self.directory {
+            let entry = base.join(entry);
+            if entry.is_dir() {
+                let listing = std::fs::read_dir(&entry).map_err(|source| ConfigError::Read {
+                    file: file.to_owned(),
+                    key: "directory".into(),
+                    path: entry.clone(),
+                    source,
+                })?;
+                let mut files: Vec<PathBuf> = listing
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "cert"))
+                    .collect();
+                files.sort();
+                out.extend(files);
+            } else {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The files whose change triggers a reload: the revocation list, the directory entries
+    /// (a directory's own modification time changes when a certificate is added or removed)
+    /// and the certificate files in them.
+    pub fn watched_files(&self, file: &Path) -> Vec<PathBuf> {
+        let base = file.parent().unwrap_or(Path::new("."));
+        let mut out: Vec<PathBuf> = self
+            .revocation_list
+            .iter()
+            .chain(&self.directory)
+            .map(|p| base.join(p))
+            .collect();
+        out.extend(self.directory_files(file).unwrap_or_default());
+        out
     }
 }
 
@@ -546,6 +720,32 @@ mod tests {
         assert_eq!(c.routes[0].qkd, QkdPolicy::Required);
         assert_eq!(c.routes[0].alternates.len(), 1);
         assert!(matches!(c.key_supply, Some(KeySupplyConfig::Psk { .. })));
+    }
+
+    #[test]
+    fn operations_keys_parse_with_defaults_and_limit_tables() {
+        let c: Config = toml::from_str(MINIMAL).unwrap();
+        assert_eq!(c.metrics_listen, None);
+        assert_eq!(c.reload_check_secs, 30);
+        assert_eq!(c.limits.officers, RateLimit::OFFICERS);
+        assert!(c.limits.peer_timeout_secs > c.limits.ping_interval_secs);
+        let text = format!(
+            "metrics_listen = \"127.0.0.1:9464\"\nreload_check_secs = 0\n{MINIMAL}\n[limits]\n\
+             ping_interval_secs = 2\npeer_timeout_secs = 6\n[limits.officers]\n\
+             envelopes_per_sec = 1.5\nenvelope_burst = 3\nbytes_per_sec = 1000\nbyte_burst = 99\n"
+        );
+        let c: Config = toml::from_str(&text).unwrap();
+        assert_eq!(c.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.limits.officers.envelope_burst, 3);
+        assert_eq!(c.limits.relays, RateLimit::RELAYS);
+        assert!(
+            c.limits
+                .officers
+                .problem(c.limits.max_envelope_bytes)
+                .is_some()
+        );
+        let typo = text.replace("envelope_burst", "envelopes_burst");
+        assert!(toml::from_str::<Config>(&typo).is_err());
     }
 
     #[test]

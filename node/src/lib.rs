@@ -15,6 +15,9 @@
 //!   QUIC stream.
 //! * [`relay`]: relay checks, routing, custody hand-off and forwarding.
 //! * [`server`]: the running node — endpoint, connection tasks, dialling, shutdown.
+//! * [`metrics`]: Prometheus metrics and the status report on a local HTTP port.
+//! * [`ratelimit`]: per-peer token buckets (envelopes/s, bytes/s).
+//! * [`reload`]: revocation list and directory reload on SIGHUP or file change.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -22,7 +25,10 @@ pub mod audit;
 pub mod config;
 pub mod identity;
 pub mod link;
+pub mod metrics;
+pub mod ratelimit;
 pub mod relay;
+pub mod reload;
 pub mod server;
 pub mod store;
 pub mod transport;

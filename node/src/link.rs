@@ -9,7 +9,6 @@
 //! queued and written by [`Link::flush`]. Officers' test clients use the same driver.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use liaison_crypto::SecretBytes;
@@ -23,7 +22,9 @@ use liaison_proto::handshake::{
 };
 use liaison_proto::record::{self, Incoming, LinkSession};
 use liaison_proto::{ProtoError, UnixTime};
-use liaison_qkd::{KeyId, KeyRequest, KeySupply, KeySupplyMetrics, QkdPolicy, SaeId};
+use liaison_qkd::{
+    Error as QkdError, KeyId, KeyRequest, KeySupply, KeySupplyMetrics, QkdPolicy, SaeId,
+};
 
 use crate::transport::{self, TransportError};
 
@@ -80,6 +81,24 @@ pub enum LinkError {
     /// `qkd = "required"` and no supplied key could be obtained or was mixed.
     #[error("supplied key required but unavailable: {0}")]
     SuppliedKeyRequired(String),
+    /// Keepalive: the peer sent nothing (not even a `Pong`) for this long.
+    #[error("peer silent for {silent_secs} s (no frame, no Pong); presumed dead")]
+    PeerSilent {
+        /// Seconds since the last bytes arrived.
+        silent_secs: u64,
+    },
+}
+
+/// Dead-peer detection on an established link ([`Link::set_keepalive`]): a `Ping` goes out every
+/// `interval`, and the link fails with [`LinkError::PeerSilent`] when nothing at all arrived
+/// for `timeout` — seconds after a neighbour is killed or hangs, well before (or without) the
+/// QUIC idle timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Time between our `Ping`s.
+    pub interval: Duration,
+    /// Silence after which the peer is presumed dead; longer than `interval`.
+    pub timeout: Duration,
 }
 
 /// Key supply for one link: the policy, the supply, and the SAE ids of both ends.
@@ -123,27 +142,28 @@ impl LinkSupply {
         let (QkdPolicy::Required | QkdPolicy::Preferred) = self.policy else {
             return Ok(None);
         };
+        let peer = SaeId::new(self.peer_sae.as_deref().unwrap_or("(no SAE id configured)"));
         let result = match (&self.supply, &self.local_sae, &self.peer_sae) {
-            (Some(supply), Some(me), Some(peer)) => supply
-                .enc_keys(
-                    &SaeId::new(peer.as_str()),
-                    KeyRequest::one(SUPPLIED_KEY_BITS),
-                )
+            (Some(supply), Some(me), Some(peer_sae)) => supply
+                .enc_keys(&peer, KeyRequest::one(SUPPLIED_KEY_BITS))
                 .await
-                .map_err(|e| e.to_string())
                 .and_then(|keys| {
                     let (ids, keys): (Vec<KeyId>, Vec<_>) = keys.into_iter().unzip();
                     let reference = SuppliedKeyRef {
                         master_sae_id: me.clone(),
-                        slave_sae_id: peer.clone(),
+                        slave_sae_id: peer_sae.clone(),
                         key_ids: ids.iter().map(|i| i.as_str().to_owned()).collect(),
                     };
                     let keys = keys.into_iter().map(into_secret).collect();
-                    SuppliedKeys::new(reference, keys).map_err(|e| e.to_string())
+                    SuppliedKeys::new(reference, keys).map_err(|e| QkdError::Unsatisfiable {
+                        reason: e.to_string(),
+                    })
                 }),
-            _ => Err("no key supply or SAE ids configured for this peer".to_owned()),
+            _ => Err(QkdError::Unsatisfiable {
+                reason: "no key supply or SAE ids configured for this peer".into(),
+            }),
         };
-        self.settle(result)
+        self.settle(&peer, result)
     }
 
     /// Slave side: fetches the keys the peer named.
@@ -153,40 +173,21 @@ impl LinkSupply {
         };
         let ids: Vec<KeyId> = request.key_ids.iter().map(KeyId::new).collect();
         let master = SaeId::new(request.master_sae_id.as_str());
-        let result = supply
-            .dec_keys(&master, &ids)
-            .await
-            .map_err(|e| e.to_string())
-            .map(|keys| {
-                keys.into_iter()
-                    .map(|(_, k)| into_secret(k))
-                    .collect::<Vec<SecretBytes>>()
-            });
-        match self.settle(result) {
+        let result = supply.dec_keys(&master, &ids).await.map(|keys| {
+            keys.into_iter()
+                .map(|(_, k)| into_secret(k))
+                .collect::<Vec<SecretBytes>>()
+        });
+        match self.settle(&master, result) {
             Ok(Some(keys)) => SuppliedKeyAnswer::Keys(keys),
             _ => SuppliedKeyAnswer::None,
         }
     }
 
-    fn settle<T>(&self, result: Result<T, String>) -> Result<Option<T>, LinkError> {
-        match result {
-            Ok(v) => {
-                self.metrics.keys_obtained.fetch_add(1, Ordering::Relaxed);
-                Ok(Some(v))
-            }
-            Err(reason) if self.policy == QkdPolicy::Required => {
-                self.metrics
-                    .required_failures
-                    .fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%reason, "supplied key required but unavailable; failing closed");
-                Err(LinkError::SuppliedKeyRequired(reason))
-            }
-            Err(reason) => {
-                self.metrics.fallbacks.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%reason, "no supplied key; continuing hybrid-only (qkd = preferred)");
-                Ok(None)
-            }
-        }
+    /// The policy's verdict on one attempt ([`liaison_qkd::settle`] counts and logs it).
+    fn settle<T>(&self, peer: &SaeId, result: Result<T, QkdError>) -> Result<Option<T>, LinkError> {
+        liaison_qkd::settle(self.policy, peer, result, &self.metrics)
+            .map_err(|e| LinkError::SuppliedKeyRequired(e.to_string()))
     }
 }
 
@@ -222,6 +223,12 @@ pub struct Link {
     origin: Instant,
     outbox: Vec<Vec<u8>>,
     supply: LinkSupply,
+    keepalive: Option<Keepalive>,
+    /// When bytes last arrived from the peer.
+    last_heard: Instant,
+    /// When we last queued a `Ping`.
+    last_ping: Instant,
+    pings: u64,
     /// SAE id of the master named in the handshake (responder side), for the caller's check.
     pub peer_master_sae: Option<String>,
 }
@@ -359,6 +366,10 @@ async fn conclude(
             origin,
             outbox: Vec::new(),
             supply,
+            keepalive: None,
+            last_heard: Instant::now(),
+            last_ping: Instant::now(),
+            pings: 0,
             peer_master_sae,
         }),
         Err(e) => {
@@ -384,6 +395,15 @@ impl Link {
         &self.conn
     }
 
+    /// Turns on dead-peer detection: [`Self::recv`] queues a `Ping` every `keepalive.interval`
+    /// (returned as [`LinkEvent::Housekeeping`]; the caller's [`Self::flush`] sends it) and fails
+    /// with [`LinkError::PeerSilent`] after `keepalive.timeout` without any bytes from the peer.
+    pub fn set_keepalive(&mut self, keepalive: Keepalive) {
+        self.keepalive = Some(keepalive);
+        self.last_heard = Instant::now();
+        self.last_ping = Instant::now();
+    }
+
     /// Seals and writes `frame`, first writing queued housekeeping and starting a rekey when
     /// one is due.
     pub async fn send(&mut self, frame: &LinkFrame) -> Result<(), LinkError> {
@@ -398,6 +418,9 @@ impl Link {
 
     /// Starts a rekey (fresh KEM key and, under the policy, a fresh supplied key).
     pub async fn start_rekey(&mut self) -> Result<(), LinkError> {
+        // Records queued earlier (a keepalive Ping) must reach the wire first: the peer opens
+        // records in the order they were sealed.
+        self.flush().await?;
         let supplied = self.supply.draw_master().await?;
         let request = self
             .session
@@ -426,6 +449,19 @@ impl Link {
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             if let Some(frame) = self.decoder.poll_frame().map_err(ProtoError::from)? {
+                if frame.frame_type == FrameType::Error {
+                    // A plaintext Error after our last handshake message: the peer refused
+                    // the handshake (revoked certificate, policy). Only the peer can write it:
+                    // the stream is inside TLS.
+                    return Err(
+                        match LinkFrame::from_frame(&frame).map_err(ProtoError::from)? {
+                            LinkFrame::Error { code, reason } => {
+                                LinkError::PeerRefused { code, reason }
+                            }
+                            _ => LinkError::Truncated,
+                        },
+                    );
+                }
                 return match self.session.open_record(&frame, now(self.origin))? {
                     Incoming::Frame(f) => Ok(LinkEvent::Frame(f)),
                     Incoming::RekeyRequested { supplied } => {
@@ -438,20 +474,31 @@ impl Link {
                     Incoming::Nothing => Ok(LinkEvent::Housekeeping),
                 };
             }
-            let wake = tokio::time::Instant::from_std(self.origin + self.session.poll_timeout());
+            let mut wake = self.origin + self.session.poll_timeout();
+            if let Some(k) = self.keepalive {
+                wake = wake
+                    .min(self.last_ping + k.interval)
+                    .min(self.last_heard + k.timeout);
+            }
             let read = tokio::select! {
                 read = self.recv.read(&mut buf) => read,
-                () = tokio::time::sleep_until(wake) => {
+                () = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                     let at = now(self.origin);
                     self.session.handle_timeout(at)?;
                     if self.session.needs_rekey(at) {
                         return Ok(LinkEvent::RekeyDue);
                     }
+                    if let Some(event) = self.keepalive_due()? {
+                        return Ok(event);
+                    }
                     continue;
                 }
             };
             match read {
-                Ok(Some(n)) => self.decoder.push(&buf[..n]),
+                Ok(Some(n)) => {
+                    self.last_heard = Instant::now();
+                    self.decoder.push(&buf[..n]);
+                }
                 Ok(None) if self.decoder.buffered() == 0 => return Ok(LinkEvent::Closed),
                 Ok(None) => return Err(LinkError::Truncated),
                 Err(quinn::ReadError::ConnectionLost(
@@ -463,11 +510,37 @@ impl Link {
         }
     }
 
+    /// Keepalive bookkeeping when [`Self::recv`]'s timer fires: the peer's silence, or a `Ping`
+    /// to queue. Synchronous, so `recv` stays cancel-safe.
+    fn keepalive_due(&mut self) -> Result<Option<LinkEvent>, LinkError> {
+        let Some(k) = self.keepalive else {
+            return Ok(None);
+        };
+        let silent = self.last_heard.elapsed();
+        if silent >= k.timeout {
+            return Err(LinkError::PeerSilent {
+                silent_secs: silent.as_secs(),
+            });
+        }
+        if self.last_ping.elapsed() >= k.interval {
+            self.last_ping = Instant::now();
+            self.pings = self.pings.wrapping_add(1);
+            let ping = LinkFrame::Ping(self.pings.to_be_bytes());
+            // A Ping that cannot be sealed now (mid-rekey) is skipped; silence is still timed.
+            if let Ok(bytes) = self.session.seal_frame(&ping) {
+                self.outbox.push(bytes);
+                return Ok(Some(LinkEvent::Housekeeping));
+            }
+        }
+        Ok(None)
+    }
+
     /// Answers the peer's rekey request with the supplied keys it named.
     pub async fn answer_rekey(
         &mut self,
         supplied: Option<SuppliedKeyRef>,
     ) -> Result<(), LinkError> {
+        self.flush().await?;
         let answer = self.supply.fetch_slave(supplied.as_ref()).await;
         let bytes = self
             .session

@@ -1,15 +1,24 @@
-//! `liaison-node`: the relay daemon's command line. Implemented today: `init` (identity key and
-//! certificate request for the federation authority) and `audit verify` (offline check of a
-//! custody database's signed, hash-chained audit log), and `run` (the relay daemon: one
-//! config file, structured logs on stderr, graceful shutdown on SIGTERM or Ctrl-C).
+//! `liaison-node`: the relay daemon's command line: `init` (identity key and certificate request
+//! for the federation authority), `run` (the relay daemon: one config file, structured logs on
+//! stderr, graceful shutdown on SIGTERM or Ctrl-C, revocation list and directory reload on
+//! SIGHUP), `status` (what a running node reports on its metrics port, or what a stopped
+//! node's files say) and `audit verify` (offline check of a custody database's signed,
+//! hash-chained audit log).
+//!
+//! Exit codes: 0 success; 1 a check failed (`audit verify`); 2 usage or configuration error;
+//! 3 (`status`) the node is not running; 4 (`status`) the node runs but its status endpoint does
+//! not answer.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use liaison_crypto::{IdentityId, Suite};
 use liaison_node::config::Config;
+use liaison_node::metrics::{self, OfflineError, StatusReport};
 use liaison_node::{audit, identity, server};
 use liaison_proto::certificate::{CertificateRequest, MemberCertificate};
 
@@ -46,6 +55,20 @@ enum Command {
         #[arg(long)]
         log_json: bool,
     },
+    /// Report on a node: links, queue depths and counters from the running node's metrics
+    /// endpoint (`metrics_listen`), or, when it is not running, what its custody database says.
+    /// Exit code 3 when the node is not running, 4 when it runs but does not answer.
+    Status {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to wait for the running node's answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
     /// Audit-log tools.
     Audit {
         #[command(subcommand)]
@@ -78,8 +101,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// `status`: the node is not running.
+const EXIT_NOT_RUNNING: u8 = 3;
+/// `status`: the node runs (its database is locked) but its status endpoint does not answer.
+const EXIT_NOT_ANSWERING: u8 = 4;
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Status {
+            config,
+            json,
+            timeout,
+        } => status(&config, json, Duration::from_secs(timeout)),
         Command::Run { config, log_json } => {
             init_logging(log_json);
             run_node(&config)?;
@@ -176,6 +209,94 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// `liaison-node status`: ask the running node; if nothing answers, read its files.
+fn status(path: &std::path::Path, json: bool, timeout: Duration) -> anyhow::Result<ExitCode> {
+    let config = Config::read(path)?;
+    let base = path.parent().unwrap_or(std::path::Path::new("."));
+    let mut unanswered = None;
+    if let Some(addr) = config.metrics_listen {
+        // A wildcard listen address is reached over loopback.
+        let target = match addr.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => {
+                SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, addr.port()))
+            }
+            ip if ip.is_unspecified() => {
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+            }
+            _ => addr,
+        };
+        match metrics::fetch(target, "/status", timeout) {
+            Ok(body) => {
+                let report: StatusReport = serde_json::from_str(&body)
+                    .with_context(|| format!("{target}/status answered something else"))?;
+                print_report(&report, json)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => unanswered = Some(e.to_string()),
+        }
+    }
+
+    let cert_path = base.join(&config.certificate);
+    let me = std::fs::read(&cert_path)
+        .ok()
+        .and_then(|b| MemberCertificate::decode(&b).ok())
+        .with_context(|| format!("cannot read the node certificate {}", cert_path.display()))?;
+    let members: Vec<MemberCertificate> = config
+        .directory_files(path)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|f| std::fs::read(f).ok())
+        .filter_map(|b| MemberCertificate::decode(&b).ok())
+        .collect();
+    let endpoint = match (config.metrics_listen, &unanswered) {
+        (Some(addr), Some(e)) => format!("its status endpoint {addr} does not answer ({e})"),
+        _ => "no metrics_listen is configured, so it cannot be asked".to_owned(),
+    };
+    let storage = base.join(&config.storage);
+    match metrics::read_offline(&storage) {
+        Err(OfflineError::InUse(_)) => {
+            let message = format!(
+                "node {} ({}) is RUNNING (its custody database {} is locked) but {endpoint}",
+                me.name(),
+                me.subject().fingerprint(),
+                storage.display()
+            );
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "running": true, "answering": false, "error": message })
+                );
+            }
+            eprintln!("liaison-node: {message}");
+            Ok(ExitCode::from(EXIT_NOT_ANSWERING))
+        }
+        offline => {
+            let snapshot = match offline {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("liaison-node: {e}");
+                    metrics::StoreSnapshot::default()
+                }
+            };
+            let report = metrics::offline_report(&me, &members, &snapshot);
+            if !json {
+                println!("NOT RUNNING: {endpoint}; custody database read offline.");
+            }
+            print_report(&report, json)?;
+            Ok(ExitCode::from(EXIT_NOT_RUNNING))
+        }
+    }
+}
+
+fn print_report(report: &StatusReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", report.render_text());
+    }
+    Ok(())
 }
 
 fn init_logging(json: bool) {
