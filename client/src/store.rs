@@ -382,17 +382,21 @@ impl MessageStore {
     /// Opens (or creates, mode 0600) the store at `path` under `key`. A store created under
     /// another key is refused ([`StoreError::WrongKey`]).
     pub fn open(path: &Path, key: &SymmetricKey) -> Result<Self, StoreError> {
-        let existed = path.exists();
-        let db = redb::Database::create(path).st(path)?;
-        if !existed {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
-                |e| StoreError::Storage {
+        if !path.exists() {
+            // Create it 0600 first (redb initialises an empty file), so the file is never
+            // readable by others, not even for an instant.
+            use std::os::unix::fs::OpenOptionsExt as _;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| StoreError::Storage {
                     path: path.to_owned(),
                     reason: e.to_string(),
-                },
-            )?;
+                })?;
         }
+        let db = redb::Database::create(path).st(path)?;
         let this = Self {
             path: path.to_owned(),
             key: SymmetricKey::from_bytes(*key.expose_secret()),

@@ -384,3 +384,78 @@ fn opening_a_directory_is_an_error_not_a_panic() {
         Err(StoreError::Storage { .. })
     ));
 }
+
+/// A real crash: a child process stores messages and prints each id once
+/// `insert_received` has returned (the moment the client would acknowledge it to the relay);
+/// it is killed with SIGKILL mid-stream. Every message it acknowledged must be in the store.
+#[test]
+fn acknowledged_messages_survive_sigkill() {
+    use std::io::{BufRead as _, Write as _};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    const CHILD_ENV: &str = "LIAISON_STORE_CRASH_CHILD";
+    if let Ok(path) = std::env::var(CHILD_ENV) {
+        let store = MessageStore::open(Path::new(&path), &key()).unwrap();
+        let mut out = std::io::stdout().lock();
+        for i in 0u32..20_000 {
+            let mut id = [0u8; 16];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            store
+                .insert_received(&received(id, u64::from(i), ContentType::Text))
+                .unwrap();
+            writeln!(out, "stored {i}").unwrap();
+            out.flush().unwrap();
+        }
+        return;
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.redb");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "acknowledged_messages_survive_sigkill",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acked = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acked.len() < 40 && Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(n) = line.strip_prefix("stored ") {
+                    acked.push(n.parse::<u32>().unwrap());
+                }
+            }
+            _ => break,
+        }
+    }
+    child.kill().unwrap(); // SIGKILL: no destructors, no flush, no clean close
+    child.wait().unwrap();
+    // Acknowledgements already in the pipe when the child died count too.
+    for line in lines.map_while(Result::ok) {
+        if let Some(n) = line.strip_prefix("stored ") {
+            acked.push(n.parse::<u32>().unwrap());
+        }
+    }
+    assert!(acked.len() >= 40, "child acknowledged only {}", acked.len());
+    assert!(acked.len() < 20_000, "the child finished before it was killed");
+
+    let store = MessageStore::open(&path, &key()).unwrap();
+    for i in &acked {
+        let mut id = [0u8; 16];
+        id[..4].copy_from_slice(&i.to_be_bytes());
+        let m = store
+            .received_message(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged message {i} lost"));
+        assert_eq!(m.content(), received(id, 0, ContentType::Text).content());
+    }
+}
