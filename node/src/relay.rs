@@ -6,20 +6,30 @@
 //!   next hop, TLP:RED named recipients, first hop sent by the authenticated officer itself,
 //!   size limit), routing to local recipient queues or next-hop relay queues, custody
 //!   ([`CustodyStore::accept`]) — and only then the upstream `Ack`. A refusal is audited and
-//!   answered with `Ack(Refused)` plus an `Error` frame carrying the code and reason.
+//!   answered with a non-fatal `Refused` frame carrying the code and reason; the link stays up.
 //! * [`Relay::take_receipt`]: receipts travel back to the envelope's sender the same way,
-//!   under a custody id derived from the receipt ([`receipt_custody_id`]).
-//! * [`Relay::forward`]: one task per destination while its link is up, sending what waits in
-//!   the store and releasing each entry when the downstream `Ack` arrives.
+//!   under the receipt's custody id ([`Receipt::custody_id`]).
+//! * Prekeys ([`prekeys`]): officers publish theirs to their home relay; requests are answered
+//!   from the store or routed towards the owner's home relay and the answer relayed back.
+//! * Routing: a recipient's home relay is reached through a configured route — directly, or
+//!   `via` a neighbouring relay (multi-hop) — or, without a route, directly over the link that
+//!   relay opens to us (held until it does).
+//! * [`Relay::forward`]: one task per link, sending what waits in the store for the link's
+//!   peer and releasing each entry when the downstream `Ack` arrives. A per-destination lease
+//!   lets only one link drain a queue at a time, so two links between the same relays (both
+//!   dial each other) never send one entry twice.
+
+pub mod prekeys;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use liaison_crypto::IdentityId;
 use liaison_proto::certificate::{MemberCertificate, Role};
 use liaison_proto::envelope::{Envelope, MAX_ENVELOPE_LIFETIME_SECS};
-use liaison_proto::frame::{AckStatus, LinkFrame};
+use liaison_proto::frame::{AckStatus, LinkFrame, MAX_ERROR_TEXT_LEN};
 use liaison_proto::receipt::Receipt;
 use liaison_proto::trust::TrustStore;
 use liaison_proto::{ProtoError, UnixTime, WireCode};
@@ -27,12 +37,60 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Route;
+use crate::reload::{Directory, Live};
 use crate::store::{AcceptOutcome, CustodyStore, Destination, Handoff, Incoming};
 
 /// Envelopes sent on one link and not yet acknowledged.
 const WINDOW: usize = 32;
 /// How often a forwarder looks at its queue even without a notification.
 const REPOLL: Duration = Duration::from_secs(2);
+/// How long a forwarder pauses after the next hop answered `RateLimited`.
+const RATE_LIMITED_PAUSE: Duration = Duration::from_secs(1);
+
+/// What the peer of a link said about an item this relay sent it (routed to the forwarder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Downstream {
+    /// An `Ack`.
+    Ack {
+        /// The acknowledged id (message id or receipt custody id).
+        id: Vec<u8>,
+        /// Its status.
+        status: AckStatus,
+    },
+    /// A `Refused` of one item.
+    Refused {
+        /// The refused id.
+        id: Vec<u8>,
+        /// The peer's wire code.
+        code: u16,
+        /// The peer's reason.
+        reason: String,
+    },
+}
+
+/// Unregisters a neighbour's link when dropped ([`Relay::neighbour_up`]).
+#[derive(Debug)]
+pub struct NeighbourLink {
+    relay: Arc<Relay>,
+    id: IdentityId,
+    link: u64,
+}
+
+impl Drop for NeighbourLink {
+    fn drop(&mut self) {
+        let mut map = self
+            .relay
+            .neighbours
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if map
+            .get(&self.id)
+            .is_some_and(|(link, _)| *link == self.link)
+        {
+            map.remove(&self.id);
+        }
+    }
+}
 
 /// A refusal: the wire code and the reason sent to the peer (and written to the audit log).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,9 +115,26 @@ impl From<ProtoError> for Refusal {
 
 impl Refusal {
     fn new(code: WireCode, reason: impl Into<String>) -> Self {
+        let mut reason = reason.into();
+        if reason.len() > MAX_ERROR_TEXT_LEN {
+            let mut cut = MAX_ERROR_TEXT_LEN;
+            while !reason.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            reason.truncate(cut);
+        }
         Self {
             code: code as u16,
-            reason: reason.into(),
+            reason,
+        }
+    }
+
+    /// The non-fatal `Refused` frame naming `id`.
+    pub fn into_frame(self, id: &[u8]) -> LinkFrame {
+        LinkFrame::Refused {
+            id: id.to_vec(),
+            code: self.code,
+            reason: self.reason,
         }
     }
 }
@@ -79,12 +154,21 @@ pub struct LinkPeer {
 #[derive(Debug)]
 pub struct Relay {
     store: CustodyStore,
-    trust: Arc<TrustStore>,
+    /// Swapped whole by a revocation list reload ([`crate::reload`]).
+    trust: Arc<Live<TrustStore>>,
     me: MemberCertificate,
-    directory: BTreeMap<IdentityId, MemberCertificate>,
+    /// Swapped whole by a directory reload.
+    directory: Arc<Live<Directory>>,
     routes: BTreeMap<IdentityId, Route>,
     max_envelope_bytes: usize,
     wakeups: Mutex<HashMap<Destination, Arc<Notify>>>,
+    /// One lease per destination: the forwarder holding it is the only one draining the queue.
+    leases: Mutex<HashMap<Destination, Arc<tokio::sync::Mutex<()>>>>,
+    /// Relays with a link up (dialled or accepted): the newest link's outbound queue.
+    neighbours: Mutex<HashMap<IdentityId, (u64, mpsc::Sender<LinkFrame>)>>,
+    link_numbers: AtomicU64,
+    /// Prekey requests sent towards other relays and not yet answered.
+    pending_prekeys: prekeys::Pending,
 }
 
 /// Current Unix time in seconds.
@@ -94,38 +178,19 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The id a receipt is held under in custody and acknowledged by (`spec/protocol.md` §13):
-/// the first 16 bytes of `SHA-384(info("liaison receipt custody id v1", [message id, envelope
-/// hash, recipient id]))`. It differs from the envelope's own id, and receipts from different
-/// recipients of one envelope get different ids, so none is mistaken for a duplicate.
+/// The id a receipt is held under in custody and acknowledged by (`spec/protocol.md` §13).
+/// Kept for callers of the earlier API; it is [`Receipt::custody_id`], same bytes.
 pub fn receipt_custody_id(receipt: &Receipt) -> [u8; 16] {
-    custody_id_of_receipt(
-        &receipt.message_id().0,
-        receipt.envelope_hash(),
-        &receipt.recipient(),
-    )
-}
-
-fn custody_id_of_receipt(
-    message_id: &[u8; 16],
-    envelope_hash: &[u8],
-    recipient: &IdentityId,
-) -> [u8; 16] {
-    let mut t = liaison_crypto::kdf::Transcript::new(liaison_crypto::labels::RECEIPT_CUSTODY_ID);
-    t.absorb(message_id);
-    t.absorb(envelope_hash);
-    t.absorb(recipient.as_bytes());
-    let hash = t.current();
-    core::array::from_fn(|i| hash[i])
+    receipt.custody_id()
 }
 
 impl Relay {
     /// A relay over `store`, trusting `trust`, routing with `directory` and `routes`.
     pub fn new(
         store: CustodyStore,
-        trust: Arc<TrustStore>,
+        trust: Arc<Live<TrustStore>>,
         me: MemberCertificate,
-        directory: BTreeMap<IdentityId, MemberCertificate>,
+        directory: Arc<Live<Directory>>,
         routes: &[Route],
         max_envelope_bytes: usize,
     ) -> Self {
@@ -137,7 +202,60 @@ impl Relay {
             routes: routes.iter().map(|r| (r.relay, r.clone())).collect(),
             max_envelope_bytes,
             wakeups: Mutex::default(),
+            leases: Mutex::default(),
+            neighbours: Mutex::default(),
+            link_numbers: AtomicU64::new(0),
+            pending_prekeys: prekeys::Pending::default(),
         }
+    }
+
+    /// Registers the link to neighbouring relay `id` (its outbound frame queue) until the
+    /// returned guard is dropped. The newest link of a relay is the one prekey requests use,
+    /// and a relay with a link up is routable even without a configured route.
+    pub fn neighbour_up(
+        self: &Arc<Self>,
+        id: IdentityId,
+        out: mpsc::Sender<LinkFrame>,
+    ) -> NeighbourLink {
+        let link = self.link_numbers.fetch_add(1, Ordering::Relaxed);
+        self.neighbours
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, (link, out));
+        NeighbourLink {
+            relay: Arc::clone(self),
+            id,
+            link,
+        }
+    }
+
+    fn neighbour(&self, id: &IdentityId) -> Option<mpsc::Sender<LinkFrame>> {
+        self.neighbours
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .map(|(_, out)| out.clone())
+    }
+
+    /// The neighbouring relay whose queue leads to relay `home`: the route's `via` or the
+    /// routed relay itself; without a route, `home` itself when it is a relay of the federation
+    /// (a neighbour that dials us: what waits for it goes out over the link it opens, and is
+    /// held meanwhile like anything else whose next hop is down).
+    pub fn next_hop(&self, home: IdentityId) -> Option<IdentityId> {
+        if let Some(route) = self.routes.get(&home) {
+            return Some(route.via.unwrap_or(home));
+        }
+        let known_relay = self
+            .directory
+            .load()
+            .get(&home)
+            .is_some_and(|c| c.role() == Role::Relay);
+        (known_relay || self.neighbour(&home).is_some()).then_some(home)
+    }
+
+    fn lease(&self, destination: Destination) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(map.entry(destination).or_default())
     }
 
     /// The custody store.
@@ -150,15 +268,32 @@ impl Relay {
         Arc::clone(map.entry(destination).or_default())
     }
 
-    /// Handles one `Envelope` frame from `peer`; returns the frames to send back (an `Ack`,
-    /// or `Ack(Refused)` and an `Error` after which the link closes).
+    /// Handles one `Envelope` frame from `peer`; returns the frames to send back (an `Ack`, or
+    /// a `Refused` after which the link stays up).
     pub async fn take_envelope(&self, peer: &LinkPeer, raw: Vec<u8>) -> Vec<LinkFrame> {
         let now = unix_now();
         let from = *peer.certificate.subject().as_bytes();
+        if raw.len() > self.max_envelope_bytes {
+            // Refused before spending a parse on it; the id is read from its fixed position
+            // (after the 3-byte preamble) so the sender can tell which envelope it was.
+            let message_id = raw
+                .get(3..19)
+                .and_then(|id| <[u8; 16]>::try_from(id).ok())
+                .unwrap_or([0; 16]);
+            let refusal = Refusal::new(
+                WireCode::TooLarge,
+                format!(
+                    "envelope of {} bytes exceeds this relay's limit of {}",
+                    raw.len(),
+                    self.max_envelope_bytes
+                ),
+            );
+            return self.answer(message_id, from, Err(refusal), now).await;
+        }
         let (message_id, checked) = match Envelope::decode(&raw) {
             Ok(env) => (
                 env.header().message_id.0,
-                self.check_envelope(peer, &env, raw.len(), now),
+                self.check_envelope(peer, &env, now),
             ),
             Err(e) => ([0; 16], Err(Refusal::from(e))),
         };
@@ -221,16 +356,7 @@ impl Relay {
                 {
                     tracing::error!(error = %e, "cannot audit a refusal");
                 }
-                vec![
-                    LinkFrame::Ack {
-                        message_id: message_id.to_vec(),
-                        status: AckStatus::Refused,
-                    },
-                    LinkFrame::Error {
-                        code: refusal.code,
-                        reason: refusal.reason,
-                    },
-                ]
+                vec![refusal.into_frame(&message_id)]
             }
         }
     }
@@ -240,18 +366,8 @@ impl Relay {
         &self,
         peer: &LinkPeer,
         env: &Envelope,
-        size: usize,
         now: u64,
     ) -> Result<(u64, Vec<Destination>), Refusal> {
-        if size > self.max_envelope_bytes {
-            return Err(Refusal::new(
-                WireCode::Malformed,
-                format!(
-                    "envelope of {size} bytes exceeds this relay's limit of {}",
-                    self.max_envelope_bytes
-                ),
-            ));
-        }
         let h = env.header();
         if peer.certificate.role() == Role::Officer && h.sender != peer.certificate.subject() {
             return Err(Refusal::new(
@@ -259,12 +375,13 @@ impl Relay {
                 "an officer may only send envelopes as itself",
             ));
         }
+        let directory = self.directory.load();
         let known: Vec<MemberCertificate> = h
             .recipients
             .iter()
-            .filter_map(|r| self.directory.get(r).cloned())
+            .filter_map(|r| directory.get(r).cloned())
             .collect();
-        env.verify_header(&self.trust, &known, UnixTime(now))?;
+        env.verify_header(&self.trust.load(), &known, UnixTime(now))?;
         // The link it came over and this relay must both be cleared, and the link's crypto
         // must meet the classification's policy.
         env.check_hop(&peer.certificate)?;
@@ -290,8 +407,9 @@ impl Relay {
     /// relay, else the queue of the neighbouring relay on the route to its home relay.
     fn route(&self, env: &Envelope, targets: &[IdentityId]) -> Result<Vec<Destination>, Refusal> {
         let mut out = Vec::new();
+        let directory = self.directory.load();
         for id in targets {
-            let cert = self.directory.get(id).ok_or_else(|| {
+            let cert = directory.get(id).ok_or_else(|| {
                 Refusal::new(
                     WireCode::RecipientRefused,
                     format!("recipient {id} is unknown to this relay"),
@@ -306,16 +424,20 @@ impl Relay {
             let destination = if home == self.me.subject() {
                 Destination(*id.as_bytes())
             } else {
-                let route = self.routes.get(&home).ok_or_else(|| {
+                let hop = self.next_hop(home).ok_or_else(|| {
                     Refusal::new(
-                        WireCode::RecipientRefused,
+                        WireCode::NoRoute,
                         format!("no route to relay {home} (home of {id})"),
                     )
                 })?;
-                if let Some(hop) = &route.certificate {
-                    env.check_hop(hop)?;
+                // Every relay the envelope will cross that this relay knows must be cleared
+                // for it: the next hop and the recipient's home relay.
+                for relay in [hop, home] {
+                    if let Some(cert) = directory.get(&relay) {
+                        env.check_hop(cert)?;
+                    }
                 }
-                Destination(*home.as_bytes())
+                Destination(*hop.as_bytes())
             };
             if !out.contains(&destination) {
                 out.push(destination);
@@ -332,7 +454,7 @@ impl Relay {
             Ok(r) => r,
             Err(e) => return self.answer([0; 16], from, Err(e.into()), now).await,
         };
-        let id = receipt_custody_id(&receipt);
+        let id = receipt.custody_id();
         let checked = self.check_receipt(peer, &receipt);
         let outcome = match checked {
             Ok(destinations) => {
@@ -369,7 +491,8 @@ impl Relay {
         peer: &LinkPeer,
         receipt: &Receipt,
     ) -> Result<Vec<Destination>, Refusal> {
-        let recipient = self.directory.get(&receipt.recipient()).ok_or_else(|| {
+        let directory = self.directory.load();
+        let recipient = directory.get(&receipt.recipient()).ok_or_else(|| {
             Refusal::new(
                 WireCode::RecipientRefused,
                 "receipt from a recipient unknown to this relay",
@@ -386,7 +509,7 @@ impl Relay {
         }
         let mut out = Vec::new();
         let sender = receipt.sender();
-        let cert = self.directory.get(&sender).ok_or_else(|| {
+        let cert = directory.get(&sender).ok_or_else(|| {
             Refusal::new(
                 WireCode::RecipientRefused,
                 format!("sender {sender} is unknown to this relay"),
@@ -395,11 +518,11 @@ impl Relay {
         let home = cert.home_relay().unwrap_or(sender);
         if home == self.me.subject() {
             out.push(Destination(*sender.as_bytes()));
-        } else if self.routes.contains_key(&home) {
-            out.push(Destination(*home.as_bytes()));
+        } else if let Some(hop) = self.next_hop(home) {
+            out.push(Destination(*hop.as_bytes()));
         } else {
             return Err(Refusal::new(
-                WireCode::RecipientRefused,
+                WireCode::NoRoute,
                 format!("no route to relay {home}"),
             ));
         }
@@ -407,15 +530,22 @@ impl Relay {
     }
 
     /// Runs until `cancel`: sends what waits for `destination` on `out`, and releases each entry
-    /// when its `Ack` arrives on `acks`. `peer` is the link's validated certificate.
+    /// when its `Ack` (or `Refused`) arrives on `acks`. `peer` is the link's validated
+    /// certificate. Waits first for the destination's lease, so that of several links to one
+    /// peer only one drains its queue; the next takes over when that link ends.
     pub async fn forward(
         self: Arc<Self>,
         destination: Destination,
         peer: LinkPeer,
         out: mpsc::Sender<LinkFrame>,
-        mut acks: mpsc::Receiver<(Vec<u8>, AckStatus)>,
+        mut acks: mpsc::Receiver<Downstream>,
         cancel: CancellationToken,
     ) {
+        let lease = self.lease(destination);
+        let _lease = tokio::select! {
+            () = cancel.cancelled() => return,
+            held = lease.lock_owned() => held,
+        };
         let how = if peer.certificate.role() == Role::Officer {
             Handoff::Delivered
         } else {
@@ -461,33 +591,52 @@ impl Relay {
                 () = cancel.cancelled() => return,
                 () = wakeup.notified() => {}
                 () = tokio::time::sleep(REPOLL) => {}
-                ack = acks.recv() => {
-                    let Some((id, status)) = ack else { return };
+                answer = acks.recv() => {
+                    let Some(answer) = answer else { return };
+                    let (id, refused) = match answer {
+                        Downstream::Ack { id, status: AckStatus::Deferred } => {
+                            if inflight.contains_key(&id) {
+                                // Resend from the start of the queue on the next pass.
+                                cursor = None;
+                                inflight.clear();
+                            }
+                            continue;
+                        }
+                        Downstream::Ack { id, status: AckStatus::Refused } => {
+                            (id, Some("refused without a reason (legacy Ack(Refused))".to_owned()))
+                        }
+                        Downstream::Ack { id, .. } => (id, None),
+                        Downstream::Refused { id, code, .. }
+                            if code == WireCode::RateLimited as u16 =>
+                        {
+                            // "Later", not "never": pause, then resend from the queue's start.
+                            if inflight.contains_key(&id) {
+                                cursor = None;
+                                inflight.clear();
+                                tokio::select! {
+                                    () = cancel.cancelled() => return,
+                                    () = tokio::time::sleep(RATE_LIMITED_PAUSE) => {}
+                                }
+                            }
+                            continue;
+                        }
+                        Downstream::Refused { id, code, reason } => {
+                            (id, Some(format!("refused by the next hop: {code:#06x} {reason}")))
+                        }
+                    };
                     let Some(seq) = inflight.remove(&id) else { continue };
-                    match status {
-                        AckStatus::Accepted | AckStatus::Duplicate | AckStatus::Refused => {
-                            if status == AckStatus::Refused {
-                                tracing::warn!(id = %hex::encode(&id), "next hop refused custody; dropping");
-                                let mut message_id = [0u8; 16];
-                                if id.len() == 16 {
-                                    message_id.copy_from_slice(&id);
-                                }
-                                let detail = "refused by the next hop (its Error frame explains)".to_owned();
-                                let peer_id = *peer.certificate.subject().as_bytes();
-                                if let Err(e) = self.store.record_refusal(message_id, peer_id, detail, unix_now()).await {
-                                    tracing::error!(error = %e, "cannot audit a downstream refusal");
-                                }
-                            }
-                            if let Err(e) = self.store.acknowledge(destination, seq, how, unix_now()).await {
-                                tracing::error!(error = %e, "cannot release a queue entry");
-                                return;
-                            }
+                    if let Some(detail) = refused {
+                        // Not retried unchanged (protocol-link §3.4): dropped, audited.
+                        tracing::warn!(id = %hex::encode(&id), %detail, "next hop refused custody; dropping");
+                        let message_id = <[u8; 16]>::try_from(id.as_slice()).unwrap_or([0; 16]);
+                        let peer_id = *peer.certificate.subject().as_bytes();
+                        if let Err(e) = self.store.record_refusal(message_id, peer_id, detail, unix_now()).await {
+                            tracing::error!(error = %e, "cannot audit a downstream refusal");
                         }
-                        AckStatus::Deferred => {
-                            // Resend from the start of the queue on the next pass.
-                            cursor = None;
-                            inflight.clear();
-                        }
+                    }
+                    if let Err(e) = self.store.acknowledge(destination, seq, how, unix_now()).await {
+                        tracing::error!(error = %e, "cannot release a queue entry");
+                        return;
                     }
                 }
             }
@@ -527,25 +676,5 @@ impl Relay {
                 Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn receipts_of_different_recipients_have_different_custody_ids() {
-        let message_id = [7u8; 16];
-        let hash = [9u8; 48];
-        let alice = IdentityId::from_bytes([1; 32]);
-        let bob = IdentityId::from_bytes([2; 32]);
-        let a = custody_id_of_receipt(&message_id, &hash, &alice);
-        assert_ne!(a, custody_id_of_receipt(&message_id, &hash, &bob));
-        assert_ne!(
-            a, message_id,
-            "a receipt must not share the envelope's custody id"
-        );
-        assert_eq!(a, custody_id_of_receipt(&message_id, &hash, &alice));
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use liaison_crypto::sign::SigningKey;
 use liaison_crypto::{IdentityId, Seed32, Suite};
 use liaison_proto::certificate::Role;
-use liaison_proto::frame::{AckStatus, LinkFrame};
+use liaison_proto::frame::LinkFrame;
 use liaison_proto::handshake::{LinkConfig, LocalIdentity, PeerPolicy};
 use liaison_proto::record::RekeyPolicy;
 use liaison_proto::trust::TrustStore;
@@ -24,9 +24,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
-use crate::config::{NodeSetup, Route};
-use crate::link::{self, Link, LinkError, LinkEvent, LinkSupply};
-use crate::relay::{LinkPeer, Relay, unix_now};
+use crate::config::{LimitsConfig, NodeSetup, Route};
+use crate::link::{self, Keepalive, Link, LinkError, LinkEvent, LinkSupply};
+use crate::metrics::{self, NodeMetrics};
+use crate::ratelimit::PeerLimiter;
+use crate::relay::{Downstream, LinkPeer, Relay, unix_now};
+use crate::reload::{self, Live, Reloader};
 use crate::store::{CustodyStore, Destination, StoreConfig, StoreError};
 use crate::transport::{self, TlsIdentity, TransportError, TransportLimits};
 
@@ -57,13 +60,15 @@ pub enum NodeError {
 struct Shared {
     relay: Arc<Relay>,
     identity: Arc<LocalIdentity>,
-    trust: Arc<TrustStore>,
+    trust: Arc<Live<TrustStore>>,
     routes: BTreeMap<IdentityId, Route>,
     supply: Option<Arc<dyn KeySupply>>,
     sae_id: Option<String>,
     officer_qkd: QkdPolicy,
     handshake_timeout: Duration,
     metrics: Arc<KeySupplyMetrics>,
+    ops: Arc<NodeMetrics>,
+    limits: LimitsConfig,
     tracker: TaskTracker,
     officer_links: Mutex<HashMap<IdentityId, CancellationToken>>,
 }
@@ -72,7 +77,7 @@ impl Shared {
     fn link_config(&self, expected_peer: Option<IdentityId>, supply: &LinkSupply) -> LinkConfig {
         LinkConfig {
             identity: Arc::clone(&self.identity),
-            trust: Arc::clone(&self.trust),
+            trust: self.trust.load(),
             suites: vec![Suite::Lq2, Suite::Lq1],
             supply: supply.proto_policy(),
             local_sae_id: self.sae_id.clone(),
@@ -119,13 +124,16 @@ pub async fn run(
         Arc::new(copy_key(&setup.signing_key)?),
         StoreConfig::default(),
     )?;
-    let trust = Arc::new(setup.trust);
+    let trust = Arc::new(Live::new(setup.trust));
     let me = setup.certificate.clone();
+    let ops = Arc::new(NodeMetrics::new(&me, Arc::default()));
+    ops.set_directory(setup.directory.values());
+    let directory = Arc::new(Live::new(setup.directory));
     let relay = Arc::new(Relay::new(
         store.clone(),
         Arc::clone(&trust),
         me.clone(),
-        setup.directory,
+        Arc::clone(&directory),
         &setup.routes,
         setup.limits.max_envelope_bytes,
     ));
@@ -141,7 +149,9 @@ pub async fn run(
         sae_id: setup.sae_id,
         officer_qkd: setup.officer_qkd,
         handshake_timeout: setup.handshake_timeout,
-        metrics: Arc::default(),
+        metrics: Arc::clone(ops.key_supply()),
+        ops: Arc::clone(&ops),
+        limits: setup.limits.clone(),
         tracker: TaskTracker::new(),
         officer_links: Mutex::default(),
     });
@@ -160,6 +170,22 @@ pub async fn run(
             addr: setup.listen,
             source,
         })?;
+    ops.set_listen(local);
+    if let Some(addr) = setup.metrics_listen {
+        let ops = Arc::clone(&ops);
+        metrics::spawn_endpoint(addr, ops, store.clone(), &shared.tracker, cancel.clone()).await?;
+    }
+    let reloader = Reloader {
+        file: setup.file.clone(),
+        me: me.clone(),
+        trust: Arc::clone(&shared.trust),
+        directory,
+        metrics: ops,
+        store: store.clone(),
+    };
+    shared
+        .tracker
+        .spawn(reload::watch(reloader, setup.reload_check, cancel.clone()));
     tracing::info!(addr = %local, node = %me.subject().fingerprint(), name = me.name(), "listening");
     if let Some(ready) = ready {
         let _ = ready.send(local);
@@ -168,7 +194,9 @@ pub async fn run(
     shared
         .tracker
         .spawn(Arc::clone(&relay).sweep(interval, cancel.clone()));
-    for route in setup.routes {
+    // Routes reached `via` a neighbour are not dialled: their traffic waits in the
+    // neighbour's queue.
+    for route in setup.routes.into_iter().filter(|r| r.via.is_none()) {
         let span = tracing::info_span!("dial", relay = %route.relay.fingerprint());
         shared.tracker.spawn(
             dial_loop(Arc::clone(&shared), endpoint.clone(), route, cancel.clone())
@@ -226,6 +254,7 @@ async fn accept(shared: Arc<Shared>, incoming: quinn::Incoming, cancel: Cancella
     let link = match link::respond(conn, config, supply).await {
         Ok(l) => l,
         Err(e) => {
+            shared.ops.handshake_failed(&e);
             tracing::warn!(error = %e, "link handshake refused");
             return;
         }
@@ -251,6 +280,7 @@ async fn accept(shared: Arc<Shared>, incoming: quinn::Incoming, cancel: Cancella
             "link without a supplied key refused (qkd = \"required\")".to_owned()
         };
         tracing::warn!(%reason, "failing closed");
+        shared.ops.handshake_failed_because("supplied_key_required");
         shared
             .metrics
             .required_failures
@@ -267,14 +297,18 @@ async fn accept(shared: Arc<Shared>, incoming: quinn::Incoming, cancel: Cancella
         link.fail(&LinkError::SuppliedKeyRequired(reason)).await;
         return;
     }
+    shared.ops.handshake_ok(peer.role());
     tracing::info!(
         role = peer.role().name(),
         name = peer.name(),
+        suite = %link.session().suite(),
         supplied_key = link.session().supplied_key_mixed(),
         "link up"
     );
-    // Officers receive their queue on the link they open; relays receive on links we dial.
-    serve(&shared, link, peer.role() == Role::Officer, &cancel).await;
+    // Officers receive their queue on the link they open; relays receive theirs on every link
+    // (a neighbour that dials us may have no route back; the queue lease keeps two links to
+    // one relay from both sending an entry).
+    serve(&shared, link, true, &cancel).await;
 }
 
 /// Keeps a link to `route` up until `cancel`: dial, handshake, serve, back off, repeat.
@@ -291,13 +325,15 @@ async fn dial_loop(
         let address = &route.addresses[attempt % route.addresses.len()];
         match dial(&shared, &endpoint, &route, address).await {
             Ok(link) => {
+                shared.ops.handshake_ok(Role::Relay);
                 backoff = MIN_BACKOFF;
                 supply_failing = false;
-                tracing::info!(%address, supplied_key = link.session().supplied_key_mixed(), "link up");
+                tracing::info!(%address, peer = link.peer().name(), suite = %link.session().suite(), supplied_key = link.session().supplied_key_mixed(), "link up");
                 serve(&shared, link, true, &cancel).await;
                 tracing::info!("link down");
             }
             Err(LinkError::SuppliedKeyRequired(reason)) => {
+                shared.ops.handshake_failed_because("supplied_key_required");
                 // Fail closed, visibly: no link without the supplied key this route requires.
                 tracing::warn!(%address, %reason, "not linking: supplied key required (qkd = \"required\")");
                 // One audit entry per outage, not one per redial.
@@ -315,6 +351,7 @@ async fn dial_loop(
                 }
             }
             Err(e) => {
+                shared.ops.handshake_failed(&e);
                 tracing::debug!(%address, error = %e, "dial failed");
                 attempt = attempt.wrapping_add(1);
             }
@@ -374,8 +411,30 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
     };
     let peer_id = peer.certificate.subject();
     let (out_tx, mut out_rx) = mpsc::channel::<LinkFrame>(256);
-    let (ack_tx, ack_rx) = mpsc::channel::<(Vec<u8>, AckStatus)>(256);
+    let (ack_tx, ack_rx) = mpsc::channel::<Downstream>(256);
     let link_cancel = cancel.child_token();
+    // A neighbouring relay's link (dialled or accepted) carries prekey requests and makes the
+    // relay routable even without a configured route.
+    let _neighbour = (peer.certificate.role() == Role::Relay)
+        .then(|| shared.relay.neighbour_up(peer_id, out_tx.clone()));
+    let _registered = shared.ops.link_up(
+        &peer.certificate,
+        link.connection().remote_address(),
+        peer.supplied_key_mixed,
+        out_tx.clone(),
+        link_cancel.clone(),
+    );
+    link.set_keepalive(Keepalive {
+        interval: Duration::from_secs(shared.limits.ping_interval_secs),
+        timeout: Duration::from_secs(shared.limits.peer_timeout_secs),
+    });
+    let mut limiter = PeerLimiter::new(
+        match peer.certificate.role() {
+            Role::Officer => shared.limits.officers,
+            _ => shared.limits.relays,
+        },
+        std::time::Instant::now(),
+    );
     if forward {
         if peer.certificate.role() == Role::Officer {
             let mut links = shared
@@ -399,6 +458,7 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
         tokio::select! {
             () = link_cancel.cancelled() => break Ending::Close,
             Some(frame) = out_rx.recv() => {
+                shared.ops.frame_sent(&frame);
                 if let LinkFrame::Error { code, reason } = frame {
                     break Ending::Refuse(code, reason);
                 }
@@ -407,26 +467,72 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                 }
             }
             event = link.recv() => match event {
+                // Over the peer's rate limit: refused before any work is spent on it; the
+                // link stays up.
+                Ok(LinkEvent::Frame(frame)) if limiter.over_limit(&frame, std::time::Instant::now()) => {
+                    let refusal = limiter.refusal(&frame);
+                    rate_limited(shared, &peer, &limiter, &refusal);
+                    if let Err(e) = link.send(&refusal).await {
+                        break Ending::Failed(e);
+                    }
+                }
                 Ok(LinkEvent::Frame(frame)) => match frame {
                     LinkFrame::Envelope(raw) => {
                         let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
+                        let (arrived, ops) = (std::time::Instant::now(), Arc::clone(&shared.ops));
                         shared.tracker.spawn(async move {
-                            for f in relay.take_envelope(&p, raw).await {
+                            let frames = relay.take_envelope(&p, raw).await;
+                            ops.custody_answered(arrived, &frames);
+                            for f in frames {
                                 if out.send(f).await.is_err() { break; }
                             }
                         }.in_current_span());
                     }
                     LinkFrame::Receipt(raw) => {
                         let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
+                        let (arrived, ops) = (std::time::Instant::now(), Arc::clone(&shared.ops));
                         shared.tracker.spawn(async move {
-                            for f in relay.take_receipt(&p, raw).await {
+                            let frames = relay.take_receipt(&p, raw).await;
+                            ops.custody_answered(arrived, &frames);
+                            for f in frames {
                                 if out.send(f).await.is_err() { break; }
                             }
                         }.in_current_span());
                     }
                     LinkFrame::Ack { message_id, status } => {
+                        // Never block the link on the forwarder: an honest peer has at most a
+                        // window's worth outstanding, far below the channel's capacity.
                         if forward {
-                            let _ = ack_tx.send((message_id, status)).await;
+                            let _ = ack_tx.try_send(Downstream::Ack { id: message_id, status });
+                        }
+                    }
+                    LinkFrame::Refused { id, code, reason } => {
+                        if id.len() == liaison_crypto::IDENTITY_ID_LEN {
+                            let answer = LinkFrame::Refused { id, code, reason };
+                            if !shared.relay.take_prekey_answer(answer) {
+                                tracing::debug!("unsolicited prekey refusal ignored");
+                            }
+                        } else if forward {
+                            let _ = ack_tx.try_send(Downstream::Refused { id, code, reason });
+                        }
+                    }
+                    LinkFrame::PrekeyPublish(raw) => {
+                        let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
+                        shared.tracker.spawn(async move {
+                            let _ = out.send(relay.take_prekey_publish(&p, raw).await).await;
+                        }.in_current_span());
+                    }
+                    LinkFrame::PrekeyRequest(id) => {
+                        let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
+                        shared.tracker.spawn(async move {
+                            let _ = out.send(relay.take_prekey_request(&p, id).await).await;
+                        }.in_current_span());
+                    }
+                    LinkFrame::PrekeyResponse(raw) => {
+                        if peer.certificate.role() != Role::Relay
+                            || !shared.relay.take_prekey_answer(LinkFrame::PrekeyResponse(raw))
+                        {
+                            tracing::debug!("unsolicited prekey response ignored");
                         }
                     }
                     LinkFrame::Ping(p) => {
@@ -475,8 +581,45 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
         Ending::Close | Ending::PeerGone => link.close().await,
         Ending::Refuse(code, reason) => link.close_with_error(code, reason).await,
         Ending::Failed(e) => {
+            if matches!(e, LinkError::PeerSilent { .. }) {
+                shared.ops.link_timed_out();
+            }
             tracing::warn!(error = %e, "link failed; closing this connection only");
             link.fail(&e).await;
         }
     }
+}
+
+/// Counts a rate-limit refusal, logs it, and audits the first of each run (a flood is counted,
+/// not written to disk frame by frame).
+fn rate_limited(shared: &Shared, peer: &LinkPeer, limiter: &PeerLimiter, refusal: &LinkFrame) {
+    shared.ops.rate_limited(peer.certificate.role());
+    shared.ops.frame_sent(refusal);
+    if !limiter.first_refusal_of_run() {
+        return;
+    }
+    let LinkFrame::Refused { id, reason, .. } = refusal else {
+        return;
+    };
+    tracing::warn!(%reason, "rate limit exceeded; refusing until the peer slows down");
+    let mut message_id = [0u8; 16];
+    if id.len() == 16 {
+        message_id.copy_from_slice(id);
+    }
+    let (store, from) = (
+        shared.relay.store().clone(),
+        *peer.certificate.subject().as_bytes(),
+    );
+    let detail = format!(
+        "{:#06x} {reason}",
+        liaison_proto::WireCode::RateLimited as u16
+    );
+    shared.tracker.spawn(async move {
+        if let Err(e) = store
+            .record_refusal(message_id, from, detail, unix_now())
+            .await
+        {
+            tracing::error!(error = %e, "cannot audit a rate-limit refusal");
+        }
+    });
 }

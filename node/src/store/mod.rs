@@ -33,9 +33,14 @@ pub(crate) const SEEN: TableDefinition<'_, [u8; 16], u64> = TableDefinition::new
 pub(crate) const EXPIRY: TableDefinition<'_, (u64, [u8; 16]), ()> = TableDefinition::new("expiry");
 pub(crate) const DEPTH: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("queue_depth");
 pub(crate) const COUNTERS: TableDefinition<'_, &str, u64> = TableDefinition::new("counters");
+/// Signed prekeys of local officers: `(owner, created, prekey id)` → `be64(expires) || bytes`.
+pub(crate) const PREKEYS: TableDefinition<'_, PrekeyKey, &[u8]> = TableDefinition::new("prekeys");
+/// Key of [`PREKEYS`]: owner, creation time, prekey id (an owner's prekeys sort oldest first).
+pub(crate) type PrekeyKey = ([u8; 32], u64, [u8; 32]);
 
-/// Largest envelope the store accepts (the protocol's own limit is enforced earlier).
-pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024 * 1024;
+/// Largest envelope the store accepts: the protocol's own limit (a relay's configured
+/// `limits.max_envelope_bytes` is enforced earlier, with a `Refused` answer).
+pub const MAX_ENVELOPE_BYTES: usize = liaison_proto::envelope::MAX_ENVELOPE_LEN;
 /// Most destinations one envelope may be queued for.
 pub const MAX_DESTINATIONS: usize = 64;
 
@@ -87,6 +92,21 @@ pub struct Queued {
     pub raw: Vec<u8>,
     /// Unix seconds of expiry.
     pub expires: u64,
+}
+
+/// A local officer's signed prekey, checked by the relay, to be held for senders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrekeyRecord {
+    /// The owner's identity id.
+    pub owner: [u8; 32],
+    /// The prekey id.
+    pub prekey_id: [u8; 32],
+    /// Unix seconds it was created (orders an owner's prekeys).
+    pub created: u64,
+    /// Unix seconds after which it is swept.
+    pub expires: u64,
+    /// The signed prekey bytes, as published.
+    pub raw: Vec<u8>,
 }
 
 /// Tuning for the writer.
@@ -256,10 +276,50 @@ impl CustodyStore {
         .await
     }
 
-    /// Drops every envelope whose expiry is at or before `now` (audited as expired) and prunes
-    /// old dedup records. Returns the expired message ids.
+    /// Drops every envelope whose expiry is at or before `now` (audited as expired), prunes
+    /// old dedup records and drops expired prekeys. Returns the expired message ids.
     pub async fn sweep_expired(&self, now: u64) -> Result<Vec<[u8; 16]>, StoreError> {
         self.request(|reply| writer::Op::Sweep { now, reply }).await
+    }
+
+    /// Holds a local officer's signed prekey durably, keeping only the owner's `keep` newest;
+    /// returns once committed. [`AcceptOutcome::Duplicate`] if that prekey is already held.
+    /// Expired prekeys are dropped by [`Self::sweep_expired`].
+    pub async fn put_prekey(
+        &self,
+        record: PrekeyRecord,
+        keep: usize,
+    ) -> Result<AcceptOutcome, StoreError> {
+        if record.raw.len() > liaison_proto::prekey::MAX_SIGNED_PREKEY_LEN || keep == 0 {
+            return Err(StoreError::Invalid("prekey too large or nothing to keep"));
+        }
+        self.request(|reply| writer::Op::PutPrekey {
+            record: Box::new(record),
+            keep,
+            reply,
+        })
+        .await
+    }
+
+    /// The signed prekeys held for `owner`, newest first, with their expiry.
+    pub async fn prekeys(&self, owner: [u8; 32]) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read()?;
+            let Ok(table) = txn.open_table(PREKEYS) else {
+                return Ok(Vec::new()); // none was ever published
+            };
+            let mut out = Vec::new();
+            for item in table.range((owner, 0, [0; 32])..=(owner, u64::MAX, [0xff; 32]))? {
+                let (_, value) = item?;
+                let (expires, raw) = writer::decode_prekey_value(value.value())?;
+                out.push((expires, raw.to_vec()));
+            }
+            out.reverse();
+            Ok(out)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
     }
 
     /// Signs an audit checkpoint now and stops the writer. Later calls fail with `Closed`.
@@ -363,4 +423,68 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
         .open(path)
         .map(drop)
         .map_err(|e| StoreError::Storage(format!("cannot create {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use liaison_crypto::Suite;
+
+    use super::*;
+
+    fn record(owner: u8, created: u64, expires: u64) -> PrekeyRecord {
+        PrekeyRecord {
+            owner: [owner; 32],
+            prekey_id: [created as u8; 32],
+            created,
+            expires,
+            raw: vec![owner, created as u8],
+        }
+    }
+
+    #[tokio::test]
+    async fn prekeys_keep_the_newest_per_owner_survive_reopen_and_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.redb");
+        let key = Arc::new(SigningKey::generate(
+            Suite::Lq2,
+            &mut liaison_crypto::rng::os_rng(),
+        ));
+        let store = CustodyStore::open(&path, Arc::clone(&key), StoreConfig::default()).unwrap();
+        for created in [10, 40, 20, 30] {
+            let outcome = store
+                .put_prekey(record(1, created, 1000 + created), 3)
+                .await;
+            assert_eq!(outcome.unwrap(), AcceptOutcome::Stored);
+        }
+        assert_eq!(
+            store.put_prekey(record(1, 40, 1040), 3).await.unwrap(),
+            AcceptOutcome::Duplicate
+        );
+        store.put_prekey(record(2, 5, 50), 3).await.unwrap();
+        let held: Vec<u64> = store
+            .prekeys([1; 32])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(expires, _)| expires)
+            .collect();
+        assert_eq!(held, vec![1040, 1030, 1020], "newest first, oldest dropped");
+        store.close().await.unwrap();
+        drop(store);
+
+        let store = CustodyStore::open(&path, key, StoreConfig::default()).unwrap();
+        assert_eq!(store.prekeys([1; 32]).await.unwrap().len(), 3);
+        store.sweep_expired(1025).await.unwrap();
+        let left: Vec<u64> = store
+            .prekeys([1; 32])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(expires, _)| expires)
+            .collect();
+        assert_eq!(left, vec![1040, 1030]);
+        assert!(store.prekeys([2; 32]).await.unwrap().is_empty());
+        assert!(store.prekeys([3; 32]).await.unwrap().is_empty());
+        store.close().await.unwrap();
+    }
 }

@@ -12,8 +12,8 @@ use tokio::sync::oneshot;
 use tracing::{debug, error};
 
 use super::{
-    AcceptOutcome, COUNTERS, DEPTH, Destination, ENVELOPES, EXPIRY, Handoff, Incoming, QUEUE, SEEN,
-    StoreConfig, StoreError,
+    AcceptOutcome, COUNTERS, DEPTH, Destination, ENVELOPES, EXPIRY, Handoff, Incoming, PREKEYS,
+    PrekeyRecord, QUEUE, SEEN, StoreConfig, StoreError,
 };
 use crate::audit::{AuditHead, AuditKind};
 
@@ -43,6 +43,11 @@ pub(super) enum Op {
     Sweep {
         now: u64,
         reply: Reply<Vec<[u8; 16]>>,
+    },
+    PutPrekey {
+        record: Box<PrekeyRecord>,
+        keep: usize,
+        reply: Reply<AcceptOutcome>,
     },
     Shutdown {
         reply: Reply<()>,
@@ -183,7 +188,9 @@ fn commit_batch(
 /// Turns an op that was never applied into a `Done` so its caller hears about the failure.
 fn reply_of(op: Op) -> Option<Done> {
     Some(match op {
-        Op::Accept { reply, .. } => Done::Accept(reply, AcceptOutcome::Duplicate),
+        Op::Accept { reply, .. } | Op::PutPrekey { reply, .. } => {
+            Done::Accept(reply, AcceptOutcome::Duplicate)
+        }
         Op::Ack { reply, .. } => Done::Ack(reply, false),
         Op::Audit { reply, .. } | Op::Shutdown { reply } => Done::Unit(reply),
         Op::Sweep { reply, .. } => Done::Sweep(reply, Vec::new()),
@@ -232,9 +239,53 @@ fn apply(
             let expired = sweep(txn, head, now, config)?;
             done.push(Done::Sweep(reply, expired));
         }
+        Op::PutPrekey {
+            record,
+            keep,
+            reply,
+        } => {
+            let outcome = put_prekey(txn, &record, keep)?;
+            done.push(Done::Accept(reply, outcome));
+        }
         Op::Shutdown { reply } => done.push(Done::Unit(reply)),
     }
     Ok(())
+}
+
+/// Stores a signed prekey under `(owner, created, prekey id)` and keeps only the owner's
+/// `keep` newest (by `created`).
+fn put_prekey(
+    txn: &WriteTransaction,
+    record: &PrekeyRecord,
+    keep: usize,
+) -> Result<AcceptOutcome, StoreError> {
+    let mut table = txn.open_table(PREKEYS)?;
+    let key = (record.owner, record.created, record.prekey_id);
+    if table.get(key)?.is_some() {
+        return Ok(AcceptOutcome::Duplicate);
+    }
+    let mut value = Vec::with_capacity(8 + record.raw.len());
+    value.extend_from_slice(&record.expires.to_be_bytes());
+    value.extend_from_slice(&record.raw);
+    table.insert(key, value.as_slice())?;
+    let mut held = Vec::new();
+    for item in table.range((record.owner, 0, [0; 32])..=(record.owner, u64::MAX, [0xff; 32]))? {
+        held.push(item?.0.value());
+    }
+    // Oldest first: drop from the front until `keep` remain.
+    let excess = held.len().saturating_sub(keep);
+    for old in held.into_iter().take(excess) {
+        table.remove(old)?;
+    }
+    Ok(AcceptOutcome::Stored)
+}
+
+/// Splits a stored prekey value into its expiry and signed-prekey bytes.
+pub(super) fn decode_prekey_value(value: &[u8]) -> Result<(u64, &[u8]), StoreError> {
+    let Some((head, raw)) = value.split_first_chunk::<8>() else {
+        return Err(StoreError::Corrupt("prekey record"));
+    };
+    Ok((u64::from_be_bytes(*head), raw))
 }
 
 fn accept(
@@ -364,6 +415,9 @@ fn sweep(
     }
     // Forget dedup records whose window (expiry + grace) has closed.
     txn.open_table(SEEN)?.retain(|_, until| until > now)?;
+    // Expired prekeys are no use to any sender.
+    txn.open_table(PREKEYS)?
+        .retain(|_, value| decode_prekey_value(value).is_ok_and(|(expires, _)| expires >= now))?;
     Ok(expired.into_iter().map(|(_, id)| id).collect())
 }
 

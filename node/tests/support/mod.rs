@@ -61,6 +61,9 @@ pub(crate) struct Officer {
 
 pub(crate) struct Federation {
     pub(crate) dir: tempfile::TempDir,
+    /// The federation authority's key (to issue revocation lists in tests).
+    #[allow(dead_code)] // not every test binary issues revocation lists
+    pub(crate) authority: SigningKey,
     pub(crate) trust: Arc<TrustStore>,
     pub(crate) relays: Vec<RelayFiles>,
     pub(crate) officers: Vec<Officer>,
@@ -89,6 +92,37 @@ pub(crate) struct Options {
     pub(crate) dead_primary: bool,
     /// Relay 1 names this SAE id for relay 2, one its key supply has no key for.
     pub(crate) wrong_peer_sae: bool,
+    /// `limits.max_envelope_bytes` of every relay, when not the default.
+    pub(crate) max_envelope_bytes: Option<usize>,
+}
+
+/// One `[[route]]` of a test topology: relay `from` routes to relay `to`, dialling it, or —
+/// with `via` — through its neighbour `via` (not dialled).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RouteSpec {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    pub(crate) via: Option<usize>,
+}
+
+impl RouteSpec {
+    /// `from` dials `to`.
+    pub(crate) const fn direct(from: usize, to: usize) -> Self {
+        Self {
+            from,
+            to,
+            via: None,
+        }
+    }
+
+    /// `from` reaches `to` through its neighbour `via`.
+    pub(crate) const fn via(from: usize, to: usize, via: usize) -> Self {
+        Self {
+            from,
+            to,
+            via: Some(via),
+        }
+    }
 }
 
 impl Federation {
@@ -99,6 +133,21 @@ impl Federation {
 
     /// [`Self::build`] with key-supply options.
     pub(crate) fn build_with(officers: &[(usize, Classification)], options: Options) -> Self {
+        Self::build_topology(
+            2,
+            &[RouteSpec::direct(0, 1), RouteSpec::direct(1, 0)],
+            officers,
+            options,
+        )
+    }
+
+    /// `relay_count` relays with the given routes; officers `(home relay index, clearance)`.
+    pub(crate) fn build_topology(
+        relay_count: usize,
+        routes: &[RouteSpec],
+        officers: &[(usize, Classification)],
+        options: Options,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let mut rng = os_rng();
@@ -112,7 +161,7 @@ impl Federation {
         let trust = Arc::new(TrustStore::new(vec![authority.verifying_key().clone()]));
         std::fs::create_dir_all(root.join("members")).unwrap();
         let mut relays = Vec::new();
-        for i in 0..2 {
+        for i in 0..relay_count {
             let name = format!("relay-{}", i + 1);
             let rdir = root.join(&name);
             std::fs::create_dir_all(&rdir).unwrap();
@@ -198,20 +247,37 @@ impl Federation {
             std::fs::set_permissions(&psk, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
         for (i, r) in relays.iter().enumerate() {
-            let other = &relays[1 - i];
-            let officer_qkd = if options.officer_qkd_required[i] {
+            let officer_qkd = if options.officer_qkd_required.get(i) == Some(&true) {
                 "required"
             } else {
                 "off"
             };
-            let (supply, route_qkd) = if options.psk_links {
-                (
-                    format!(
-                        "sae_id = \"{me}\"\n[key_supply]\nkind = \"psk\"\nsae_id = \"{me}\"\n\
-                         peers = {{ {other} = \"../link.psk\" }}\n",
-                        me = r.name,
-                        other = other.name
-                    ),
+            let supply = if options.psk_links {
+                let peers: Vec<String> = relays
+                    .iter()
+                    .filter(|o| o.name != r.name)
+                    .map(|o| format!("{} = \"../link.psk\"", o.name))
+                    .collect();
+                format!(
+                    "sae_id = \"{me}\"\n[key_supply]\nkind = \"psk\"\nsae_id = \"{me}\"\n\
+                     peers = {{ {peers} }}\n",
+                    me = r.name,
+                    peers = peers.join(", ")
+                )
+            } else {
+                String::new()
+            };
+            let mut route_text = String::new();
+            for route in routes.iter().filter(|route| route.from == i) {
+                let other = &relays[route.to];
+                if let Some(via) = route.via {
+                    route_text.push_str(&format!(
+                        "[[route]]\nrelay = \"{}\"\nvia = \"{}\"\nqkd = \"off\"\n\n",
+                        other.name, relays[via].name
+                    ));
+                    continue;
+                }
+                let route_qkd = if options.psk_links {
                     format!(
                         "qkd = \"required\"\nsae_id = \"{}\"",
                         if options.wrong_peer_sae && i == 0 {
@@ -219,33 +285,42 @@ impl Federation {
                         } else {
                             &other.name
                         }
-                    ),
-                )
-            } else {
-                (String::new(), "qkd = \"off\"".to_owned())
-            };
-            let route_addr = if options.dead_primary {
-                format!(
-                    "address = \"127.0.0.1:{}\"\nalternates = [\"{}\"]",
-                    free_port(),
-                    other.addr
-                )
-            } else {
-                format!("address = \"{}\"", other.addr)
-            };
+                    )
+                } else {
+                    "qkd = \"off\"".to_owned()
+                };
+                let route_addr = if options.dead_primary {
+                    format!(
+                        "address = \"127.0.0.1:{}\"\nalternates = [\"{}\"]",
+                        free_port(),
+                        other.addr
+                    )
+                } else {
+                    format!("address = \"{}\"", other.addr)
+                };
+                route_text.push_str(&format!(
+                    "[[route]]\nrelay = \"{}\"\n{route_addr}\n{route_qkd}\n\n",
+                    other.name
+                ));
+            }
+            let max_envelope = options
+                .max_envelope_bytes
+                .map(|n| format!("max_envelope_bytes = {n}\n"))
+                .unwrap_or_default();
             let text = format!(
                 "listen = \"{addr}\"\nidentity_key = \"node.key\"\ncertificate = \"node.cert\"\n\
                  storage = \"custody.redb\"\ntrust_anchors = [\"../authority.pub\"]\n\
                  directory = [\"../members\"]\nofficer_qkd = \"{officer_qkd}\"\n{supply}\n\
-                 [[route]]\nrelay = \"{other}\"\n{route_addr}\n{route_qkd}\n\n\
-                 [limits]\nidle_timeout_secs = 4\nsweep_interval_secs = 5\nhandshake_timeout_secs = 3\n",
+                 {route_text}\
+                 [limits]\nidle_timeout_secs = 4\nsweep_interval_secs = 5\nhandshake_timeout_secs = 3\n\
+                 {max_envelope}",
                 addr = r.addr,
-                other = other.name,
             );
             std::fs::write(&r.config, text).unwrap();
         }
         Self {
             dir,
+            authority,
             trust,
             relays,
             officers: people,
@@ -317,6 +392,33 @@ impl Federation {
         }
     }
 
+    /// Seals `plaintext` from officer `from` to every officer in `to` (one envelope).
+    #[allow(dead_code)] // used by the federation tests only
+    pub(crate) fn seal_to_many(
+        &self,
+        from: usize,
+        to: &[usize],
+        level: Classification,
+        plaintext: &[u8],
+    ) -> Envelope {
+        let s = &self.officers[from];
+        let now = UnixTime(unix_now());
+        let mut builder = EnvelopeBuilder::new(
+            &s.key,
+            &s.cert,
+            level,
+            Tlp::Amber,
+            ContentType::Text,
+            now,
+            now.plus_secs(3600),
+        );
+        for &r in to {
+            let r = &self.officers[r];
+            builder = builder.recipient(&r.cert, &r.prekey, None);
+        }
+        builder.seal(plaintext, &mut os_rng()).unwrap()
+    }
+
     /// Opens `raw` as officer `who`.
     pub(crate) fn open(&self, who: usize, raw: &[u8]) -> (Envelope, Vec<u8>) {
         let me = &self.officers[who];
@@ -335,6 +437,11 @@ impl Federation {
 
     /// Connects officer `who` to its home relay.
     pub(crate) async fn connect(&self, who: usize) -> OfficerClient {
+        self.try_connect(who).await.unwrap()
+    }
+
+    /// Connects officer `who` to its home relay, returning the refusal if there is one.
+    pub(crate) async fn try_connect(&self, who: usize) -> Result<OfficerClient, link::LinkError> {
         let me = &self.officers[who];
         let home = me.cert.home_relay().unwrap();
         let relay = self
@@ -359,6 +466,17 @@ pub(crate) struct RelayProcess {
 impl RelayProcess {
     pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends a signal by name (`HUP`, `STOP`, ...) to the relay process.
+    #[allow(dead_code)] // used by the operations tests only
+    pub(crate) fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name} {pid} failed");
     }
 
     /// SIGKILL, no chance to clean up.
@@ -404,7 +522,7 @@ impl OfficerClient {
         trust: &Arc<TrustStore>,
         addr: SocketAddr,
         home: IdentityId,
-    ) -> Self {
+    ) -> Result<Self, link::LinkError> {
         let endpoint =
             transport::client_endpoint("127.0.0.1:0".parse().unwrap(), &TransportLimits::default())
                 .unwrap();
@@ -431,13 +549,11 @@ impl OfficerClient {
             .unwrap()
             .await
             .unwrap();
-        let link = link::initiate(conn, config, LinkSupply::off())
-            .await
-            .unwrap();
-        Self {
+        let link = link::initiate(conn, config, LinkSupply::off()).await?;
+        Ok(Self {
             link,
             _endpoint: endpoint,
-        }
+        })
     }
 
     pub(crate) async fn send(&mut self, env: &Envelope) {
@@ -453,6 +569,10 @@ impl OfficerClient {
         loop {
             match tokio::time::timeout_at(deadline, self.link.recv()).await {
                 Err(_) => return None,
+                // The relay's keepalive: answered here, as a real client does.
+                Ok(Ok(LinkEvent::Frame(LinkFrame::Ping(p)))) => {
+                    self.link.send(&LinkFrame::Pong(p)).await.ok()?
+                }
                 Ok(Ok(LinkEvent::Frame(f))) => return Some(f),
                 Ok(Ok(LinkEvent::Housekeeping)) => self.link.flush().await.ok()?,
                 Ok(Ok(LinkEvent::RekeyDue)) => self.link.start_rekey().await.ok()?,
@@ -479,6 +599,30 @@ impl OfficerClient {
                 message_id: liaison_node::relay::receipt_custody_id(receipt).to_vec(),
                 status: liaison_proto::frame::AckStatus::Accepted,
             })
+            .await
+            .unwrap();
+    }
+
+    /// Sends any bytes as an `Envelope` frame (to provoke refusals).
+    #[allow(dead_code)] // used by the federation tests only
+    pub(crate) async fn send_raw(&mut self, raw: Vec<u8>) {
+        self.link.send(&LinkFrame::Envelope(raw)).await.unwrap();
+    }
+
+    /// Publishes `prekey` to the home relay.
+    #[allow(dead_code)] // used by the federation tests only
+    pub(crate) async fn publish_prekey(&mut self, prekey: &SignedPrekey) {
+        self.link
+            .send(&LinkFrame::PrekeyPublish(prekey.raw().to_vec()))
+            .await
+            .unwrap();
+    }
+
+    /// Asks the home relay for `whom`'s prekey bundle.
+    #[allow(dead_code)] // used by the federation tests only
+    pub(crate) async fn request_prekey(&mut self, whom: IdentityId) {
+        self.link
+            .send(&LinkFrame::PrekeyRequest(whom))
             .await
             .unwrap();
     }

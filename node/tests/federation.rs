@@ -1,0 +1,297 @@
+//! Federation tests with real processes: three `liaison-node run` relays in a line on loopback
+//! (relay 1 — relay 2 — relay 3), officers driven over real QUIC links. They cover multi-hop
+//! routing (`via`), forwarding over accepted links, a middle relay down and back, prekey
+//! publication and relayed prekey requests, one envelope to recipients at different relays,
+//! non-fatal refusals and the size limit. Every wait is bounded; relays die with their test.
+
+#[allow(dead_code)] // each test binary uses a different part of the support module
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use liaison_crypto::rng::os_rng;
+use liaison_crypto::{IdentityId, Suite};
+use liaison_proto::envelope::{Envelope, MAX_ENVELOPE_OVERHEAD};
+use liaison_proto::frame::{AckStatus, LinkFrame};
+use liaison_proto::prekey::{PREKEY_LIFETIME_SECS, PrekeyBundle, SignedPrekey};
+use liaison_proto::receipt::Receipt;
+use liaison_proto::{Classification, UnixTime, WireCode};
+use support::{Federation, OfficerClient, Options, RouteSpec, unix_now};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Relay 1 dials relay 2 and reaches relay 3 via relay 2; relay 2 dials relay 3 and has no
+/// route back to relay 1 (relay 1 dials it, so it forwards over the accepted link); relay 3
+/// dials nobody and reaches relay 1 via relay 2. Officers: 0 at relay 1, 1 at relay 3, 2 at
+/// relay 2, 3 at relay 1.
+fn line(options: Options) -> Federation {
+    Federation::build_topology(
+        3,
+        &[
+            RouteSpec::direct(0, 1),
+            RouteSpec::via(0, 2, 1),
+            RouteSpec::direct(1, 2),
+            RouteSpec::via(2, 0, 1),
+        ],
+        &[
+            (0, Classification::SecretUe),
+            (2, Classification::SecretUe),
+            (1, Classification::SecretUe),
+            (0, Classification::SecretUe),
+        ],
+        options,
+    )
+}
+
+/// The next frame that is not keepalive traffic.
+async fn next(client: &mut OfficerClient) -> Option<LinkFrame> {
+    loop {
+        match client.next(WAIT).await {
+            Some(LinkFrame::Ping(_) | LinkFrame::Pong(_)) => {}
+            other => return other,
+        }
+    }
+}
+
+async fn expect_ack(client: &mut OfficerClient, id: &[u8]) -> AckStatus {
+    match next(client).await {
+        Some(LinkFrame::Ack { message_id, status }) => {
+            assert_eq!(message_id, id);
+            status
+        }
+        other => panic!("expected an Ack, got {other:?}"),
+    }
+}
+
+async fn send_accepted(client: &mut OfficerClient, env: &Envelope) {
+    client.send(env).await;
+    assert_eq!(
+        expect_ack(client, &env.header().message_id.0).await,
+        AckStatus::Accepted
+    );
+}
+
+/// Receives one envelope as officer `who`, checks its plaintext, acks it, and sends and gets
+/// custody of a receipt for it.
+async fn receive_and_sign(
+    fed: &Federation,
+    client: &mut OfficerClient,
+    who: usize,
+    plaintext: &[u8],
+) -> Receipt {
+    let raw = match next(client).await {
+        Some(LinkFrame::Envelope(raw)) => raw,
+        other => panic!("officer {who}: expected an envelope, got {other:?}"),
+    };
+    let (env, opened) = fed.open(who, &raw);
+    assert_eq!(opened, plaintext);
+    client.ack(&env).await;
+    let receipt = client.send_receipt(&fed.officers[who], &env).await;
+    assert_eq!(
+        expect_ack(client, &receipt.custody_id()).await,
+        AckStatus::Accepted
+    );
+    receipt
+}
+
+/// Waits for receipts from each of `signers` for `env` at the sender, acking each.
+async fn expect_receipts(
+    fed: &Federation,
+    sender: &mut OfficerClient,
+    env: &Envelope,
+    signers: &[usize],
+) {
+    let mut want: HashSet<IdentityId> = signers
+        .iter()
+        .map(|&i| fed.officers[i].cert.subject())
+        .collect();
+    while !want.is_empty() {
+        match next(sender).await {
+            Some(LinkFrame::Receipt(raw)) => {
+                let receipt = Receipt::decode(&raw).unwrap();
+                assert_eq!(receipt.message_id(), env.header().message_id);
+                assert!(
+                    want.remove(&receipt.recipient()),
+                    "unexpected or repeated receipt"
+                );
+                let signer = fed
+                    .officers
+                    .iter()
+                    .find(|o| o.cert.subject() == receipt.recipient())
+                    .unwrap();
+                receipt
+                    .verify(&fed.trust, &signer.cert, env, UnixTime(unix_now()))
+                    .unwrap();
+                sender.ack_receipt(&receipt).await;
+            }
+            other => panic!("expected a receipt, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivers_across_three_relays_and_the_receipt_comes_back() {
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let _r3 = fed.start(2);
+    let mut alice = fed.connect(0).await;
+    let mut carol = fed.connect(1).await;
+    let env = fed.seal(0, 1, Classification::RestreintUe, b"three hops", false);
+    send_accepted(&mut alice, &env).await;
+    receive_and_sign(&fed, &mut carol, 1, b"three hops").await;
+    // Relay 3 has no route to relay 2 of its own: the receipt rides the link relay 2 opened.
+    expect_receipts(&fed, &mut alice, &env, &[1]).await;
+    assert!(
+        carol.next(Duration::from_secs(1)).await.is_none(),
+        "nothing delivered twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn middle_relay_down_then_back_delivers_what_was_stored() {
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let r2 = fed.start(1);
+    let _r3 = fed.start(2);
+    let mut alice = fed.connect(0).await;
+    let mut carol = fed.connect(1).await;
+    r2.kill();
+    // Relay 1 takes custody although its only way to relay 3 is down.
+    let env = fed.seal(0, 1, Classification::RestreintUe, b"held while down", false);
+    send_accepted(&mut alice, &env).await;
+    assert!(
+        carol.next(Duration::from_secs(2)).await.is_none(),
+        "nothing can arrive while the middle relay is down"
+    );
+    let _r2 = fed.start(1);
+    receive_and_sign(&fed, &mut carol, 1, b"held while down").await;
+    expect_receipts(&fed, &mut alice, &env, &[1]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prekey_published_at_relay_3_is_fetched_through_relay_1_and_verifies() {
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let _r3 = fed.start(2);
+    let mut carol = fed.connect(1).await;
+    let carol_id = fed.officers[1].cert.subject();
+    let now = unix_now();
+    let (prekey, _secret) = SignedPrekey::generate(
+        &fed.officers[1].key,
+        Suite::Lq2,
+        UnixTime(now - 10),
+        PREKEY_LIFETIME_SECS,
+        &mut os_rng(),
+    )
+    .unwrap();
+    carol.publish_prekey(&prekey).await;
+    assert_eq!(
+        expect_ack(&mut carol, prekey.id().as_bytes()).await,
+        AckStatus::Accepted
+    );
+    // Publishing someone else's prekey is refused, without closing the link.
+    carol.publish_prekey(&fed.officers[0].prekey).await;
+    match next(&mut carol).await {
+        Some(LinkFrame::Refused { id, .. }) => {
+            assert_eq!(id, fed.officers[0].prekey.id().as_bytes().to_vec());
+        }
+        other => panic!("expected a Refused, got {other:?}"),
+    }
+    let mut alice = fed.connect(0).await;
+    alice.request_prekey(carol_id).await;
+    match next(&mut alice).await {
+        Some(LinkFrame::PrekeyResponse(raw)) => {
+            let bundle = PrekeyBundle::decode(&raw).unwrap();
+            bundle.verify(&fed.trust, UnixTime(unix_now())).unwrap();
+            assert_eq!(bundle.owner(), carol_id);
+            assert_eq!(bundle.prekey, prekey);
+        }
+        other => panic!("expected a PrekeyResponse, got {other:?}"),
+    }
+    // An officer who published nothing: a relayed refusal naming the identity.
+    let dave_id = fed.officers[2].cert.subject();
+    alice.request_prekey(dave_id).await;
+    match next(&mut alice).await {
+        Some(LinkFrame::Refused { id, code, reason }) => {
+            assert_eq!(id, dave_id.as_bytes().to_vec());
+            assert_eq!(code, WireCode::NoPrekey as u16, "{reason}");
+        }
+        other => panic!("expected a Refused, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_envelope_to_officers_at_two_relays_returns_both_receipts() {
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let _r3 = fed.start(2);
+    let mut alice = fed.connect(0).await;
+    let mut carol = fed.connect(1).await;
+    let mut dave = fed.connect(2).await;
+    let env = fed.seal_to_many(0, &[1, 2], Classification::RestreintUe, b"to two relays");
+    send_accepted(&mut alice, &env).await;
+    receive_and_sign(&fed, &mut carol, 1, b"to two relays").await;
+    receive_and_sign(&fed, &mut dave, 2, b"to two relays").await;
+    expect_receipts(&fed, &mut alice, &env, &[1, 2]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusal_is_not_fatal_and_the_same_link_delivers_the_next_envelope() {
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+    // Forged: an envelope whose signature no longer verifies.
+    let good = fed.seal(0, 3, Classification::RestreintUe, b"first", false);
+    let mut forged = good.raw().to_vec();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    alice.send_raw(forged).await;
+    match next(&mut alice).await {
+        Some(LinkFrame::Refused { id, code, reason }) => {
+            assert_eq!(id, good.header().message_id.0.to_vec());
+            assert_eq!(code, WireCode::AuthenticationFailed as u16, "{reason}");
+        }
+        other => panic!("expected a Refused, got {other:?}"),
+    }
+    // Same link, next envelope: accepted and delivered.
+    let env = fed.seal(0, 3, Classification::RestreintUe, b"second", false);
+    send_accepted(&mut alice, &env).await;
+    let mut bob = fed.connect(3).await;
+    match next(&mut bob).await {
+        Some(LinkFrame::Envelope(raw)) => {
+            let (env, plaintext) = fed.open(3, &raw);
+            assert_eq!(plaintext, b"second");
+            bob.ack(&env).await;
+        }
+        other => panic!("expected an envelope, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_envelope_is_refused_with_the_too_large_code() {
+    let limit = 4096 + MAX_ENVELOPE_OVERHEAD;
+    let fed = line(Options {
+        max_envelope_bytes: Some(limit),
+        ..Options::default()
+    });
+    let _r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+    let big = vec![0x42; limit];
+    let env = fed.seal(0, 3, Classification::RestreintUe, &big, false);
+    assert!(env.raw().len() > limit);
+    alice.send(&env).await;
+    match next(&mut alice).await {
+        Some(LinkFrame::Refused { id, code, reason }) => {
+            assert_eq!(id, env.header().message_id.0.to_vec());
+            assert_eq!(code, WireCode::TooLarge as u16, "{reason}");
+        }
+        other => panic!("expected a Refused, got {other:?}"),
+    }
+    // Just under the limit still passes on the same link.
+    let small = fed.seal(0, 3, Classification::RestreintUe, &[0x42; 4096], false);
+    send_accepted(&mut alice, &small).await;
+}
