@@ -11,8 +11,9 @@
 //!   number. Serials and list numbers only ever increase.
 //!
 //! Commands: `init`, `sign REQUEST` (checks the request's proof of possession first, prints
-//! the subject and its fingerprint), `revoke SERIAL|CERT_FILE`, `crl` (a signed revocation
-//! list with the next number) and `list`. Certificates, requests and lists are the binary
+//! the subject and its fingerprint; with `--expect-fingerprint` it refuses a key other than the
+//! one the member read out over a trusted channel), `revoke SERIAL|CERT_FILE`, `crl` (a signed
+//! revocation list with the next number), `inspect FILE` and `list`. Certificates, requests and lists are the binary
 //! documents of `spec/protocol.md` §6–8, one per file.
 //!
 //! The library API ([`Authority`]) does the work; [`run`] is the CLI shell around it.
@@ -134,6 +135,23 @@ pub enum AuthorityError {
         /// Its issuer id.
         issuer: IdentityId,
     },
+    /// The request's key is not the one the member said it would be.
+    #[error(
+        "the request's fingerprint is {actual}, not {expected}: do not sign; ask the member to \
+         read the fingerprint again"
+    )]
+    FingerprintMismatch {
+        /// The fingerprint given with `--expect-fingerprint`.
+        expected: String,
+        /// The request's fingerprint.
+        actual: String,
+    },
+    /// A file given to `inspect` is none of the documents the authority deals with.
+    #[error("{path}: not a certificate request, member certificate or revocation list")]
+    UnknownDocument {
+        /// The file.
+        path: PathBuf,
+    },
     /// No certificate with this serial was issued here.
     #[error("no certificate with serial {serial} was issued by this authority")]
     UnknownSerial {
@@ -175,6 +193,8 @@ impl AuthorityError {
             | Self::BadTerms(_)
             | Self::BadCertificateFile { .. }
             | Self::NotIssuedHere { .. }
+            | Self::FingerprintMismatch { .. }
+            | Self::UnknownDocument { .. }
             | Self::UnknownSerial { .. } => EXIT_BAD_INPUT,
             Self::Issue(ProtoError::BadSignature { .. }) => EXIT_BAD_INPUT,
             Self::Io { .. } | Self::Storage { .. } | Self::CorruptState { .. } | Self::Issue(_) => {
@@ -248,9 +268,22 @@ pub enum AuthorityCommand {
         /// Where to write the certificate.
         #[arg(long)]
         out: PathBuf,
+        /// Refuse unless the request's key has this fingerprint (or id prefix), as read out by
+        /// the member over a trusted channel. Spaces and case are ignored.
+        #[arg(long, value_name = "FINGERPRINT")]
+        expect_fingerprint: Option<String>,
         /// Where the root key's passphrase comes from.
         #[command(flatten)]
         passphrase: PassphraseArgs,
+    },
+    /// Show what a request, certificate or revocation list file says, and check its signature
+    /// (a request's own; a certificate's or list's against `--dir`'s key). No passphrase.
+    Inspect {
+        /// The file.
+        file: PathBuf,
+        /// The authority directory whose public key checks certificates and lists.
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Revoke a certificate (by serial or certificate file); it appears in the next `crl`.
     Revoke {
@@ -342,9 +375,13 @@ pub fn run(cmd: AuthorityCommand, json: bool) -> Result<(), AuthorityError> {
             home_relay,
             address,
             out,
+            expect_fingerprint,
             passphrase,
         } => {
             let req = read_request(&request)?;
+            if let Some(expected) = &expect_fingerprint {
+                check_fingerprint(&req.subject(), expected)?;
+            }
             let home_relay = home_relay.as_deref().map(parse_home_relay).transpose()?;
             let terms = SignTerms {
                 role: role.into(),
@@ -461,6 +498,15 @@ pub fn run(cmd: AuthorityCommand, json: bool) -> Result<(), AuthorityError> {
                     crate::content::format_utc(crl.next_update().0)
                 );
                 println!("  written to    {}", out.display());
+            }
+            Ok(())
+        }
+        AuthorityCommand::Inspect { file, dir } => {
+            let report = inspect(&file, dir.as_deref())?;
+            if json {
+                println!("{}", report.json);
+            } else {
+                print!("{}", report.text);
             }
             Ok(())
         }
@@ -1032,6 +1078,174 @@ pub fn read_certificate(path: &Path) -> Result<MemberCertificate, AuthorityError
         path: path.to_owned(),
         reason: e.to_string(),
     })
+}
+
+/// Checks that `id` matches `expected`: its fingerprint or a prefix of its hex id of at least
+/// 16 hex digits (64 bits), spaces and case ignored.
+pub fn check_fingerprint(id: &IdentityId, expected: &str) -> Result<(), AuthorityError> {
+    let given: String = expected
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let ok = given.len() >= 16
+        && given.bytes().all(|b| b.is_ascii_hexdigit())
+        && id.to_string().starts_with(&given);
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthorityError::FingerprintMismatch {
+            expected: expected.trim().to_string(),
+            actual: id.fingerprint(),
+        })
+    }
+}
+
+/// What `authority inspect` found in a file: human text and one JSON object.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    /// Lines for people.
+    pub text: String,
+    /// The same, for scripts.
+    pub json: serde_json::Value,
+}
+
+/// Reads a request, certificate or revocation list and checks what can be checked offline:
+/// a request's proof of possession; with `dir`, a certificate's or list's signature by that
+/// authority.
+pub fn inspect(path: &Path, dir: Option<&Path>) -> Result<Inspection, AuthorityError> {
+    let bytes = read_bounded(path, 8 * 1024 * 1024)?;
+    let anchor = match dir {
+        Some(d) => {
+            let p = d.join(PUBLIC_FILE);
+            let text = fs::read_to_string(&p).map_err(|source| AuthorityError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            Some(
+                liaison_node::config::parse_authority_key(&text).map_err(|reason| {
+                    AuthorityError::BadCertificateFile {
+                        path: p.clone(),
+                        reason,
+                    }
+                })?,
+            )
+        }
+        None => None,
+    };
+    let verdict = |r: Result<(), ProtoError>| match r {
+        Ok(()) => "valid",
+        Err(_) => "INVALID",
+    };
+    // The second byte of every signed document is its type (spec/protocol.md §4).
+    let mut text = String::new();
+    let json = match bytes.get(1) {
+        Some(0x01) => {
+            let req =
+                CertificateRequest::decode(&bytes).map_err(|e| AuthorityError::BadRequest {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            let sig = verdict(req.verify());
+            text.push_str(&format!(
+                "certificate request
+  subject       {} ({})
+  fingerprint   {}
+  suite         {}
+  self-signature {sig}
+",
+                req.name(),
+                req.organisation(),
+                req.subject().fingerprint(),
+                req.public_key().suite().name()
+            ));
+            serde_json::json!({
+                "document": "certificate request",
+                "name": req.name(),
+                "organisation": req.organisation(),
+                "subject": req.subject().to_string(),
+                "fingerprint": req.subject().fingerprint(),
+                "suite": req.public_key().suite().name(),
+                "signature": sig,
+            })
+        }
+        Some(0x02) => {
+            let cert = read_certificate(path)?;
+            let sig = anchor.as_ref().map(|k| verdict(cert.verify_signature(k)));
+            text.push_str(&format!(
+                "member certificate serial {}
+  subject       {} ({}), {}
+  fingerprint   {}
+  clearance     {}
+  valid         {} .. {}
+  issuer        {}
+",
+                cert.serial(),
+                cert.name(),
+                cert.organisation(),
+                cert.role().name(),
+                cert.subject().fingerprint(),
+                cert.clearance().marking(),
+                crate::content::format_utc(cert.not_before().0),
+                crate::content::format_utc(cert.not_after().0),
+                cert.issuer().fingerprint()
+            ));
+            if let Some(sig) = sig {
+                text.push_str(&format!(
+                    "  signature     {sig}
+"
+                ));
+            }
+            let mut v = cert_json(&cert);
+            v["document"] = "member certificate".into();
+            v["signature"] = sig.into();
+            v
+        }
+        Some(0x03) => {
+            let crl =
+                RevocationList::decode(&bytes).map_err(|e| AuthorityError::BadCertificateFile {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            let sig = anchor.as_ref().map(|k| verdict(crl.verify_signature(k)));
+            text.push_str(&format!(
+                "revocation list number {}
+  issued        {}
+  next update   {}
+  revoked       serials {:?}, {} subject(s)
+  issuer        {}
+",
+                crl.number(),
+                crate::content::format_utc(crl.this_update().0),
+                crate::content::format_utc(crl.next_update().0),
+                crl.contents().revoked_serials,
+                crl.contents().revoked_subjects.len(),
+                crl.issuer().fingerprint()
+            ));
+            if let Some(sig) = sig {
+                text.push_str(&format!(
+                    "  signature     {sig}
+"
+                ));
+            }
+            serde_json::json!({
+                "document": "revocation list",
+                "number": crl.number(),
+                "this_update": crl.this_update().0,
+                "next_update": crl.next_update().0,
+                "revoked_serials": crl.contents().revoked_serials,
+                "revoked_subjects": crl.contents().revoked_subjects.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "issuer": crl.issuer().to_string(),
+                "signature": sig,
+            })
+        }
+        _ => {
+            return Err(AuthorityError::UnknownDocument {
+                path: path.to_owned(),
+            });
+        }
+    };
+    Ok(Inspection { text, json })
 }
 
 /// The current time, as the protocol counts it.

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use liaison_client::authority::{
     Authority, AuthorityError, EXIT_BAD_INPUT, EXIT_KEYSTORE, KEY_FILE, PUBLIC_FILE, RevokeOutcome,
-    RevokeTarget, SignTerms, read_certificate, read_request,
+    RevokeTarget, SignTerms, check_fingerprint, inspect, read_certificate, read_request,
 };
 use liaison_client::keystore::{KdfParams, KeystoreError};
 use liaison_client::passphrase::Passphrase;
@@ -353,6 +353,31 @@ fn cli_authority_commands_write_files_relays_and_officers_load() {
         .validate_role(&cert, Role::Relay, liaison_client::authority::now())
         .unwrap();
 
+    // A request whose key is not the one the member read out is refused, nothing written.
+    let refused_path = tmp.path().join("refused.cert");
+    let (code, _, err) = liaison(&[
+        "authority",
+        "sign",
+        req.to_str().unwrap(),
+        "--dir",
+        d,
+        "--role",
+        "relay",
+        "--clearance",
+        "secret-ue",
+        "--address",
+        "127.0.0.1:7443",
+        "--out",
+        refused_path.to_str().unwrap(),
+        "--expect-fingerprint",
+        "0000 1111 2222 3333 4444",
+        "--passphrase-file",
+        p,
+    ]);
+    assert_eq!(code, Some(i32::from(EXIT_BAD_INPUT)), "{err}");
+    assert!(err.contains("do not sign"), "{err}");
+    assert!(!refused_path.exists());
+
     // An officer homed on that relay, named by its certificate file.
     let (_, officer_req) = request_file(tmp.path(), "ana.req", "Ana Ionescu", Suite::Lq2);
     let officer_path = tmp.path().join("ana.cert");
@@ -479,4 +504,68 @@ fn cli_passphrase_from_environment_and_no_terminal_is_an_error_not_a_hang() {
     assert_eq!(status.code(), Some(i32::from(EXIT_KEYSTORE)), "{err}");
     assert!(err.contains("not a terminal"), "{err}");
     assert!(!without.join(KEY_FILE).exists());
+}
+
+#[test]
+fn fingerprint_check_and_inspect_catch_the_wrong_key_and_tampering() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a");
+    let auth = init(&dir);
+    let mut rng = liaison_crypto::rng::os_rng();
+    let (_, req_path) = request_file(tmp.path(), "r.req", "relay-9", Suite::Lq1);
+    let req = read_request(&req_path).unwrap();
+    let fp = req.subject().fingerprint();
+    check_fingerprint(&req.subject(), &fp).unwrap();
+    check_fingerprint(&req.subject(), &fp.to_lowercase().replace(' ', "")).unwrap();
+    assert!(matches!(
+        check_fingerprint(&req.subject(), &fp[..9]),
+        Err(AuthorityError::FingerprintMismatch { .. })
+    ));
+    let other = liaison_crypto::IdentityId::from_bytes([0x5a; 32]);
+    assert!(matches!(
+        check_fingerprint(&other, &fp),
+        Err(AuthorityError::FingerprintMismatch { .. })
+    ));
+
+    let found = inspect(&req_path, None).unwrap();
+    assert_eq!(found.json["document"], "certificate request");
+    assert_eq!(found.json["signature"], "valid");
+    assert!(found.text.contains(&fp));
+
+    let cert = auth.sign(&req, &relay_terms(), NOW, &mut rng).unwrap();
+    let cert_path = tmp.path().join("r.cert");
+    std::fs::write(&cert_path, cert.raw()).unwrap();
+    let found = inspect(&cert_path, Some(&dir)).unwrap();
+    assert_eq!(found.json["signature"], "valid");
+    assert_eq!(found.json["serial"], 1);
+    // Raise the clearance byte in place: the authority's signature no longer verifies.
+    let mut forged = cert.raw().to_vec();
+    // preamble 3, serial 8, issuer 32, subject 32, key length 2, key, role 1, clearance 1
+    let clearance_at = 3 + 8 + 32 + 32 + 2 + Suite::Lq1.signature_public_key_len() + 1;
+    assert_eq!(forged[clearance_at], Classification::SecretUe.wire());
+    forged[clearance_at] = Classification::TresSecretUe.wire();
+    assert_eq!(
+        liaison_proto::certificate::MemberCertificate::decode(&forged)
+            .unwrap()
+            .clearance(),
+        Classification::TresSecretUe
+    );
+    std::fs::write(&cert_path, &forged).unwrap();
+    assert_eq!(
+        inspect(&cert_path, Some(&dir)).unwrap().json["signature"],
+        "INVALID"
+    );
+
+    let crl = auth.issue_crl(7, NOW, &mut rng).unwrap();
+    let crl_path = tmp.path().join("x.crl");
+    std::fs::write(&crl_path, crl.raw()).unwrap();
+    let found = inspect(&crl_path, Some(&dir)).unwrap();
+    assert_eq!(found.json["document"], "revocation list");
+    assert_eq!(found.json["signature"], "valid");
+
+    std::fs::write(&crl_path, b"hello").unwrap();
+    assert!(matches!(
+        inspect(&crl_path, None),
+        Err(AuthorityError::UnknownDocument { .. })
+    ));
 }
