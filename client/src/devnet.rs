@@ -64,11 +64,29 @@ const TLP: Tlp = Tlp::Amber;
 
 /// The two agencies' relays: (certificate name, organisation).
 const RELAYS: [(&str, &str); 2] = [("cert-eu-relay", "CERT-EU"), ("cert-ua-relay", "CERT-UA")];
-/// The officers: (directory, certificate name, organisation, home relay index).
-const OFFICERS: [(&str, &str, &str, usize); 3] = [
-    ("anna", "Anna Keller", "CERT-EU", 0),
-    ("olena", "Olena Shevchenko", "CERT-UA", 1),
-    ("taras", "Taras Bondarenko", "CERT-UA", 1),
+/// The officers: (directory, certificate name, organisation, home relay index, clearance).
+const OFFICERS: [(&str, &str, &str, usize, Classification); 3] = [
+    (
+        "anna",
+        "Anna Keller",
+        "CERT-EU",
+        0,
+        Classification::SecretUe,
+    ),
+    (
+        "olena",
+        "Olena Shevchenko",
+        "CERT-UA",
+        1,
+        Classification::SecretUe,
+    ),
+    (
+        "taras",
+        "Taras Bondarenko",
+        "CERT-UA",
+        1,
+        Classification::ConfidentielUe,
+    ),
 ];
 
 /// Why devnet failed.
@@ -176,8 +194,9 @@ impl Devnet {
         &self.dir
     }
 
-    /// Shell commands to paste to use the running federation with the `liaison` CLI.
-    pub fn commands(&self, liaison: &str) -> String {
+    /// Shell commands to paste to use the running federation with the `liaison` CLI;
+    /// `message_id` is the report devnet sent.
+    pub fn commands(&self, liaison: &str, message_id: &str) -> String {
         let pass = self.passphrase_file.display();
         let home = |i: usize| self.officers[i].home.display().to_string();
         let mut out = String::new();
@@ -185,14 +204,14 @@ impl Devnet {
             out,
             "# Olena's inbox, then the report written out in its original format:\n\
              {liaison} --home {h1} inbox --passphrase-file {pass}\n\
-             {liaison} --home {h1} read <MESSAGE-ID> --out . --passphrase-file {pass}\n\
+             {liaison} --home {h1} read {message_id} --out . --passphrase-file {pass}\n\
              # Anna sends a text report to both CERT-UA officers, then lists her receipts:\n\
              echo 'Phishing wave ongoing; IOCs follow.' | {liaison} --home {h0} send --to \"{n1}\" --to \"{n2}\" \\\n    \
              --classification RESTREINT-UE --tlp GREEN --passphrase-file {pass} -\n\
              {liaison} --home {h2} inbox --passphrase-file {pass}\n\
              {liaison} --home {h0} receipts --passphrase-file {pass}\n\
-             # A report above Taras's clearance is refused by the relay (exit code 3):\n\
-             {liaison} --home {h0} send --to \"{n2}\" --classification TRES-SECRET-UE --tlp RED --passphrase-file {pass} {report}",
+             # Taras is cleared up to CONFIDENTIEL UE: a SECRET UE report to him is refused (exit code 3):\n\
+             {liaison} --home {h0} send --to \"{n2}\" --classification SECRET-UE --tlp RED --passphrase-file {pass} {report}",
             h0 = home(0),
             h1 = home(1),
             h2 = home(2),
@@ -515,7 +534,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
 
     // 4. The officers: keystore, profile, certificate request signed by the authority.
     let mut officers = Vec::new();
-    for (dirname, name, org, home) in OFFICERS {
+    for (dirname, name, org, home, clearance) in OFFICERS {
         let home_dir = dir.join("officers").join(dirname);
         let keystore_profile = ProfileConfig {
             name: name.to_owned(),
@@ -529,6 +548,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
             &passphrase(),
             &authority,
             &relay_certs[home],
+            clearance,
             &anchor,
             &members,
             &mut rng,
@@ -782,6 +802,7 @@ fn enrol_officer(
     passphrase: &Passphrase,
     authority: &Authority,
     relay: &MemberCertificate,
+    clearance: Classification,
     anchor: &Path,
     members: &Path,
     rng: &mut (impl rand_core::CryptoRng + ?Sized),
@@ -801,7 +822,7 @@ fn enrol_officer(
             &request,
             &SignTerms {
                 role: Role::Officer,
-                clearance: Classification::SecretUe,
+                clearance,
                 valid_days: 30,
                 home_relay: Some(relay.subject()),
                 address: None,

@@ -88,7 +88,7 @@ async fn run(dir: Option<PathBuf>, exit: bool, json: bool) -> Result<bool, devne
         std::env::current_exe().map_or_else(|_| "liaison".to_owned(), |p| p.display().to_string());
     println!(
         "\nThe federation keeps running (Ctrl-C stops it). Try the CLI as its officers, from another terminal:\n\n{}",
-        net.commands(&liaison)
+        net.commands(&liaison, &summary.message_id)
     );
     stop_signal().await;
     println!("stopping the relays and the KME simulator…");
