@@ -120,6 +120,11 @@ pub struct LimitsConfig {
     /// Most simultaneous QUIC connections (further ones are refused).
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Most items waiting in one destination's queue (a next-hop relay or a local officer);
+    /// beyond it, new envelopes for that destination are answered `Ack(Deferred)` (retry
+    /// later) instead of being taken into custody.
+    #[serde(default = "default_max_queue_depth")]
+    pub max_queue_depth: u64,
     /// Seconds a link handshake may take, key supply included.
     #[serde(default = "default_handshake_secs")]
     pub handshake_timeout_secs: u64,
@@ -166,6 +171,9 @@ fn default_max_envelope() -> usize {
 fn default_max_connections() -> usize {
     1024
 }
+fn default_max_queue_depth() -> u64 {
+    100_000
+}
 fn default_handshake_secs() -> u64 {
     10
 }
@@ -180,6 +188,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             max_envelope_bytes: default_max_envelope(),
+            max_queue_depth: default_max_queue_depth(),
             max_connections: default_max_connections(),
             handshake_timeout_secs: default_handshake_secs(),
             sweep_interval_secs: default_sweep_secs(),
@@ -446,6 +455,12 @@ impl Config {
             return Err(invalid(
                 "officer_qkd",
                 "\"required\" needs a [key_supply] section".into(),
+            ));
+        }
+        if self.limits.max_queue_depth == 0 {
+            return Err(invalid(
+                "limits.max_queue_depth",
+                "must be at least 1".into(),
             ));
         }
         if self.limits.max_connections == 0 || self.limits.max_envelope_bytes == 0 {

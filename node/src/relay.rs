@@ -44,8 +44,8 @@ use crate::store::{AcceptOutcome, CustodyStore, Destination, Handoff, Incoming};
 const WINDOW: usize = 32;
 /// How often a forwarder looks at its queue even without a notification.
 const REPOLL: Duration = Duration::from_secs(2);
-/// How long a forwarder pauses after the next hop answered `RateLimited`.
-const RATE_LIMITED_PAUSE: Duration = Duration::from_secs(1);
+/// How long a forwarder pauses after the next hop answered `Deferred` or `RateLimited`.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 /// What the peer of a link said about an item this relay sent it (routed to the forwarder).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +169,10 @@ pub struct Relay {
     link_numbers: AtomicU64,
     /// Prekey requests sent towards other relays and not yet answered.
     pending_prekeys: prekeys::Pending,
+    /// Envelope verifications allowed to run at once on the blocking pool.
+    verifiers: tokio::sync::Semaphore,
+    /// Queue depth beyond which new envelopes for a destination are deferred.
+    max_queue_depth: u64,
 }
 
 /// Current Unix time in seconds.
@@ -206,7 +210,34 @@ impl Relay {
             neighbours: Mutex::default(),
             link_numbers: AtomicU64::new(0),
             pending_prekeys: prekeys::Pending::default(),
+            verifiers: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            ),
+            max_queue_depth: u64::MAX,
         }
+    }
+
+    /// Defers (`Ack(Deferred)`: retry later) new envelopes for a destination whose queue holds
+    /// `depth` items or more, so a dead next hop or an absent officer cannot fill the disk.
+    #[must_use]
+    pub fn with_max_queue_depth(mut self, depth: u64) -> Self {
+        self.max_queue_depth = depth;
+        self
+    }
+
+    /// The first of `destinations` whose queue is full, if any.
+    async fn full_queue(&self, destinations: &[Destination]) -> Option<Destination> {
+        for d in destinations {
+            match self.store.depth(*d).await {
+                Ok(depth) if depth >= self.max_queue_depth => return Some(*d),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read a queue depth");
+                    return Some(*d);
+                }
+            }
+        }
+        None
     }
 
     /// Registers the link to neighbouring relay `id` (its outbound frame queue) until the
@@ -269,8 +300,10 @@ impl Relay {
     }
 
     /// Handles one `Envelope` frame from `peer`; returns the frames to send back (an `Ack`, or
-    /// a `Refused` after which the link stays up).
-    pub async fn take_envelope(&self, peer: &LinkPeer, raw: Vec<u8>) -> Vec<LinkFrame> {
+    /// a `Refused` after which the link stays up). Parsing and signature checks (which hash
+    /// the whole envelope, up to the size limit) run on the blocking pool, at most
+    /// [`Self::verifiers`] at a time, never on the async runtime.
+    pub async fn take_envelope(self: &Arc<Self>, peer: &LinkPeer, raw: Vec<u8>) -> Vec<LinkFrame> {
         let now = unix_now();
         let from = *peer.certificate.subject().as_bytes();
         if raw.len() > self.max_envelope_bytes {
@@ -290,13 +323,34 @@ impl Relay {
             );
             return self.answer(message_id, from, Err(refusal), now).await;
         }
-        let (message_id, checked) = match Envelope::decode(&raw) {
-            Ok(env) => (
-                env.header().message_id.0,
-                self.check_envelope(peer, &env, now),
-            ),
-            Err(e) => ([0; 16], Err(Refusal::from(e))),
+        let Ok(_permit) = self.verifiers.acquire().await else {
+            return Vec::new(); // closed: shutting down; the sender keeps custody
         };
+        let (relay, link_peer) = (Arc::clone(self), peer.clone());
+        let verified = tokio::task::spawn_blocking(move || {
+            let checked = match Envelope::decode(&raw) {
+                Ok(env) => (
+                    env.header().message_id.0,
+                    relay.check_envelope(&link_peer, &env, now),
+                ),
+                Err(e) => ([0; 16], Err(Refusal::from(e))),
+            };
+            (raw, checked)
+        })
+        .await;
+        let Ok((raw, (message_id, checked))) = verified else {
+            tracing::error!("envelope verification task failed");
+            return Vec::new(); // no answer: the sender keeps custody and retransmits
+        };
+        if let Ok((_, destinations)) = &checked
+            && let Some(full) = self.full_queue(destinations).await
+        {
+            tracing::warn!(id = %hex::encode(message_id), queue = %hex::encode(full.0), "queue full; deferring");
+            return vec![LinkFrame::Ack {
+                message_id: message_id.to_vec(),
+                status: AckStatus::Deferred,
+            }];
+        }
         let outcome = match checked {
             Ok((expires, destinations)) => {
                 let incoming = Incoming {
@@ -596,9 +650,13 @@ impl Relay {
                     let (id, refused) = match answer {
                         Downstream::Ack { id, status: AckStatus::Deferred } => {
                             if inflight.contains_key(&id) {
-                                // Resend from the start of the queue on the next pass.
+                                // Pause, then resend from the start of the queue.
                                 cursor = None;
                                 inflight.clear();
+                                tokio::select! {
+                                    () = cancel.cancelled() => return,
+                                    () = tokio::time::sleep(RETRY_PAUSE) => {}
+                                }
                             }
                             continue;
                         }
@@ -615,7 +673,7 @@ impl Relay {
                                 inflight.clear();
                                 tokio::select! {
                                     () = cancel.cancelled() => return,
-                                    () = tokio::time::sleep(RATE_LIMITED_PAUSE) => {}
+                                    () = tokio::time::sleep(RETRY_PAUSE) => {}
                                 }
                             }
                             continue;

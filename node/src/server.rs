@@ -129,14 +129,17 @@ pub async fn run(
     let ops = Arc::new(NodeMetrics::new(&me, Arc::default()));
     ops.set_directory(setup.directory.values());
     let directory = Arc::new(Live::new(setup.directory));
-    let relay = Arc::new(Relay::new(
-        store.clone(),
-        Arc::clone(&trust),
-        me.clone(),
-        Arc::clone(&directory),
-        &setup.routes,
-        setup.limits.max_envelope_bytes,
-    ));
+    let relay = Arc::new(
+        Relay::new(
+            store.clone(),
+            Arc::clone(&trust),
+            me.clone(),
+            Arc::clone(&directory),
+            &setup.routes,
+            setup.limits.max_envelope_bytes,
+        )
+        .with_max_queue_depth(setup.limits.max_queue_depth),
+    );
     let shared = Arc::new(Shared {
         relay: Arc::clone(&relay),
         identity: Arc::new(LocalIdentity {

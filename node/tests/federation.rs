@@ -295,3 +295,50 @@ async fn oversized_envelope_is_refused_with_the_too_large_code() {
     let small = fed.seal(0, 3, Classification::RestreintUe, &[0x42; 4096], false);
     send_accepted(&mut alice, &small).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_queue_defers_new_envelopes_until_it_drains() {
+    let fed = line(Options {
+        max_queue_depth: Some(2),
+        ..Options::default()
+    });
+    let _r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+    // Officer 3 (at relay 1) is offline: its queue fills up to the limit, then defers.
+    let first = fed.seal(0, 3, Classification::RestreintUe, b"one", false);
+    let second = fed.seal(0, 3, Classification::RestreintUe, b"two", false);
+    let third = fed.seal(0, 3, Classification::RestreintUe, b"three", false);
+    send_accepted(&mut alice, &first).await;
+    send_accepted(&mut alice, &second).await;
+    alice.send(&third).await;
+    assert_eq!(
+        expect_ack(&mut alice, &third.header().message_id.0).await,
+        AckStatus::Deferred
+    );
+    // The recipient drains its queue; the retried envelope is then taken.
+    let mut bob = fed.connect(3).await;
+    for _ in 0..2 {
+        match next(&mut bob).await {
+            Some(LinkFrame::Envelope(raw)) => {
+                let (env, _) = fed.open(3, &raw);
+                bob.ack(&env).await;
+            }
+            other => panic!("expected an envelope, got {other:?}"),
+        }
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        alice.send(&third).await;
+        match expect_ack(&mut alice, &third.header().message_id.0).await {
+            AckStatus::Accepted => break,
+            AckStatus::Deferred if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => panic!("expected the retry to be accepted, got {other:?}"),
+        }
+    }
+    match next(&mut bob).await {
+        Some(LinkFrame::Envelope(raw)) => assert_eq!(fed.open(3, &raw).1, b"three"),
+        other => panic!("expected an envelope, got {other:?}"),
+    }
+}

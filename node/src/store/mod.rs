@@ -340,6 +340,20 @@ impl CustodyStore {
             .map_err(|_| StoreError::Closed)?
     }
 
+    /// Items waiting for `destination` (from the counter kept in the same transactions).
+    pub async fn depth(&self, destination: Destination) -> Result<u64, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read()?;
+            let Ok(table) = txn.open_table(DEPTH) else {
+                return Ok(0);
+            };
+            Ok(table.get(destination.0)?.map_or(0, |v| v.value()))
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
     /// Queue depth per destination (from counters kept in the same transactions).
     pub async fn depths(&self) -> Result<Vec<(Destination, u64)>, StoreError> {
         let db = Arc::clone(&self.db);

@@ -94,6 +94,8 @@ pub(crate) struct Options {
     pub(crate) wrong_peer_sae: bool,
     /// `limits.max_envelope_bytes` of every relay, when not the default.
     pub(crate) max_envelope_bytes: Option<usize>,
+    /// `limits.max_queue_depth` of every relay, when not the default.
+    pub(crate) max_queue_depth: Option<u64>,
 }
 
 /// One `[[route]]` of a test topology: relay `from` routes to relay `to`, dialling it, or —
@@ -303,10 +305,13 @@ impl Federation {
                     other.name
                 ));
             }
-            let max_envelope = options
+            let mut max_envelope = options
                 .max_envelope_bytes
                 .map(|n| format!("max_envelope_bytes = {n}\n"))
                 .unwrap_or_default();
+            if let Some(depth) = options.max_queue_depth {
+                max_envelope.push_str(&format!("max_queue_depth = {depth}\n"));
+            }
             let text = format!(
                 "listen = \"{addr}\"\nidentity_key = \"node.key\"\ncertificate = \"node.cert\"\n\
                  storage = \"custody.redb\"\ntrust_anchors = [\"../authority.pub\"]\n\
