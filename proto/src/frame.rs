@@ -318,15 +318,41 @@ fn check_body_len(frame_type: FrameType, len: usize) -> Result<(), DecodeError> 
 /// Call [`FrameDecoder::push`] with whatever the stream delivered, then
 /// [`FrameDecoder::poll_frame`] until it returns `Ok(None)`. After a
 /// [`FrameError::Malformed`] the stream is unusable: close the connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FrameDecoder {
     buf: Vec<u8>,
+    max_body: usize,
+}
+
+impl Default for FrameDecoder {
+    fn default() -> Self {
+        Self {
+            buf: Vec::new(),
+            max_body: usize::MAX,
+        }
+    }
 }
 
 impl FrameDecoder {
-    /// An empty decoder.
+    /// An empty decoder enforcing only the per-type limits.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty decoder for the handshake phase: besides the per-type limits, no frame body
+    /// may exceed [`MAX_HANDSHAKE_BODY`], so a peer that has not authenticated cannot make the
+    /// receiver buffer a 256 MiB `Record`. Call [`Self::set_max_body`] with `usize::MAX` once
+    /// the handshake is complete.
+    pub fn handshake() -> Self {
+        Self {
+            buf: Vec::new(),
+            max_body: MAX_HANDSHAKE_BODY,
+        }
+    }
+
+    /// Caps every frame body at `max_body` bytes (on top of the per-type limits).
+    pub fn set_max_body(&mut self, max_body: usize) {
+        self.max_body = max_body;
     }
 
     /// Appends bytes received from the stream.
@@ -351,6 +377,13 @@ impl FrameDecoder {
         let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
         let len = usize::try_from(len).unwrap_or(usize::MAX);
         check_body_len(frame_type, len)?;
+        if len > self.max_body {
+            return Err(DecodeError::TooLong {
+                what: "frame body in this phase",
+                len,
+                max: self.max_body,
+            });
+        }
         let total = FRAME_HEADER_LEN + len;
         if self.buf.len() < total {
             return Ok(None);
@@ -886,6 +919,14 @@ mod tests {
         assert_eq!(dec.poll_frame(), Ok(None));
         // Only what arrived is buffered, not what the header announced.
         assert_eq!(dec.buffered(), FRAME_HEADER_LEN + 1000);
+        // Before the handshake completes, a large record is refused from its header.
+        let mut dec = FrameDecoder::handshake();
+        dec.push(&header);
+        assert!(matches!(dec.poll_frame(), Err(DecodeError::TooLong { .. })));
+        let mut dec = FrameDecoder::handshake();
+        dec.push(&Frame::header(FrameType::Record, 100));
+        dec.push(&[0; 100]);
+        assert!(dec.poll_frame().unwrap().is_some());
         let too_long = Frame::header(FrameType::Record, MAX_RECORD_BODY + 1);
         let mut dec = FrameDecoder::new();
         dec.push(&too_long);
