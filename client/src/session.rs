@@ -169,6 +169,19 @@ pub struct SendOutcome {
     pub envelope: Vec<u8>,
 }
 
+/// What a session has taken in so far (for monitoring, e.g. an integrator's metrics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// New messages stored and handed to the application.
+    pub messages: u64,
+    /// Deliveries of messages already in the store: acknowledged, not handed over again.
+    pub duplicates: u64,
+    /// Receipts for our messages verified and recorded.
+    pub receipts: u64,
+    /// Envelopes or receipts refused (failed verification or decryption).
+    pub rejected: u64,
+}
+
 /// An officer's live session with its home relay.
 #[derive(Debug)]
 pub struct Session {
@@ -186,6 +199,7 @@ pub struct Session {
     timeouts: Timeouts,
     /// A refusal that arrived as `Ack(Refused)`, waiting for the `Error` that explains it.
     pending_refusal: Option<Vec<u8>>,
+    stats: SessionStats,
 }
 
 /// One control answer from the relay.
@@ -248,7 +262,7 @@ impl Session {
             bind,
             &TransportLimits {
                 idle_timeout: Duration::from_secs(30),
-                keep_alive: Duration::from_secs(10),
+                keep_alive: Duration::from_secs(5),
                 ..TransportLimits::default()
             },
         )
@@ -312,10 +326,16 @@ impl Session {
             pending_receipts: HashMap::new(),
             timeouts,
             pending_refusal: None,
+            stats: SessionStats::default(),
         };
         session.prekey_upkeep().await?;
         session.resend_pending_receipts().await?;
         Ok(session)
+    }
+
+    /// Counters of what this session has taken in.
+    pub fn stats(&self) -> &SessionStats {
+        &self.stats
     }
 
     /// Our own certificate.

@@ -79,6 +79,7 @@ impl Session {
             // again, deliver nothing, and send the receipt again — relays deduplicate it by its
             // custody id, and the sender's store keeps the first.
             tracing::debug!(%id, "duplicate delivery acknowledged, not delivered again");
+            self.stats.duplicates += 1;
             self.ack(&id.0, AckStatus::Duplicate).await?;
             self.send_receipt(&envelope, now).await?;
             return Ok(());
@@ -93,6 +94,7 @@ impl Session {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(%id, error = %e, "envelope refused");
+                self.stats.rejected += 1;
                 self.ack(&id.0, AckStatus::Refused).await?;
                 self.events.push_back(Event::Rejected {
                     message_id: Some(id),
@@ -128,6 +130,7 @@ impl Session {
         self.send_receipt(&envelope, now).await?;
         if new {
             tracing::info!(%id, sender = %h.sender.fingerprint(), "message received");
+            self.stats.messages += 1;
             self.events.push_back(Event::Message(message));
         }
         Ok(())
@@ -214,6 +217,7 @@ impl Session {
             .ok()
             .filter(|c| c.subject() == receipt.recipient());
         let Some(recipient) = recipient else {
+            self.stats.rejected += 1;
             self.ack(&custody, AckStatus::Refused).await?;
             self.events.push_back(refuse(format!(
                 "signed by {}, whose certificate we do not hold",
@@ -225,6 +229,7 @@ impl Session {
         let now = unix_now();
         if let Err(e) = receipt.verify(&self.trust, &recipient, &envelope, now) {
             tracing::warn!(%id, error = %e, "receipt refused");
+            self.stats.rejected += 1;
             self.ack(&custody, AckStatus::Refused).await?;
             self.events.push_back(refuse(e.to_string()));
             return Ok(());
@@ -244,6 +249,7 @@ impl Session {
                 .any(|r| r.recipient == receipt.recipient())
         );
         tracing::info!(%id, recipient = %receipt.recipient().fingerprint(), "receipt verified");
+        self.stats.receipts += 1;
         self.events.push_back(Event::Receipt(ReceiptEvent {
             message_id: id,
             recipient: receipt.recipient(),

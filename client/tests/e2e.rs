@@ -1,0 +1,329 @@
+//! End-to-end tests of the officer library against real relays run in-process (real QUIC on
+//! loopback, real redb custody stores, real encrypted keystores and message stores): round
+//! trip with a verified receipt, a multi-recipient report with one recipient offline, relay and
+//! local policy refusals, and no re-delivery to the application after a client restart.
+
+mod support;
+
+use std::time::Duration;
+
+use liaison_client::session::{ClientError, Event, ReceiptEvent, RecipientRef, Report, Session};
+use liaison_client::store::ReceivedMessage;
+use liaison_proto::envelope::ContentType;
+use liaison_proto::{Classification, Tlp, WireCode};
+use support::Federation;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+const STIX: &[u8] = br#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-11-23T20:00:00.000Z","modified":"2026-11-23T20:00:00.000Z","name":"C2 beacon","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix","valid_from":"2026-11-23T20:00:00Z"}]}"#;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn stix() -> Report {
+    Report {
+        content_type: ContentType::Stix21Bundle,
+        content: STIX.to_vec(),
+    }
+}
+
+/// The next message delivered to the application, failing on anything else or a timeout.
+async fn next_message(session: &mut Session) -> ReceivedMessage {
+    loop {
+        match session.next_event(WAIT).await.unwrap() {
+            Some(Event::Message(m)) => return m,
+            Some(Event::Receipt(_)) => {}
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
+
+/// The next receipt, failing on a timeout.
+async fn next_receipt(session: &mut Session) -> ReceiptEvent {
+    loop {
+        match session.next_event(WAIT).await.unwrap() {
+            Some(Event::Receipt(r)) => return r,
+            Some(Event::Message(_)) => {}
+            other => panic!("expected a receipt, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn round_trip_delivers_decrypts_and_returns_a_verified_receipt() {
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana Ferreira", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::ConfidentielUe);
+    fed.start(0);
+    let rt = runtime();
+    rt.block_on(async {
+        // Bohdan connects first: his prekey reaches the relay.
+        let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let sent = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::RestreintUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap();
+        assert_eq!(sent.recipients.len(), 1);
+        assert_eq!(sent.recipients[0].subject(), bo.id);
+
+        let m = next_message(&mut bohdan).await;
+        assert_eq!(m.message_id(), sent.message_id);
+        assert_eq!(m.content(), STIX);
+        assert_eq!(m.sender(), ana.id);
+        assert_eq!(m.classification(), Classification::RestreintUe);
+        assert_eq!(m.tlp(), Tlp::Amber);
+        assert_eq!(*m.content_type(), ContentType::Stix21Bundle);
+
+        let r = next_receipt(&mut ana_s).await;
+        assert_eq!(r.message_id, sent.message_id);
+        assert_eq!(r.recipient, bo.id);
+        let record = ana_s.store().get_sent(sent.message_id).unwrap().unwrap();
+        let receipts: Vec<_> = record.recipients_with_receipts();
+        assert_eq!(receipts.len(), 1);
+        assert!(
+            receipts[0].1.is_some(),
+            "receipt recorded in the sender's store"
+        );
+
+        // Bohdan's side learned Ana as a contact; a reply by name works.
+        let reply = bohdan
+            .send(
+                &Report {
+                    content_type: ContentType::Text,
+                    content: b"received, thanks".to_vec(),
+                },
+                &[RecipientRef::Name("ana ferreira".into())],
+                Classification::Unclassified,
+                Tlp::Green,
+            )
+            .await
+            .unwrap();
+        let m = next_message(&mut ana_s).await;
+        assert_eq!(m.message_id(), reply.message_id);
+        assert_eq!(m.content(), b"received, thanks");
+        bohdan.close().await;
+        ana_s.close().await;
+    });
+}
+
+#[test]
+fn multi_recipient_report_reaches_an_offline_recipient_when_it_connects() {
+    let mut fed = Federation::new(&[Classification::SecretUe, Classification::SecretUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 1, Classification::ConfidentielUe);
+    let cl = fed.officer("Claire", 1, Classification::ConfidentielUe);
+    fed.start(0);
+    fed.start(1);
+    let rt = runtime();
+    rt.block_on(async {
+        // Claire publishes her prekey once, then goes offline.
+        Session::connect(fed.session_config(&cl))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let sent = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id), RecipientRef::Id(cl.id)],
+                Classification::ConfidentielUe,
+                Tlp::Red,
+            )
+            .await
+            .unwrap();
+        assert_eq!(sent.recipients.len(), 2);
+
+        let m = next_message(&mut bohdan).await;
+        assert_eq!(m.message_id(), sent.message_id);
+        assert_eq!(m.content(), STIX);
+        let r = next_receipt(&mut ana_s).await;
+        assert_eq!(r.recipient, bo.id);
+        ana_s.close().await;
+
+        // Claire comes online later: the relay held the envelope for her.
+        let mut claire = Session::connect(fed.session_config(&cl)).await.unwrap();
+        let m = next_message(&mut claire).await;
+        assert_eq!(m.message_id(), sent.message_id);
+        assert_eq!(m.content(), STIX);
+        claire.close().await;
+
+        // Ana reconnects and her second receipt arrives.
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let r = next_receipt(&mut ana_s).await;
+        assert_eq!(r.message_id, sent.message_id);
+        assert_eq!(r.recipient, cl.id);
+        let record = ana_s.store().get_sent(sent.message_id).unwrap().unwrap();
+        assert!(
+            record
+                .recipients_with_receipts()
+                .iter()
+                .all(|(_, at)| at.is_some()),
+            "both receipts recorded"
+        );
+        ana_s.close().await;
+        bohdan.close().await;
+    });
+}
+
+#[test]
+fn relay_refusal_names_the_code_and_reason_and_records_nothing() {
+    // The relay is cleared only up to RESTREINT UE; both officers up to CONFIDENTIEL UE, so
+    // only the relay can refuse a CONFIDENTIEL UE report.
+    let mut fed = Federation::new(&[Classification::RestreintUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 0, Classification::ConfidentielUe);
+    fed.start(0);
+    let rt = runtime();
+    rt.block_on(async {
+        Session::connect(fed.session_config(&bo))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let err = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::ConfidentielUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap_err();
+        match &err {
+            ClientError::Refused { code, reason } => {
+                assert_eq!(*code, WireCode::ClearanceExceeded as u16, "{reason}");
+                assert!(!reason.is_empty());
+            }
+            other => panic!("expected a relay refusal, got {other:?}"),
+        }
+        assert_eq!(err.exit_code(), 3);
+        assert!(ana_s.store().sent().unwrap().is_empty());
+        // The refusal is per item: the same link still carries a permitted report.
+        ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::RestreintUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap();
+        ana_s.close().await;
+    });
+}
+
+#[test]
+fn local_policy_refuses_a_classification_above_the_recipients_clearance() {
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 0, Classification::RestreintUe);
+    fed.start(0);
+    let rt = runtime();
+    rt.block_on(async {
+        Session::connect(fed.session_config(&bo))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let err = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::ConfidentielUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ClientError::Policy(_)), "{err:?}");
+        assert_eq!(err.exit_code(), 3);
+        assert!(err.to_string().contains("clearance"), "{err}");
+        ana_s.close().await;
+    });
+}
+
+#[test]
+fn a_message_is_not_delivered_again_after_a_client_restart() {
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 0, Classification::ConfidentielUe);
+    fed.start(0);
+    let rt = runtime();
+    let saved = rt.block_on(async {
+        Session::connect(fed.session_config(&bo))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let sent = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::RestreintUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap();
+        ana_s.close().await;
+        let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        let m = next_message(&mut bohdan).await;
+        assert_eq!(m.message_id(), sent.message_id);
+        bohdan.close().await;
+        sent
+    });
+    // The relay loses its custody database (restored from an old backup), so it no longer
+    // remembers delivering the envelope, and the sender retransmits the same envelope.
+    fed.stop(0);
+    std::fs::remove_file(&fed.relays[0].storage).unwrap();
+    fed.start(0);
+    rt.block_on(async {
+        let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        // Take in the receipt of the first delivery, if the relay still held it.
+        let _ = ana_s
+            .fetch_pending(Duration::from_secs(2), WAIT)
+            .await
+            .unwrap();
+        let status = ana_s.resend(&saved.envelope).await.unwrap();
+        assert_eq!(status, liaison_proto::frame::AckStatus::Accepted);
+        // The relay delivers it again; Bohdan's client (a fresh session over the same store)
+        // acknowledges it but does not hand it to the application a second time.
+        let events = bohdan
+            .fetch_pending(Duration::from_secs(3), WAIT)
+            .await
+            .unwrap();
+        assert!(
+            !events.iter().any(|e| matches!(e, Event::Message(_))),
+            "delivered twice: {events:?}"
+        );
+        assert_eq!(bohdan.store().received().unwrap().len(), 1);
+        // The second delivery did reach Bohdan's client, which acknowledged it as a duplicate.
+        assert_eq!(bohdan.stats().duplicates, 1, "{:?}", bohdan.stats());
+        assert_eq!(bohdan.stats().messages, 0);
+        // Ana holds exactly one receipt from Bohdan for it.
+        let _ = ana_s
+            .fetch_pending(Duration::from_secs(2), WAIT)
+            .await
+            .unwrap();
+        let record = ana_s.store().get_sent(saved.message_id).unwrap().unwrap();
+        assert_eq!(record.receipts.len(), 1);
+        assert!(record.receipts[0].receipt.is_some());
+        ana_s.close().await;
+        bohdan.close().await;
+    });
+}
