@@ -32,6 +32,14 @@ pub enum ContentError {
         /// The parser's message.
         reason: String,
     },
+    /// Text content is not UTF-8.
+    #[error(
+        "text is not valid UTF-8 (first bad byte at offset {offset}); send it as an attachment"
+    )]
+    NotUtf8 {
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
     /// A STIX 2.1 rule is broken at `path`.
     #[error("invalid STIX 2.1 bundle: {path}: {problem}")]
     Stix {
@@ -51,11 +59,11 @@ pub enum ContentError {
 }
 
 impl ContentError {
-    /// The JSON path at fault (empty for [`Self::NotJson`]).
+    /// The JSON path at fault (empty when the whole input is unreadable).
     pub fn path(&self) -> &str {
         match self {
             Self::Stix { path, .. } | Self::Misp { path, .. } => path,
-            Self::NotJson { .. } => "",
+            Self::NotJson { .. } | Self::NotUtf8 { .. } => "",
         }
     }
 }
@@ -98,10 +106,8 @@ pub fn validate(content_type: &ContentType, bytes: &[u8]) -> Result<(), ContentE
         ContentType::Text => {
             std::str::from_utf8(bytes)
                 .map(|_| ())
-                .map_err(|e| ContentError::NotJson {
-                    line: 0,
-                    column: e.valid_up_to(),
-                    reason: "text content is not UTF-8".into(),
+                .map_err(|e| ContentError::NotUtf8 {
+                    offset: e.valid_up_to(),
                 })
         }
         ContentType::Attachment { .. } => Ok(()),

@@ -344,3 +344,23 @@ fn damaged_reports_never_panic_the_validators() {
         }
     );
 }
+
+#[test]
+fn validate_dispatches_by_content_type() {
+    use liaison_client::content::validate;
+    validate(&ContentType::Stix21Bundle, STIX).unwrap();
+    validate(&ContentType::MispEvent, MISP).unwrap();
+    assert!(matches!(
+        validate(&ContentType::MispEvent, STIX),
+        Err(ContentError::Misp { .. })
+    ));
+    validate(&ContentType::Text, "Grüße aus Kyiv".as_bytes()).unwrap();
+    assert_eq!(
+        validate(&ContentType::Text, &[b'o', b'k', 0xff]),
+        Err(ContentError::NotUtf8 { offset: 2 })
+    );
+    let any = ContentType::Attachment {
+        filename: "image.png".into(),
+    };
+    validate(&any, &[0x89, b'P', b'N', b'G', 0xff]).unwrap();
+}
