@@ -301,8 +301,8 @@ impl Relay {
 
     /// Handles one `Envelope` frame from `peer`; returns the frames to send back (an `Ack`, or
     /// a `Refused` after which the link stays up). Parsing and signature checks (which hash
-    /// the whole envelope, up to the size limit) run on the blocking pool, at most
-    /// [`Self::verifiers`] at a time, never on the async runtime.
+    /// the whole envelope, up to the size limit) run on the blocking pool, as many at a time as
+    /// the machine has CPUs, never on the async runtime.
     pub async fn take_envelope(self: &Arc<Self>, peer: &LinkPeer, raw: Vec<u8>) -> Vec<LinkFrame> {
         let now = unix_now();
         let from = *peer.certificate.subject().as_bytes();

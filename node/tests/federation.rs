@@ -342,3 +342,38 @@ async fn full_queue_defers_new_envelopes_until_it_drains() {
         other => panic!("expected an envelope, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prekey_request_without_a_live_next_hop_is_refused_with_no_route_in_bounded_time() {
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+    // An identity the federation does not know: refused at once, naming the identity.
+    let stranger = IdentityId::from_bytes([0x5a; 32]);
+    alice.request_prekey(stranger).await;
+    match next(&mut alice).await {
+        Some(LinkFrame::Refused { id, code, reason }) => {
+            assert_eq!(id, stranger.as_bytes().to_vec());
+            assert_eq!(code, WireCode::NoPrekey as u16, "{reason}");
+        }
+        other => panic!("expected a Refused, got {other:?}"),
+    }
+    // Carol's home is relay 3, reached via relay 2, which never comes up.
+    let carol_id = fed.officers[1].cert.subject();
+    let asked = std::time::Instant::now();
+    alice.request_prekey(carol_id).await;
+    match next(&mut alice).await {
+        Some(LinkFrame::Refused { id, code, reason }) => {
+            assert_eq!(id, carol_id.as_bytes().to_vec());
+            assert_eq!(code, WireCode::NoRoute as u16, "{reason}");
+        }
+        other => panic!("expected a Refused, got {other:?}"),
+    }
+    assert!(
+        asked.elapsed() < WAIT,
+        "answered within the relay's own timeout"
+    );
+    // The link is still usable afterwards.
+    let env = fed.seal(0, 3, Classification::RestreintUe, b"still here", false);
+    send_accepted(&mut alice, &env).await;
+}
