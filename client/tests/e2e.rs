@@ -227,6 +227,47 @@ fn relay_refusal_names_the_code_and_reason_and_records_nothing() {
 }
 
 #[test]
+fn relay_refuses_a_recipient_its_directory_does_not_clear() {
+    // Bohdan (home: relay 2) is cleared to CONFIDENTIEL UE, and his prekey bundle says so; but
+    // relay 1, Ana's home, holds a re-issued certificate clearing him only to RESTREINT UE.
+    // Ana's client seals (her view of his clearance allows it); relay 1 refuses.
+    let mut fed = Federation::new(&[Classification::SecretUe, Classification::SecretUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 1, Classification::ConfidentielUe);
+    fed.override_at_relay(0, &bo, Classification::RestreintUe);
+    fed.start(0);
+    fed.start(1);
+    let rt = runtime();
+    rt.block_on(async {
+        Session::connect(fed.session_config(&bo))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let err = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::ConfidentielUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap_err();
+        match &err {
+            ClientError::Refused { code, reason } => {
+                assert_eq!(*code, WireCode::ClearanceExceeded as u16, "{reason}");
+                assert!(reason.contains("clearance"), "{reason}");
+            }
+            other => panic!("expected the relay's refusal, got {other:?}"),
+        }
+        assert_eq!(err.exit_code(), 3);
+        assert!(ana_s.store().sent().unwrap().is_empty());
+        ana_s.close().await;
+    });
+}
+
+#[test]
 fn local_policy_refuses_a_classification_above_the_recipients_clearance() {
     let mut fed = Federation::new(&[Classification::SecretUe]);
     let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);

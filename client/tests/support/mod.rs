@@ -115,7 +115,7 @@ impl Federation {
         for (i, clearance) in relay_clearances.iter().enumerate() {
             let name = format!("relay-{}", i + 1);
             let rdir = root.join(&name);
-            std::fs::create_dir_all(&rdir).unwrap();
+            std::fs::create_dir_all(rdir.join("override")).unwrap();
             let key = identity::generate(&rdir.join("node.key"), Suite::Lq2).unwrap();
             let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
             let request = CertificateRequest::new(&key, &name, "Test Relays", &mut rng).unwrap();
@@ -176,7 +176,7 @@ impl Federation {
             let text = format!(
                 "listen = \"{addr}\"\nidentity_key = \"node.key\"\ncertificate = \"node.cert\"\n\
                  storage = \"custody.redb\"\ntrust_anchors = [\"../authority.pub\"]\n\
-                 directory = [\"../members\"]\n{route}\n\
+                 directory = [\"../members\", \"override\"]\n{route}\n\
                  [limits]\nidle_timeout_secs = 6\nsweep_interval_secs = 5\nhandshake_timeout_secs = 10\n",
                 addr = r.addr,
             );
@@ -271,6 +271,50 @@ impl Federation {
         keystore.set_certificate(cert.clone()).unwrap();
         keystore.save(&home.join("keystore"), &pass).unwrap();
         OfficerHome { home, id, cert }
+    }
+
+    /// Gives relay `relay` (only) another certificate for `officer`'s key, with `clearance`:
+    /// its directory then disagrees with the others' (a re-issued certificate that reached
+    /// one relay first). Call before starting the relay.
+    pub fn override_at_relay(
+        &mut self,
+        relay: usize,
+        officer: &OfficerHome,
+        clearance: Classification,
+    ) -> MemberCertificate {
+        let pass = Passphrase::new(PASSPHRASE.into());
+        let keystore = OfficerKeystore::open(&officer.home.join("keystore"), &pass).unwrap();
+        let request = CertificateRequest::new(
+            keystore.identity(),
+            officer.cert.name(),
+            officer.cert.organisation(),
+            &mut os_rng(),
+        )
+        .unwrap();
+        self.serial += 1;
+        let now = unix_now();
+        let cert = certificate::issue(
+            &self.authority,
+            &request,
+            &CertificateTerms {
+                role: Role::Officer,
+                clearance,
+                home_relay: officer.cert.home_relay(),
+                address: None,
+                not_before: UnixTime(now - 3600),
+                not_after: UnixTime(now + 86_400),
+                serial: self.serial,
+            },
+            &mut os_rng(),
+        )
+        .unwrap();
+        let dir = self.relays[relay].config.parent().unwrap().join("override");
+        std::fs::write(
+            dir.join(format!("officer-{}.cert", self.serial)),
+            cert.raw(),
+        )
+        .unwrap();
+        cert
     }
 
     /// A session configuration for `officer` (short timeouts for tests).
