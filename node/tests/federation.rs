@@ -372,3 +372,19 @@ async fn prekey_request_without_a_live_next_hop_is_refused_with_no_route_in_boun
     let env = fed.seal(0, 3, Classification::RestreintUe, b"still here", false);
     send_accepted(&mut alice, &env).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envelope_above_the_old_16_mib_frame_cap_crosses_three_relays() {
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let _r3 = fed.start(2);
+    let mut alice = fed.connect(0).await;
+    let mut carol = fed.connect(1).await;
+    let payload: Vec<u8> = (0..17 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let env = fed.seal(0, 1, Classification::RestreintUe, &payload, false);
+    assert!(env.raw().len() > 16 * 1024 * 1024);
+    send_accepted(&mut alice, &env).await;
+    receive_and_sign(&fed, &mut carol, 1, &payload).await;
+    expect_receipts(&fed, &mut alice, &env, &[1]).await;
+}
