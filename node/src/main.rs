@@ -273,16 +273,18 @@ fn status(path: &std::path::Path, json: bool, timeout: Duration) -> anyhow::Resu
             Ok(ExitCode::from(EXIT_NOT_ANSWERING))
         }
         offline => {
-            let snapshot = match offline {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("liaison-node: {e}");
-                    metrics::StoreSnapshot::default()
-                }
+            let (snapshot, unreadable) = match offline {
+                Ok(s) => (s, None),
+                Err(e) => (metrics::StoreSnapshot::default(), Some(e.to_string())),
             };
-            let report = metrics::offline_report(&me, &members, &snapshot);
+            let mut report = metrics::offline_report(&me, &members, &snapshot);
+            report.unreadable = unreadable;
             if !json {
-                println!("NOT RUNNING: {endpoint}; custody database read offline.");
+                let how = match report.unreadable {
+                    None => "custody database read offline",
+                    Some(_) => "custody database not readable",
+                };
+                println!("NOT RUNNING: {endpoint}; {how}.");
             }
             print_report(&report, json)?;
             Ok(ExitCode::from(EXIT_NOT_RUNNING))

@@ -602,6 +602,7 @@ impl NodeMetrics {
             links: Some(links),
             queues: self.queues(&store.depths),
             counters,
+            unreadable: None,
         }
     }
 
@@ -733,6 +734,9 @@ pub struct StatusReport {
     pub queues: Vec<QueueStatus>,
     /// Counters: the store's durable ones and, when running, the process's own.
     pub counters: BTreeMap<String, u64>,
+    /// Why the custody database could not be read offline (queues and counters unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 impl StatusReport {
@@ -766,6 +770,10 @@ impl StatusReport {
                     human_duration(l.up_secs)
                 );
             }
+        }
+        if let Some(reason) = &self.unreadable {
+            let _ = writeln!(out, "queues       unknown: {reason}");
+            return out;
         }
         let waiting: u64 = self.queues.iter().map(|q| q.depth).sum();
         let _ = writeln!(
@@ -989,6 +997,14 @@ pub enum OfflineError {
     /// Another process holds the database: the node is running.
     #[error("{0} is open in another process (the node is running)")]
     InUse(String),
+    /// The node stopped uncleanly (crash, SIGKILL): redb repairs the file on the next start
+    /// and refuses to be read until then.
+    #[error(
+        "{0} was not closed cleanly (the node crashed or was killed); nothing acknowledged is \
+         lost, and the node repairs the file when it next starts, but it cannot be read \
+         offline until then"
+    )]
+    NeedsRecovery(String),
     /// The file does not exist (the node never ran with this storage path).
     #[error("{0} does not exist (the node has never run with this storage)")]
     Missing(String),
@@ -1017,6 +1033,7 @@ pub fn read_offline(path: &Path) -> Result<StoreSnapshot, OfflineError> {
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
             return Err(OfflineError::InUse(shown));
         }
+        Err(redb::DatabaseError::RepairAborted) => return Err(OfflineError::NeedsRecovery(shown)),
         Err(e) => return Err(storage(&e)),
     };
     let txn = db.begin_read().map_err(|e| storage(&e))?;
@@ -1053,6 +1070,7 @@ pub fn offline_report(
         links: None,
         queues: metrics.queues(&store.depths),
         counters: store.counters.iter().cloned().collect(),
+        unreadable: None,
     }
 }
 

@@ -335,13 +335,28 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
     assert!(human.starts_with("NOT RUNNING"), "{human}");
 
     // Running without a metrics endpoint: the locked database gives it away (exit 4).
-    let _r2 = fed.start(1);
+    let r2 = fed.start(1);
     let (code, _, err) = status(&fed, 1, false).await;
     assert_eq!(code, 4, "{err}");
     assert!(
         err.contains("RUNNING") && err.contains("no metrics_listen"),
         "{err}"
     );
+    // Killed: not running (exit 3), and whatever the file allows is said plainly.
+    r2.kill();
+    let (code, out, err) = status(&fed, 1, false).await;
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.starts_with("NOT RUNNING"), "{out}");
+    // redb refuses a read-only open of an uncleanly closed file (the node repairs it on start);
+    // status must say that rather than show empty queues.
+    if out.contains("not readable") {
+        assert!(
+            out.contains("queues       unknown: ") && out.contains("not closed cleanly"),
+            "{out}"
+        );
+    } else {
+        assert!(out.contains("queues       "), "{out}{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
