@@ -512,7 +512,9 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                     LinkFrame::Refused { id, code, reason } => {
                         if id.len() == liaison_crypto::IDENTITY_ID_LEN {
                             let answer = LinkFrame::Refused { id, code, reason };
-                            if !shared.relay.take_prekey_answer(answer) {
+                            if peer.certificate.role() != Role::Relay
+                                || !shared.relay.take_prekey_answer(peer_id, answer)
+                            {
                                 tracing::debug!("unsolicited prekey refusal ignored");
                             }
                         } else if forward {
@@ -533,7 +535,7 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                     }
                     LinkFrame::PrekeyResponse(raw) => {
                         if peer.certificate.role() != Role::Relay
-                            || !shared.relay.take_prekey_answer(LinkFrame::PrekeyResponse(raw))
+                            || !shared.relay.take_prekey_answer(peer_id, LinkFrame::PrekeyResponse(raw))
                         {
                             tracing::debug!("unsolicited prekey response ignored");
                         }

@@ -31,16 +31,17 @@ const NEIGHBOUR_POLL: Duration = Duration::from_millis(200);
 /// Most identities with a relayed prekey request outstanding at once.
 pub const MAX_PENDING: usize = 1024;
 
+/// The relay a request was sent to, and the requesters waiting for its answer.
+type Waiting = (IdentityId, Vec<oneshot::Sender<LinkFrame>>);
+
 /// Requesters waiting for the answer about one identity, by identity.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
-    waiting: Mutex<HashMap<IdentityId, Vec<oneshot::Sender<LinkFrame>>>>,
+    waiting: Mutex<HashMap<IdentityId, Waiting>>,
 }
 
 impl Pending {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<IdentityId, Vec<oneshot::Sender<LinkFrame>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IdentityId, Waiting>> {
         self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -194,7 +195,7 @@ impl Relay {
                     "too many prekey requests in flight; retry later",
                 ));
             }
-            let list = waiting.entry(id).or_default();
+            let (_, list) = waiting.entry(id).or_insert_with(|| (hop, Vec::new()));
             list.push(tx);
             list.len() == 1
         };
@@ -217,10 +218,10 @@ impl Relay {
         }
     }
 
-    /// Hands a `PrekeyResponse` or a 32-byte-id `Refused` from a neighbouring relay to the
-    /// requesters waiting for that identity. Returns false when nobody was waiting (a late or
-    /// unsolicited answer, dropped).
-    pub fn take_prekey_answer(&self, frame: LinkFrame) -> bool {
+    /// Hands a `PrekeyResponse` or a 32-byte-id `Refused` from neighbouring relay `from` to the
+    /// requesters waiting for that identity. Only the relay the request went to can answer it.
+    /// Returns false when nobody was waiting for it there (late or unsolicited: dropped).
+    pub fn take_prekey_answer(&self, from: IdentityId, frame: LinkFrame) -> bool {
         let owner = match &frame {
             LinkFrame::PrekeyResponse(raw) => match PrekeyBundle::decode(raw) {
                 // Only an answer naming the identity asked about can satisfy its requesters;
@@ -234,8 +235,17 @@ impl Relay {
             },
             _ => return false,
         };
-        let Some(waiters) = self.pending_prekeys.lock().remove(&owner) else {
-            return false;
+        let waiters = {
+            let mut waiting = self.pending_prekeys.lock();
+            match waiting.remove(&owner) {
+                Some((asked, waiters)) if asked == from => waiters,
+                Some(other) => {
+                    // Not from the relay that was asked: keep waiting for the real answer.
+                    waiting.insert(owner, other);
+                    return false;
+                }
+                None => return false,
+            }
         };
         for waiter in waiters {
             let _ = waiter.send(frame.clone());
