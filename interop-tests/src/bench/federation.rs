@@ -35,6 +35,9 @@ use tempfile::TempDir;
 
 use super::BenchError;
 
+/// Set to keep each federation directory (configs, relay logs) after the run, for diagnosis.
+pub const KEEP_ENV: &str = "LIAISON_BENCH_KEEP";
+
 /// Seconds since the epoch.
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -159,10 +162,14 @@ fn parallel<T: Send>(
 impl BenchFederation {
     /// Writes keys, certificates and configs for `layout`.
     pub fn build(layout: &Layout) -> Result<Self, BenchError> {
-        let dir = tempfile::Builder::new()
+        let mut dir = tempfile::Builder::new()
             .prefix("liaison-bench-")
             .tempdir()
             .map_err(BenchError::io("creating the federation directory"))?;
+        if std::env::var_os(KEEP_ENV).is_some() {
+            dir.disable_cleanup(true);
+            eprintln!("  federation kept in {}", dir.path().display());
+        }
         let root = dir.path().to_path_buf();
         let now = unix_now();
         let authority = SigningKey::generate(Suite::Lq2, &mut os_rng());
