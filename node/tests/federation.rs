@@ -388,3 +388,37 @@ async fn envelope_above_the_old_16_mib_frame_cap_crosses_three_relays() {
     receive_and_sign(&fed, &mut carol, 1, &payload).await;
     expect_receipts(&fed, &mut alice, &env, &[1]).await;
 }
+
+#[test]
+fn run_refuses_via_routes_that_cannot_work_naming_the_key() {
+    let fed = line(Options::default());
+    let config = &fed.relays[0].config;
+    let good = std::fs::read_to_string(config).unwrap();
+    let run = |text: String| {
+        std::fs::write(config, text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+            .args(["run", "--config"])
+            .arg(config)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // A via route with an address of its own.
+    let stderr = run(good.replace(
+        "via = \"relay-2\"",
+        "via = \"relay-2\"\naddress = \"127.0.0.1:9\"",
+    ));
+    assert!(stderr.contains("route[1].via"), "{stderr}");
+    // A via naming no relay of the federation.
+    let stderr = run(good.replace("via = \"relay-2\"", "via = \"relay-9\""));
+    assert!(
+        stderr.contains("route[1].via") && stderr.contains("relay-9"),
+        "{stderr}"
+    );
+    // A via leading to another via route.
+    let stderr = run(format!(
+        "{good}\n[[route]]\nrelay = \"relay-2\"\nvia = \"relay-3\"\nqkd = \"off\"\n"
+    ));
+    assert!(stderr.contains("route.via"), "{stderr}");
+}
