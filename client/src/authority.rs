@@ -33,7 +33,10 @@ use liaison_proto::codec::Reader;
 use liaison_proto::revocation::{RevocationContents, RevocationList};
 use liaison_proto::{Classification, ProtoError, UnixTime};
 use rand_core::CryptoRng;
-use redb::{Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition};
+use redb::{
+    Durability, ReadableDatabase as _, ReadableTable as _, ReadableTableMetadata as _,
+    TableDefinition,
+};
 use zeroize::Zeroizing;
 
 use crate::keystore::{self, KdfParams, KeystoreError};
@@ -678,8 +681,12 @@ impl Authority {
                 "--name must be 1..={MAX_NAME_LEN} bytes"
             )));
         }
+        // `authority.key` is written last: it marks a complete authority. A state file without
+        // it is what a crash during `init` leaves; it is reused only if nothing was recorded
+        // in it (no serial or list number may ever be handed out twice).
         let key_path = dir.join(KEY_FILE);
-        if key_path.exists() || dir.join(STATE_FILE).exists() {
+        let db_path = dir.join(STATE_FILE);
+        if key_path.exists() {
             return Err(AuthorityError::AlreadyInitialised {
                 dir: dir.to_owned(),
             });
@@ -692,34 +699,43 @@ impl Authority {
             fs::create_dir_all(dir).map_err(io)?;
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
         }
-        let key = SigningKey::generate(suite, rng);
-        let mut plain = Zeroizing::new(Vec::with_capacity(2 + 32 + 2 + name.len()));
-        plain.push(KEY_FORMAT_VERSION);
-        plain.push(suite.id());
-        plain.extend_from_slice(key.seed().expose_secret());
-        plain.extend_from_slice(&(name.len() as u16).to_be_bytes()); // ok: ≤ MAX_NAME_LEN
-        plain.extend_from_slice(name.as_bytes());
-        keystore::write_sealed_with(&key_path, passphrase, AUTHORITY_KIND, &plain, params)?;
-        let public = liaison_node::config::format_authority_key(key.verifying_key());
-        keystore::write_atomic(&dir.join(PUBLIC_FILE), public.as_bytes(), 0o644)?;
-        let db_path = dir.join(STATE_FILE);
         let db = redb::Database::create(&db_path).st(&db_path)?;
+        let key = SigningKey::generate(suite, rng);
         let this = Self {
             dir: dir.to_owned(),
             key,
             name: name.to_owned(),
             db,
         };
+        let mut used = false;
         this.write(|txn| {
-            txn.open_table(CERTIFICATES)?;
+            used |= !txn.open_table(CERTIFICATES)?.is_empty()?;
             txn.open_table(REVOKED_SERIALS)?;
             txn.open_table(REVOKED_SUBJECTS)?;
-            txn.open_table(CRLS)?;
+            used |= !txn.open_table(CRLS)?.is_empty()?;
             let mut meta = txn.open_table(META)?;
-            meta.insert(NEXT_SERIAL, 1)?;
-            meta.insert(LAST_CRL, 0)?;
+            used |= meta.get(NEXT_SERIAL)?.is_some_and(|v| v.value() > 1);
+            used |= meta.get(LAST_CRL)?.is_some_and(|v| v.value() > 0);
+            if !used {
+                meta.insert(NEXT_SERIAL, 1)?;
+                meta.insert(LAST_CRL, 0)?;
+            }
             Ok(())
         })?;
+        if used {
+            return Err(AuthorityError::AlreadyInitialised {
+                dir: dir.to_owned(),
+            });
+        }
+        let public = liaison_node::config::format_authority_key(this.key.verifying_key());
+        keystore::write_atomic(&dir.join(PUBLIC_FILE), public.as_bytes(), 0o644)?;
+        let mut plain = Zeroizing::new(Vec::with_capacity(2 + 32 + 2 + name.len()));
+        plain.push(KEY_FORMAT_VERSION);
+        plain.push(suite.id());
+        plain.extend_from_slice(this.key.seed().expose_secret());
+        plain.extend_from_slice(&(name.len() as u16).to_be_bytes()); // ok: ≤ MAX_NAME_LEN
+        plain.extend_from_slice(name.as_bytes());
+        keystore::write_sealed_with(&key_path, passphrase, AUTHORITY_KIND, &plain, params)?;
         Ok(this)
     }
 

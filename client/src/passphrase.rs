@@ -183,6 +183,7 @@ fn read_file(path: &std::path::Path) -> Result<Passphrase, KeystoreError> {
             ),
         });
     }
+    // ok: meta.len() ≤ MAX_PASSPHRASE_FILE_LEN, checked above
     let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
     file.take(MAX_PASSPHRASE_FILE_LEN)
         .read_to_end(&mut bytes)

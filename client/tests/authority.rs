@@ -569,3 +569,37 @@ fn fingerprint_check_and_inspect_catch_the_wrong_key_and_tampering() {
         Err(AuthorityError::UnknownDocument { .. })
     ));
 }
+
+#[test]
+fn init_after_a_crash_reuses_an_unused_state_but_never_resets_serials() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a");
+    let mut rng = liaison_crypto::rng::os_rng();
+    // A crash before the key file was written leaves an empty state: init completes.
+    drop(init(&dir));
+    std::fs::remove_file(dir.join(KEY_FILE)).unwrap();
+    let auth = init(&dir);
+    let (_, req) = request_file(tmp.path(), "r.req", "relay-3", Suite::Lq1);
+    let cert = auth
+        .sign(&read_request(&req).unwrap(), &relay_terms(), NOW, &mut rng)
+        .unwrap();
+    assert_eq!(cert.serial(), 1);
+    drop(auth);
+    // With certificates on record, losing the key file must not restart serials at 1.
+    std::fs::remove_file(dir.join(KEY_FILE)).unwrap();
+    let err = Authority::init_with_params(
+        &dir,
+        "again",
+        Suite::Lq2,
+        &pass(),
+        KdfParams::TEST,
+        &mut rng,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, AuthorityError::AlreadyInitialised { .. }),
+        "{err:?}"
+    );
+    assert!(!dir.join(KEY_FILE).exists());
+    assert_eq!(Authority::list(&dir).unwrap().len(), 1);
+}
