@@ -384,6 +384,7 @@ fn build() -> (Value, Value, Value) {
                     "received_at": receipt.received_at().0,
                     "signed_bytes_len": receipt.raw().len() - 3 - receipt.suite().signature_len(),
                     "receipt": h(receipt.raw()),
+                    "custody_id": h(&receipt.custody_id()),
                 }));
             }
         }

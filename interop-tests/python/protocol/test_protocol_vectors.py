@@ -281,6 +281,8 @@ def test_receipts(documents, vectors):
         eq(rc.sender, x["sender"], "receipt sender")
         eq(rc.recipient, x["recipient"], "receipt recipient")
         assert rc.received_at == x["received_at"]
+        eq(rc.custody_id(), x["custody_id"], "receipt custody id")
+        assert rc.custody_id() != rc.message_id
         env = envs[x["envelope"]]
         rc.verify(documents.trust, documents.members[rc.recipient].cert, env, now)
         TALLY["vector receipts verified"] += 1

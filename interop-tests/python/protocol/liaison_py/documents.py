@@ -28,6 +28,7 @@ CTX = {
     T_RECEIPT: b"liaison receipt v1",
 }
 PREKEY_ID_LABEL = b"liaison prekey id v1"
+RECEIPT_CUSTODY_ID_LABEL = b"liaison receipt custody id v1"
 
 # Limits (§17).
 MAX_NAME_LEN = MAX_ORGANISATION_LEN = 128
@@ -342,6 +343,11 @@ class Receipt:
         tbs = r.pos
         ss, sig = read_trailer(r)
         return cls(raw, tbs, s, mid, eh, sender, recipient, received_at, ss, sig)
+
+    def custody_id(self) -> bytes:
+        """§13: the id a relay holds and acknowledges the receipt under."""
+        return h384(RECEIPT_CUSTODY_ID_LABEL, [self.message_id, self.envelope_hash,
+                                               self.recipient])[:16]
 
     @staticmethod
     def issue(key: crypto.SigningKey, message_id: bytes, envelope_hash: bytes, sender: bytes,
