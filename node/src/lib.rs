@@ -15,7 +15,8 @@
 //!   QUIC stream.
 //! * [`relay`]: relay checks, routing, custody hand-off and forwarding.
 //! * [`server`]: the running node — endpoint, connection tasks, dialling, shutdown.
-//! * [`metrics`]: Prometheus metrics and the status report on a local HTTP port.
+//! * [`metrics`]: Prometheus metrics on a local HTTP port.
+//! * [`status`]: the status report (`liaison-node status`), live or read offline.
 //! * [`ratelimit`]: per-peer token buckets (envelopes/s, bytes/s).
 //! * [`reload`]: revocation list and directory reload on SIGHUP or file change.
 #![forbid(unsafe_code)]
@@ -30,5 +31,6 @@ pub mod ratelimit;
 pub mod relay;
 pub mod reload;
 pub mod server;
+pub mod status;
 pub mod store;
 pub mod transport;

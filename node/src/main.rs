@@ -18,7 +18,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use liaison_crypto::{IdentityId, Suite};
 use liaison_node::config::Config;
-use liaison_node::metrics::{self, OfflineError, StatusReport};
+use liaison_node::status::{self, OfflineError, StatusReport};
 use liaison_node::{audit, identity, server};
 use liaison_proto::certificate::{CertificateRequest, MemberCertificate};
 
@@ -112,7 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             json,
             timeout,
-        } => status(&config, json, Duration::from_secs(timeout)),
+        } => report_status(&config, json, Duration::from_secs(timeout)),
         Command::Run { config, log_json } => {
             init_logging(log_json);
             run_node(&config)?;
@@ -212,7 +212,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `liaison-node status`: ask the running node; if nothing answers, read its files.
-fn status(path: &std::path::Path, json: bool, timeout: Duration) -> anyhow::Result<ExitCode> {
+fn report_status(
+    path: &std::path::Path,
+    json: bool,
+    timeout: Duration,
+) -> anyhow::Result<ExitCode> {
     let config = Config::read(path)?;
     let base = path.parent().unwrap_or(std::path::Path::new("."));
     let mut unanswered = None;
@@ -227,7 +231,7 @@ fn status(path: &std::path::Path, json: bool, timeout: Duration) -> anyhow::Resu
             }
             _ => addr,
         };
-        match metrics::fetch(target, "/status", timeout) {
+        match status::fetch(target, "/status", timeout) {
             Ok(body) => {
                 let report: StatusReport = serde_json::from_str(&body)
                     .with_context(|| format!("{target}/status answered something else"))?;
@@ -255,7 +259,7 @@ fn status(path: &std::path::Path, json: bool, timeout: Duration) -> anyhow::Resu
         _ => "no metrics_listen is configured, so it cannot be asked".to_owned(),
     };
     let storage = base.join(&config.storage);
-    match metrics::read_offline(&storage) {
+    match status::read_offline(&storage) {
         Err(OfflineError::InUse(_)) => {
             let message = format!(
                 "node {} ({}) is RUNNING (its custody database {} is locked) but {endpoint}",
@@ -275,9 +279,12 @@ fn status(path: &std::path::Path, json: bool, timeout: Duration) -> anyhow::Resu
         offline => {
             let (snapshot, unreadable) = match offline {
                 Ok(s) => (s, None),
-                Err(e) => (metrics::StoreSnapshot::default(), Some(e.to_string())),
+                Err(e) => (
+                    liaison_node::metrics::StoreSnapshot::default(),
+                    Some(e.to_string()),
+                ),
             };
-            let mut report = metrics::offline_report(&me, &members, &snapshot);
+            let mut report = status::offline_report(&me, &members, &snapshot);
             report.unreadable = unreadable;
             if !json {
                 let how = match report.unreadable {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use liaison_crypto::rng::os_rng;
 use liaison_node::link::{LinkError, LinkEvent};
-use liaison_node::metrics::{self, StatusReport};
+use liaison_node::status::{self, StatusReport};
 use liaison_proto::envelope::Envelope;
 use liaison_proto::frame::{AckStatus, LinkFrame};
 use liaison_proto::revocation::{RevocationContents, RevocationList};
@@ -80,7 +80,7 @@ impl Scrape {
 
 async fn scrape(addr: SocketAddr) -> Scrape {
     let text = tokio::task::spawn_blocking(move || {
-        metrics::fetch(addr, "/metrics", Duration::from_secs(5))
+        status::fetch(addr, "/metrics", Duration::from_secs(5))
     })
     .await
     .unwrap()
@@ -118,7 +118,7 @@ async fn wait_metric(addr: SocketAddr, key: &str, ok: impl Fn(f64) -> bool) -> S
 }
 
 /// Runs `liaison-node status --config <relay i> [--json]`: exit code, stdout, stderr.
-async fn status(fed: &Federation, i: usize, json: bool) -> (i32, String, String) {
+async fn run_status(fed: &Federation, i: usize, json: bool) -> (i32, String, String) {
     let config = fed.relays[i].config.clone();
     tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"));
@@ -295,7 +295,7 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
     assert_eq!(expect_ack(&mut alice, &env).await, AckStatus::Accepted);
     wait_metric(m1, "liaison_queue_depth_total", |v| v == 1.0).await;
 
-    let (code, out, err) = status(&fed, 0, true).await;
+    let (code, out, err) = run_status(&fed, 0, true).await;
     assert_eq!(code, 0, "{out}{err}");
     let report: StatusReport = serde_json::from_str(&out).unwrap();
     assert!(report.running);
@@ -312,7 +312,7 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
             .any(|l| l.name == "officer-0" && l.role == "officer"),
         "{links:?}"
     );
-    let (code, human, _) = status(&fed, 0, false).await;
+    let (code, human, _) = run_status(&fed, 0, false).await;
     assert_eq!(code, 0);
     assert!(human.contains("running, up"), "{human}");
     assert!(
@@ -323,20 +323,20 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
     // Stopped: a distinct exit code, a clear statement, and what the database still says.
     drop(alice);
     assert!(r1.terminate().success());
-    let (code, out, err) = status(&fed, 0, true).await;
+    let (code, out, err) = run_status(&fed, 0, true).await;
     assert_eq!(code, 3, "{out}{err}");
     let report: StatusReport = serde_json::from_str(&out).unwrap();
     assert!(!report.running && report.links.is_none());
     let queue = report.queues.iter().find(|q| q.name == "relay-2").unwrap();
     assert_eq!(queue.depth, 1);
     assert_eq!(report.counters["stored"], 1);
-    let (code, human, _) = status(&fed, 0, false).await;
+    let (code, human, _) = run_status(&fed, 0, false).await;
     assert_eq!(code, 3);
     assert!(human.starts_with("NOT RUNNING"), "{human}");
 
     // Running without a metrics endpoint: the locked database gives it away (exit 4).
     let r2 = fed.start(1);
-    let (code, _, err) = status(&fed, 1, false).await;
+    let (code, _, err) = run_status(&fed, 1, false).await;
     assert_eq!(code, 4, "{err}");
     assert!(
         err.contains("RUNNING") && err.contains("no metrics_listen"),
@@ -344,7 +344,7 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
     );
     // Killed: not running (exit 3), and whatever the file allows is said plainly.
     r2.kill();
-    let (code, out, err) = status(&fed, 1, false).await;
+    let (code, out, err) = run_status(&fed, 1, false).await;
     assert_eq!(code, 3, "{out}{err}");
     assert!(out.starts_with("NOT RUNNING"), "{out}");
     // redb refuses a read-only open of an uncleanly closed file (the node repairs it on start);
@@ -530,7 +530,7 @@ async fn kme_outage_under_required_keeps_the_link_closed_until_the_kme_returns()
     receive_one(&k.fed, &mut bob, 1, b"needs QKD").await;
     let s = scrape(k.metrics[0]).await;
     assert!(s.get("liaison_key_supply_keys_obtained_total") >= 1.0);
-    let (code, out, _) = status(&k.fed, 0, true).await;
+    let (code, out, _) = run_status(&k.fed, 0, true).await;
     assert_eq!(code, 0);
     let report: StatusReport = serde_json::from_str(&out).unwrap();
     let links = report.links.unwrap();
@@ -572,7 +572,7 @@ async fn kme_outage_under_preferred_links_hybrid_only_counts_the_fallback_and_de
     assert_eq!(both("liaison_key_supply_required_failures_total"), 0.0);
     assert_eq!(both("liaison_key_supply_keys_obtained_total"), 0.0);
     assert!(s.get("liaison_links_up{role=\"relay\"}") >= 1.0);
-    let (_, out, _) = status(&k.fed, 0, true).await;
+    let (_, out, _) = run_status(&k.fed, 0, true).await;
     let report: StatusReport = serde_json::from_str(&out).unwrap();
     assert!(
         report
