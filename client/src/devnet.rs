@@ -288,7 +288,7 @@ impl EventLog {
             .filter(|e| e.fields.get("id").is_some_and(|v| v == id))
             .map(|e| {
                 let mut line = format!("{}: {}", e.relay.as_deref().unwrap_or("?"), e.message);
-                for key in ["status", "to", "peer", "code", "reason"] {
+                for key in ["status", "how", "to", "peer", "code", "reason"] {
                     if let Some(v) = e.fields.get(key) {
                         let _ = write!(line, " {key}={v}");
                     }

@@ -683,6 +683,7 @@ impl Relay {
                         }
                     };
                     let Some(seq) = inflight.remove(&id) else { continue };
+                    let handed_off = refused.is_none();
                     if let Some(detail) = refused {
                         // Not retried unchanged (protocol-link §3.4): dropped, audited.
                         tracing::warn!(id = %hex::encode(&id), %detail, "next hop refused custody; dropping");
@@ -692,9 +693,18 @@ impl Relay {
                             tracing::error!(error = %e, "cannot audit a downstream refusal");
                         }
                     }
-                    if let Err(e) = self.store.acknowledge(destination, seq, how, unix_now()).await {
-                        tracing::error!(error = %e, "cannot release a queue entry");
-                        return;
+                    match self.store.acknowledge(destination, seq, how, unix_now()).await {
+                        Ok(_) if handed_off => tracing::debug!(
+                            id = %hex::encode(&id),
+                            to = peer.certificate.name(),
+                            ?how,
+                            "custody handed off"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot release a queue entry");
+                            return;
+                        }
                     }
                 }
             }
