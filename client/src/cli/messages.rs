@@ -413,7 +413,13 @@ pub(crate) async fn inbox(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome
         );
     }
     for r in &rejected {
-        let _ = writeln!(human, "REFUSED {}", r);
+        let _ = writeln!(
+            human,
+            "REFUSED {} {}: {}",
+            r["what"].as_str().unwrap_or("item"),
+            r["message_id"].as_str().unwrap_or("(unreadable)"),
+            r["reason"].as_str().unwrap_or("")
+        );
     }
     if list.is_empty() {
         human.push_str("inbox is empty\n");
@@ -516,7 +522,13 @@ pub(crate) async fn receipts(args: SyncArgs, global: &GlobalArgs) -> Result<Outc
         let _ = writeln!(human, "fetched {new_receipts} new receipt(s)");
     }
     for r in &rejected {
-        let _ = writeln!(human, "REFUSED {}", r);
+        let _ = writeln!(
+            human,
+            "REFUSED {} {}: {}",
+            r["what"].as_str().unwrap_or("item"),
+            r["message_id"].as_str().unwrap_or("(unreadable)"),
+            r["reason"].as_str().unwrap_or("")
+        );
     }
     if sent.is_empty() {
         human.push_str("nothing sent yet\n");
