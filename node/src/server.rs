@@ -259,6 +259,7 @@ async fn accept(shared: Arc<Shared>, incoming: quinn::Incoming, cancel: Cancella
         Err(e) => {
             shared.ops.handshake_failed(&e);
             tracing::warn!(error = %e, "link handshake refused");
+            audit_revoked_peer(&shared, &e).await;
             return;
         }
     };
@@ -627,4 +628,24 @@ fn rate_limited(shared: &Shared, peer: &LinkPeer, limiter: &PeerLimiter, refusal
             tracing::error!(error = %e, "cannot audit a rate-limit refusal");
         }
     });
+}
+
+/// A handshake refused because the peer's certificate is revoked names the peer: audit it, so
+/// the log shows every attempt of a revoked member to connect.
+async fn audit_revoked_peer(shared: &Shared, error: &LinkError) {
+    let LinkError::Proto(liaison_proto::ProtoError::CertificateRevoked { serial, subject }) = error
+    else {
+        return;
+    };
+    let detail = format!(
+        "{:#06x} link refused: certificate serial {serial} is revoked",
+        liaison_proto::WireCode::CertificateRevoked as u16
+    );
+    let store = shared.relay.store();
+    if let Err(e) = store
+        .record_refusal([0; 16], *subject.as_bytes(), detail, unix_now())
+        .await
+    {
+        tracing::error!(error = %e, "cannot audit a refused link");
+    }
 }
