@@ -257,6 +257,10 @@ async fn metrics_endpoint_serves_real_values_after_a_delivery() {
         1.0
     );
     assert!(s1.get("liaison_custody_latency_seconds_sum") > 0.0);
+    eprintln!(
+        "custody latency (arrival to durable commit) of one envelope: {:.4} s",
+        s1.get("liaison_custody_latency_seconds_sum")
+    );
     assert!(s1.get("liaison_handshakes_total{role=\"officer\"}") >= 1.0);
     assert!(s1.get("liaison_handshakes_total{role=\"relay\"}") >= 1.0);
     assert_eq!(s1.get("liaison_queue_depth_total"), 0.0);
