@@ -446,7 +446,10 @@ fn acknowledged_messages_survive_sigkill() {
         }
     }
     assert!(acked.len() >= 40, "child acknowledged only {}", acked.len());
-    assert!(acked.len() < 20_000, "the child finished before it was killed");
+    assert!(
+        acked.len() < 20_000,
+        "the child finished before it was killed"
+    );
 
     let store = MessageStore::open(&path, &key()).unwrap();
     for i in &acked {
