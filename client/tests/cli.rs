@@ -384,6 +384,45 @@ fn tampered_saved_envelope_is_detected_by_verify() {
 }
 
 #[test]
+fn a_large_attachment_arrives_byte_for_byte_under_its_own_name() {
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = cli_officer(&mut fed, "Ana", 0, Classification::ConfidentielUe);
+    let bo = cli_officer(&mut fed, "Bohdan", 0, Classification::ConfidentielUe);
+    fed.start(0);
+    ok_json(&liaison(Some(&bo.home), &["--json", "inbox"]));
+    // 6 MiB of non-text bytes: detected as an attachment, named after the file.
+    let big = fed.path().join("memory-dump.bin");
+    let bytes: Vec<u8> = (0..6 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&big, &bytes).unwrap();
+    let sent = ok_json(&liaison(
+        Some(&ana.home),
+        &[
+            "--json",
+            "send",
+            "--to",
+            &bo.id,
+            "--classification",
+            "restreint-ue",
+            "--tlp",
+            "amber+strict",
+            p(&big),
+        ],
+    ));
+    assert_eq!(sent["type"], "file");
+    let id = sent["message_id"].as_str().unwrap().to_owned();
+    ok_json(&liaison(Some(&bo.home), &["--json", "inbox"]));
+    let out = fed.path().join("received");
+    let read = ok_json(&liaison(
+        Some(&bo.home),
+        &["--json", "read", &id, "--out", p(&out)],
+    ));
+    assert_eq!(read["tlp"], "TLP:AMBER+STRICT");
+    assert_eq!(std::fs::read(out.join("memory-dump.bin")).unwrap(), bytes);
+}
+
+#[test]
 fn relay_refusal_exits_3_with_the_relays_reason() {
     // The relay is cleared up to RESTREINT UE only; the officers up to CONFIDENTIEL UE.
     let mut fed = Federation::new(&[Classification::RestreintUe]);

@@ -7,10 +7,13 @@ mod support;
 
 use std::time::Duration;
 
+use liaison_client::profile::Profile;
 use liaison_client::session::{ClientError, Event, ReceiptEvent, RecipientRef, Report, Session};
 use liaison_client::store::ReceivedMessage;
+use liaison_crypto::rng::os_rng;
 use liaison_proto::envelope::ContentType;
-use liaison_proto::{Classification, Tlp, WireCode};
+use liaison_proto::revocation::{RevocationContents, RevocationList};
+use liaison_proto::{Classification, Tlp, UnixTime, WireCode};
 use support::Federation;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -260,6 +263,60 @@ fn relay_refuses_a_recipient_its_directory_does_not_clear() {
                 assert!(reason.contains("clearance"), "{reason}");
             }
             other => panic!("expected the relay's refusal, got {other:?}"),
+        }
+        assert_eq!(err.exit_code(), 3);
+        assert!(ana_s.store().sent().unwrap().is_empty());
+        ana_s.close().await;
+    });
+}
+
+#[test]
+fn a_revoked_recipient_is_refused_before_anything_is_sealed() {
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 0, Classification::ConfidentielUe);
+    fed.start(0);
+    // The authority revokes Bohdan's certificate; Ana installs the signed list.
+    let now = support::unix_now();
+    let list = RevocationList::issue(
+        &fed.authority,
+        RevocationContents {
+            number: 1,
+            this_update: UnixTime(now - 60),
+            next_update: UnixTime(now + 86_400),
+            revoked_serials: vec![bo.cert.serial()],
+            revoked_subjects: Vec::new(),
+        },
+        &mut os_rng(),
+    )
+    .unwrap();
+    Profile::open(&ana.home)
+        .unwrap()
+        .install_crl(&list, UnixTime(now))
+        .unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        Session::connect(fed.session_config(&bo))
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let err = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::RestreintUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap_err();
+        match &err {
+            ClientError::RecipientKey { recipient, reason } => {
+                assert_eq!(*recipient, bo.id);
+                assert!(reason.contains("revoked"), "{reason}");
+            }
+            other => panic!("expected the bundle to be refused, got {other:?}"),
         }
         assert_eq!(err.exit_code(), 3);
         assert!(ana_s.store().sent().unwrap().is_empty());
