@@ -324,7 +324,7 @@ impl Relay {
             return self.answer(message_id, from, Err(refusal), now).await;
         }
         let Ok(_permit) = self.verifiers.acquire().await else {
-            return Vec::new(); // closed: shutting down; the sender keeps custody
+            return Vec::new(); // not reached: the semaphore is never closed
         };
         let (relay, link_peer) = (Arc::clone(self), peer.clone());
         let verified = tokio::task::spawn_blocking(move || {
@@ -501,7 +501,8 @@ impl Relay {
     }
 
     /// Handles one `Receipt` frame: checks it, routes it towards the envelope's sender.
-    pub async fn take_receipt(&self, peer: &LinkPeer, raw: Vec<u8>) -> Vec<LinkFrame> {
+    /// Its signature is checked on the blocking pool, like an envelope's.
+    pub async fn take_receipt(self: &Arc<Self>, peer: &LinkPeer, raw: Vec<u8>) -> Vec<LinkFrame> {
         let now = unix_now();
         let from = *peer.certificate.subject().as_bytes();
         let receipt = match Receipt::decode(&raw) {
@@ -509,7 +510,16 @@ impl Relay {
             Err(e) => return self.answer([0; 16], from, Err(e.into()), now).await,
         };
         let id = receipt.custody_id();
-        let checked = self.check_receipt(peer, &receipt);
+        let Ok(_permit) = self.verifiers.acquire().await else {
+            return Vec::new(); // not reached: the semaphore is never closed
+        };
+        let (relay, link_peer) = (Arc::clone(self), peer.clone());
+        let Ok(checked) =
+            tokio::task::spawn_blocking(move || relay.check_receipt(&link_peer, &receipt)).await
+        else {
+            tracing::error!("receipt verification task failed");
+            return Vec::new(); // no answer: the sender keeps custody and retransmits
+        };
         let outcome = match checked {
             Ok(destinations) => {
                 let incoming = Incoming {
