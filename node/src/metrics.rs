@@ -530,7 +530,7 @@ impl NodeMetrics {
             &mut out,
             "liaison_rate_limited_total",
             "counter",
-            "Envelopes and receipts refused by a per-peer rate limit, by peer role.",
+            "Items (envelopes, receipts, prekey publications and requests) refused by a per-peer rate limit, by peer role.",
         );
         for (i, role) in ROLE_LABELS.iter().enumerate() {
             let _ = writeln!(

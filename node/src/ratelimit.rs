@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use liaison_proto::WireCode;
 use liaison_proto::envelope::Envelope;
 use liaison_proto::frame::LinkFrame;
+use liaison_proto::prekey::SignedPrekey;
 use liaison_proto::receipt::Receipt;
 use serde::Deserialize;
 
@@ -19,11 +20,11 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
-    /// Sustained envelopes and receipts per second.
+    /// Sustained items per second: envelopes, receipts, prekey publications and requests.
     pub envelopes_per_sec: f64,
-    /// Envelopes and receipts that may arrive at once after a quiet period.
+    /// Items that may arrive at once after a quiet period.
     pub envelope_burst: u32,
-    /// Sustained bytes per second (envelope and receipt bytes).
+    /// Sustained bytes per second of those items.
     pub bytes_per_sec: u64,
     /// Bytes that may arrive at once; at least `limits.max_envelope_bytes`, or the largest
     /// envelope could never pass.
@@ -175,14 +176,20 @@ impl PeerLimiter {
         self.refused_in_a_row == 1
     }
 
-    /// Whether an incoming `Envelope` or `Receipt` frame is over the limit (other frames never
-    /// are). An item under the limit is admitted, and its tokens taken, by this call; for one
-    /// over it, [`Self::refusal`] builds the answer.
+    /// Whether an incoming item — an `Envelope`, `Receipt`, `PrekeyPublish` or `PrekeyRequest`
+    /// frame, each of which costs the relay a signature check, a commit or a query to another
+    /// relay — is over the limit (link housekeeping frames never are). An item under the limit
+    /// is admitted, and its tokens taken, by this call; for one over it, [`Self::refusal`]
+    /// builds the answer.
     pub fn over_limit(&mut self, frame: &LinkFrame, now: Instant) -> bool {
-        let (LinkFrame::Envelope(raw) | LinkFrame::Receipt(raw)) = frame else {
-            return false;
+        let len = match frame {
+            LinkFrame::Envelope(raw) | LinkFrame::Receipt(raw) | LinkFrame::PrekeyPublish(raw) => {
+                raw.len()
+            }
+            LinkFrame::PrekeyRequest(id) => id.as_bytes().len(),
+            _ => return false,
         };
-        match self.admit(raw.len(), now) {
+        match self.admit(len, now) {
             Ok(()) => false,
             Err(limited) => {
                 self.last = Some(limited);
@@ -192,8 +199,9 @@ impl PeerLimiter {
     }
 
     /// The `Refused` frame (`WireCode::RateLimited`) for `frame`, which [`Self::over_limit`]
-    /// just found over the limit: its id is the envelope's message id or the receipt's custody
-    /// id (empty when the bytes do not even parse).
+    /// just found over the limit. Its id names the item as `spec/protocol-link.md` §3.4 says:
+    /// the envelope's message id, the receipt's custody id, the published prekey's id, or the
+    /// identity a prekey request asked for (empty when the bytes do not even parse).
     pub fn refusal(&self, frame: &LinkFrame) -> LinkFrame {
         let id = match frame {
             LinkFrame::Envelope(raw) => Envelope::decode(raw)
@@ -202,6 +210,10 @@ impl PeerLimiter {
             LinkFrame::Receipt(raw) => Receipt::decode(raw)
                 .map(|r| r.custody_id().to_vec())
                 .unwrap_or_default(),
+            LinkFrame::PrekeyPublish(raw) => SignedPrekey::decode(raw)
+                .map(|p| p.id().0.to_vec())
+                .unwrap_or_default(),
+            LinkFrame::PrekeyRequest(id) => id.as_bytes().to_vec(),
             _ => Vec::new(),
         };
         let (exhausted, retry) = self.last.map_or(("envelopes", Duration::ZERO), |l| {
@@ -276,6 +288,28 @@ mod tests {
     }
 
     #[test]
+    fn prekey_requests_count_and_are_refused_naming_the_identity() {
+        let t0 = Instant::now();
+        let mut l = PeerLimiter::new(
+            RateLimit {
+                envelope_burst: 1,
+                ..SMALL
+            },
+            t0,
+        );
+        let ask = LinkFrame::PrekeyRequest(liaison_crypto::IdentityId::from_bytes([7; 32]));
+        assert!(!l.over_limit(&ask, t0));
+        assert!(l.over_limit(&ask, t0));
+        match l.refusal(&ask) {
+            LinkFrame::Refused { id, code, .. } => {
+                assert_eq!(id, vec![7; 32]);
+                assert_eq!(code, WireCode::RateLimited as u16);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn unusable_limits_are_named() {
         assert!(SMALL.problem(4096).is_none());
         assert!(SMALL.problem(8192).unwrap().contains("byte_burst"));
@@ -307,6 +341,7 @@ mod tests {
             t0,
         );
         assert!(!l.over_limit(&LinkFrame::Close, t0));
+        assert!(!l.over_limit(&LinkFrame::Ping([0; 8]), t0));
         let garbage = LinkFrame::Envelope(vec![1, 2, 3]);
         assert!(!l.over_limit(&garbage, t0));
         assert!(l.over_limit(&garbage, t0));
