@@ -462,3 +462,31 @@ fn acknowledged_messages_survive_sigkill() {
         assert_eq!(m.content(), received(id, 0, ContentType::Text).content());
     }
 }
+
+/// Two deliveries of the same envelope racing (e.g. a relay resending after a lost ack while
+/// the first copy is being stored): exactly one insert reports a new message.
+#[test]
+fn concurrent_duplicate_inserts_store_the_message_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        std::sync::Arc::new(MessageStore::open(&dir.path().join("m.redb"), &key()).unwrap());
+    for round in 0..20u8 {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    store
+                        .insert_received(&received([round; 16], 1, ContentType::Text))
+                        .unwrap()
+                })
+            })
+            .collect();
+        let new = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|n| *n)
+            .count();
+        assert_eq!(new, 1, "round {round}");
+    }
+    assert_eq!(store.received().unwrap().len(), 20);
+}
