@@ -754,3 +754,41 @@ async fn rate_limited_relay_link_slows_forwarding_but_loses_nothing() {
     );
     assert!(s.get("liaison_links_up{role=\"relay\"}") >= 1.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn periodic_check_picks_up_a_new_member_without_a_signal_or_restart() {
+    // Officer 1's certificate is not in relay 1's directory yet.
+    let fed = Federation::build(&[(0, Classification::SecretUe), (0, Classification::SecretUe)]);
+    let members = fed.path().join("members");
+    let held_back = fed.path().join("officer-1.cert.later");
+    std::fs::rename(members.join("officer-1.cert"), &held_back).unwrap();
+    let m1 = with_metrics(&fed, 0);
+    set_top_level(&fed, 0, "reload_check_secs = 1");
+    let _r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+
+    let early = fed.seal(0, 1, Classification::RestreintUe, b"too early", false);
+    alice.send(&early).await;
+    match alice.next(WAIT).await {
+        Some(LinkFrame::Refused { id, reason, .. }) => {
+            assert_eq!(id, early.header().message_id.0.to_vec(), "{reason}");
+        }
+        other => panic!("expected a refusal for an unknown recipient, got {other:?}"),
+    }
+
+    // The authority's new certificate lands in members/: picked up within the check interval.
+    std::fs::rename(&held_back, members.join("officer-1.cert")).unwrap();
+    let s = wait_metric(m1, "liaison_revocation_reloads_total{result=\"ok\"}", |v| {
+        v >= 1.0
+    })
+    .await;
+    assert_eq!(
+        s.get("liaison_revocation_reloads_total{result=\"failed\"}"),
+        0.0
+    );
+    let later = fed.seal(0, 1, Classification::RestreintUe, b"now known", false);
+    alice.send(&later).await;
+    assert_eq!(expect_ack(&mut alice, &later).await, AckStatus::Accepted);
+    let mut bob = fed.connect(1).await;
+    receive_one(&fed, &mut bob, 1, b"now known").await;
+}
