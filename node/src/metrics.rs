@@ -19,6 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
 use liaison_crypto::IdentityId;
 use liaison_proto::WireCode;
 use liaison_proto::certificate::{MemberCertificate, Role};
@@ -711,6 +716,28 @@ impl StoreSnapshot {
     }
 }
 
+/// What the endpoint's handlers read.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    metrics: Arc<NodeMetrics>,
+    store: CustodyStore,
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+async fn get_metrics(State(e): State<Endpoint>) -> impl IntoResponse {
+    let snapshot = StoreSnapshot::of(&e.store).await;
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        e.metrics.render_prometheus(&snapshot),
+    )
+}
+
+/// `GET /status`: the [`StatusReport`] as JSON.
+async fn get_status(State(e): State<Endpoint>) -> Json<StatusReport> {
+    let snapshot = StoreSnapshot::of(&e.store).await;
+    Json(e.metrics.report(&snapshot))
+}
+
 /// Binds `addr` and serves `/metrics` and `/status` until `cancel`; returns the bound address.
 pub async fn spawn_endpoint(
     addr: SocketAddr,
@@ -719,45 +746,16 @@ pub async fn spawn_endpoint(
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> Result<SocketAddr, TransportError> {
-    use axum::routing::get;
-
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| TransportError::Bind { addr, source })?;
     let local = listener
         .local_addr()
         .map_err(|source| TransportError::Bind { addr, source })?;
-    let state = Arc::new((metrics, store));
     let router = axum::Router::new()
-        .route(
-            "/metrics",
-            get(
-                |axum::extract::State(s): axum::extract::State<
-                    Arc<(Arc<NodeMetrics>, CustodyStore)>,
-                >| async move {
-                    let snapshot = StoreSnapshot::of(&s.1).await;
-                    (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            "text/plain; version=0.0.4; charset=utf-8",
-                        )],
-                        s.0.render_prometheus(&snapshot),
-                    )
-                },
-            ),
-        )
-        .route(
-            "/status",
-            get(
-                |axum::extract::State(s): axum::extract::State<
-                    Arc<(Arc<NodeMetrics>, CustodyStore)>,
-                >| async move {
-                    let snapshot = StoreSnapshot::of(&s.1).await;
-                    axum::Json(s.0.report(&snapshot))
-                },
-            ),
-        )
-        .with_state(state);
+        .route("/metrics", get(get_metrics))
+        .route("/status", get(get_status))
+        .with_state(Endpoint { metrics, store });
     tracker.spawn(async move {
         let shutdown = cancel.clone();
         if let Err(e) = axum::serve(listener, router)
