@@ -90,7 +90,7 @@ pub enum ClientError {
     Content(#[from] ContentError),
     /// A recipient name matches no contact (or several).
     #[error(
-        "recipient {query:?}: {reason}; give the 64-hex identity id, or a contact name (`liaison contacts`)"
+        "recipient {query:?}: {reason}; give the 64-hex identity id, or the name of a contact (`liaison contacts`; add one with `liaison contacts add CERT`)"
     )]
     UnknownRecipient {
         /// What was given.
