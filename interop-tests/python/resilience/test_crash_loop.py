@@ -1,13 +1,14 @@
 """Scenario 1, crash loop: relays SIGKILLed and restarted at random moments under traffic.
 
-Ana (at eu-relay) sends reports to Bohdan (at ua-relay) continuously from one thread, Bohdan
-fetches his inbox continuously from another, while the main thread SIGKILLs one of the two
+Two flows run at once, one each way: Ana (at eu-relay) sends reports to Bohdan (at ua-relay),
+Olena (at ua-relay) to Dirk (at eu-relay), each sender in its own thread, each recipient
+fetching its inbox continuously in another, while the main thread SIGKILLs one of the two
 relays (chosen at random each cycle) at a random moment and restarts it at once on the same
 custody file. After the last cycle both relays run undisturbed until everything drains.
 
-Checked at the end: every report acknowledged to the sender (`send` exit 0 with its message
-id) is listed exactly once in Bohdan's inbox and `read` gives back its original bytes; a
-signed receipt for every acknowledged report is back at Ana. Sends that failed (relay down:
+Checked at the end, per flow: every report acknowledged to the sender (`send` exit 0 with its
+message id) is listed exactly once in the recipient's inbox and `read` gives back its original
+bytes; a signed receipt for every acknowledged report is back at the sender. Sends that failed (relay down:
 exit 4, or next hop not connected: exit 3) are counted, never retried; if one of them was
 delivered anyway (custody taken, acknowledgement lost in the kill) it must also be delivered
 only once.
@@ -26,34 +27,89 @@ GAP = (0.3, 1.6)  # seconds of traffic between kills
 DRAIN_TIMEOUT = 120.0
 
 
-def test_crash_loop(pair, tmp_path):
-    fed, eu, ua, ana, bohdan = pair
-    rng = random.Random(int(time.time()))
-    stop = threading.Event()
-    sent: dict[str, bytes] = {}
-    failed_sends: dict[int, int] = {}
-    failed_payloads: dict[str, bytes] = {}
-    inbox_runs = {"ok": 0, "failed": 0}
+class Flow:
+    """One sender → recipient stream with its own threads and books."""
 
-    def sender():
+    def __init__(self, sender, recipient, tmp_path, rng):
+        self.sender, self.recipient = sender, recipient
+        self.dir = tmp_path / sender.home.name
+        self.dir.mkdir()
+        self.rng = rng
+        self.sent: dict[str, bytes] = {}
+        self.failed: dict[int, int] = {}
+        self.inbox_runs = {"ok": 0, "failed": 0}
+
+    def send_loop(self, stop):
         i = 0
         while not stop.is_set():
             i += 1
-            path = report_file(tmp_path, i, size=rng.randrange(100, 4000))
-            r = ana.send(bohdan, path, io_timeout=4)
+            path = report_file(self.dir, i, size=self.rng.randrange(100, 4000))
+            r = self.sender.send(self.recipient, path, io_timeout=4)
             if r.code == 0 and r.json and r.json.get("message_id"):
-                sent[r.json["message_id"]] = path.read_bytes()
+                self.sent[r.json["message_id"]] = path.read_bytes()
             else:
-                failed_sends[r.code] = failed_sends.get(r.code, 0) + 1
-                failed_payloads[path.read_bytes()[:40].decode(errors="replace")] = path.read_bytes()
+                self.failed[r.code] = self.failed.get(r.code, 0) + 1
 
-    def receiver():
+    def receive_loop(self, stop):
         while not stop.is_set():
-            r = bohdan.inbox(quiet=1, max_wait=3, io_timeout=4)
-            inbox_runs["ok" if r.code == 0 else "failed"] += 1
+            r = self.recipient.inbox(quiet=1, max_wait=3, io_timeout=4)
+            self.inbox_runs["ok" if r.code == 0 else "failed"] += 1
             time.sleep(0.3)
 
-    threads = [threading.Thread(target=sender, daemon=True), threading.Thread(target=receiver, daemon=True)]
+    def verify(self, deadline_secs):
+        """Drains and checks; returns the flow's result."""
+        listed: list[str] = []
+        deadline = time.monotonic() + deadline_secs
+        while time.monotonic() < deadline:
+            r = self.recipient.inbox(quiet=1, max_wait=5)
+            listed = [m["message_id"] for m in (r.json or {}).get("messages", [])]
+            if set(self.sent) <= set(listed):
+                break
+            time.sleep(1)
+        missing = [m for m in self.sent if m not in listed]
+        duplicated = [m for m in set(listed) if listed.count(m) > 1]
+        exact, damaged = 0, []
+        for m in self.sent:
+            if m in listed:
+                if read_bytes(self.recipient, m, self.dir / "out" / m) == self.sent[m]:
+                    exact += 1
+                else:
+                    damaged.append(m)
+        with_receipt: set[str] = set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            r = self.sender.receipts(quiet=1, max_wait=5)
+            with_receipt = {s["message_id"] for s in (r.json or {}).get("sent", []) if s.get("complete")}
+            if set(self.sent) <= with_receipt:
+                break
+            time.sleep(1)
+        return {
+            "flow": f"{self.sender.name} -> {self.recipient.name}",
+            "acked_sends": len(self.sent), "failed_sends_by_exit": self.failed,
+            "delivered_acked": len(self.sent) - len(missing), "missing": missing, "duplicated": duplicated,
+            "byte_exact": exact, "damaged": damaged,
+            "unacked_but_delivered": len([m for m in listed if m not in self.sent]),
+            "receipts": len(set(self.sent) & with_receipt),
+            "without_receipt": [m for m in self.sent if m not in with_receipt],
+            "inbox_runs": self.inbox_runs,
+        }
+
+
+def test_crash_loop(pair, tmp_path):
+    fed, eu, ua, ana, bohdan = pair
+    olena = fed.officer("Olena Shevchenko", "CERT-UA", ua)
+    dirk = fed.officer("Dirk Jansen", "CERT-EU", eu)
+    # The relays pick up the new members' certificates (reload_check_secs = 1) without restart.
+    time.sleep(2.5)
+    for o in (olena, dirk):
+        r = o.inbox(quiet=1, max_wait=3)
+        assert r.code == 0, r
+    rng = random.Random(int(time.time()))
+    flows = [Flow(ana, bohdan, tmp_path, random.Random(rng.random())),
+             Flow(olena, dirk, tmp_path, random.Random(rng.random()))]
+    stop = threading.Event()
+    threads = [threading.Thread(target=f, args=(stop,), daemon=True)
+               for flow in flows for f in (flow.send_loop, flow.receive_loop)]
     for t in threads:
         t.start()
     kills = {"eu-relay": 0, "ua-relay": 0}
@@ -71,51 +127,21 @@ def test_crash_loop(pair, tmp_path):
         for t in threads:
             t.join(timeout=120)
     loop_secs = round(time.monotonic() - t0, 1)
-
-    # Drain: both relays up; fetch until every acknowledged report is in the inbox.
-    listed: list[str] = []
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    while time.monotonic() < deadline:
-        r = bohdan.inbox(quiet=1, max_wait=5)
-        listed = [m["message_id"] for m in (r.json or {}).get("messages", [])]
-        if set(sent) <= set(listed):
-            break
-        time.sleep(1)
-    drain_secs = round(time.monotonic() - t0 - loop_secs, 1)
-    missing = [m for m in sent if m not in listed]
-    duplicated = [m for m in set(listed) if listed.count(m) > 1]
-    exact = 0
-    damaged = []
-    for m in sent:
-        if m in listed:
-            if read_bytes(bohdan, m, tmp_path / "out" / m) == sent[m]:
-                exact += 1
-            else:
-                damaged.append(m)
-    unacked_delivered = [m for m in listed if m not in sent]
-    # Receipts: every acknowledged report's receipt back at Ana.
-    with_receipt: set[str] = set()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        r = ana.receipts(quiet=1, max_wait=5)
-        with_receipt = {s["message_id"] for s in (r.json or {}).get("sent", []) if s.get("complete")}
-        if set(sent) <= with_receipt:
-            break
-        time.sleep(1)
-    no_receipt = [m for m in sent if m not in with_receipt]
+    results = [flow.verify(DRAIN_TIMEOUT) for flow in flows]
     result = {
-        "kill_cycles": sum(kills.values()), "kills": kills, "loop_secs": loop_secs, "drain_secs": drain_secs,
-        "acked_sends": len(sent), "failed_sends_by_exit": failed_sends, "delivered_acked": len(sent) - len(missing),
-        "missing": missing, "duplicated": duplicated, "byte_exact": exact, "damaged": damaged,
-        "unacked_but_delivered": len(unacked_delivered), "receipts": len(set(sent) & with_receipt),
-        "without_receipt": no_receipt, "inbox_runs": inbox_runs,
-        "relay_starts": {"eu-relay": eu.starts, "ua-relay": ua.starts},
+        "kill_cycles": sum(kills.values()), "kills": kills, "loop_secs": loop_secs,
+        "drain_and_verify_secs": round(time.monotonic() - t0 - loop_secs, 1),
+        "acked_sends": sum(r["acked_sends"] for r in results),
+        "delivered_exactly_once": sum(r["delivered_acked"] for r in results),
+        "receipts": sum(r["receipts"] for r in results),
+        "flows": results, "relay_starts": {"eu-relay": eu.starts, "ua-relay": ua.starts},
     }
     write_report("crash_loop", result)
     assert sum(kills.values()) == CYCLES
-    assert len(sent) > 0, "no send was ever acknowledged"
-    assert not missing, f"acknowledged reports lost: {missing}"
-    assert not duplicated, f"reports delivered more than once: {duplicated}"
-    assert not damaged and exact == len(sent)
-    assert not no_receipt, f"acknowledged reports without a receipt: {no_receipt}"
-    assert set(failed_sends) <= {3, 4}, f"sends failed with unexpected exit codes: {failed_sends}"
+    for r in results:
+        assert r["acked_sends"] > 0, f"{r['flow']}: no send was ever acknowledged"
+        assert not r["missing"], f"{r['flow']}: acknowledged reports lost: {r['missing']}"
+        assert not r["duplicated"], f"{r['flow']}: reports delivered more than once: {r['duplicated']}"
+        assert not r["damaged"] and r["byte_exact"] == r["acked_sends"], r
+        assert not r["without_receipt"], f"{r['flow']}: acknowledged reports without a receipt: {r}"
+        assert set(r["failed_sends_by_exit"]) <= {3, 4}, f"{r['flow']}: unexpected exit codes: {r}"
