@@ -230,6 +230,7 @@ fn officer_goes_from_nothing_to_a_receipted_stix_report() {
     let inbox = ok_json(&liaison(Some(bohdan), &["--json", "inbox"]));
     assert_eq!(inbox["fetched"]["messages"], 1, "{inbox}");
     assert_eq!(inbox["messages"][0]["message_id"], id.as_str());
+    assert_eq!(inbox["messages"][0]["new"], true);
     let out = work.path().join("out");
     let read = liaison(Some(bohdan), &["read", &id[..8], "--out", p(&out)]);
     assert!(read.status.success(), "{}", text(&read));
@@ -255,6 +256,7 @@ fn officer_goes_from_nothing_to_a_receipted_stix_report() {
     let again = ok_json(&liaison(Some(bohdan), &["--json", "inbox"]));
     assert_eq!(again["fetched"]["messages"], 0, "{again}");
     assert_eq!(again["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(again["messages"][0]["new"], false);
 }
 
 #[test]

@@ -424,10 +424,22 @@ pub(crate) async fn inbox(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome
     if list.is_empty() {
         human.push_str("inbox is empty\n");
     }
+    let fresh: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m.message_id),
+            _ => None,
+        })
+        .collect();
     for m in &list {
         let _ = writeln!(
             human,
-            "{}  {}  {:<16} {:<17} {:<5} {:>10}  from {} {}",
+            "{} {}  {}  {:<16} {:<17} {:<5} {:>10}  from {} {}",
+            if fresh.contains(&m.message_id) {
+                "NEW"
+            } else {
+                "   "
+            },
             m.message_id,
             human_time(m.received_at.0),
             m.classification.marking(),
@@ -443,7 +455,11 @@ pub(crate) async fn inbox(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome
             "ok": true,
             "fetched": { "messages": new_messages, "receipts": receipts },
             "rejected": rejected,
-            "messages": list.iter().map(received_json).collect::<Vec<_>>(),
+            "messages": list.iter().map(|m| {
+                let mut v = received_json(m);
+                v["new"] = json!(fresh.contains(&m.message_id));
+                v
+            }).collect::<Vec<_>>(),
         }),
         human,
     ))
