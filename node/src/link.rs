@@ -481,6 +481,10 @@ impl Link {
                     .min(self.last_heard + k.timeout);
             }
             let read = tokio::select! {
+                // Bytes already buffered win over an expired timer: after a long stretch of
+                // sending (a large envelope) the peer's Pings wait here, and reading them first
+                // keeps the keepalive from mistaking our own busyness for the peer's silence.
+                biased;
                 read = self.recv.read(&mut buf) => read,
                 () = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                     let at = now(self.origin);
