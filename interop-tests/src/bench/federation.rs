@@ -70,6 +70,13 @@ pub struct Layout {
     pub max_envelope_bytes: Option<usize>,
 }
 
+/// Per-link rate limits far above what one machine can offer: the benchmarks measure the
+/// relay's capacity, not its brake on a runaway client (defaults: 20 envelopes/s per officer
+/// link, 2,000/s per relay link), and the queue depth is raised so an offline recipient's
+/// queue never defers.
+const UNLIMITED_RATE: &str = "envelopes_per_sec = 1000000.0\nenvelope_burst = 1000000\n\
+                              bytes_per_sec = 100000000000\nbyte_burst = 100000000000\n";
+
 /// One relay's files.
 #[derive(Debug)]
 pub struct RelayFiles {
@@ -280,12 +287,14 @@ impl BenchFederation {
                  storage = \"custody.redb\"\ntrust_anchors = [\"../authority.pub\"]\n\
                  directory = [\"../members\"]\nofficer_qkd = \"off\"\n\n{routes}\
                  [limits]\nmax_connections = {max}\nidle_timeout_secs = {idle}\n\
-                 handshake_timeout_secs = 30\n{envelope}",
+                 handshake_timeout_secs = 30\nmax_queue_depth = 10000000\n{envelope}\n\
+                 [limits.officers]\n{unlimited}\n[limits.relays]\n{unlimited}",
                 envelope = layout
                     .max_envelope_bytes
                     .map(|n| format!("max_envelope_bytes = {n}\n"))
                     .unwrap_or_default(),
                 addr = r.addr,
+                unlimited = UNLIMITED_RATE,
                 max = layout.max_connections,
                 idle = layout.idle_timeout_secs,
             );
@@ -466,6 +475,8 @@ pub async fn next_frame(link: &mut Link, wait: Duration) -> Result<LinkFrame, Be
             .await
             .map_err(|_| BenchError::Timeout("a frame from the relay".into()))??;
         match event {
+            // The relay closes links that stay silent past its peer timeout.
+            LinkEvent::Frame(LinkFrame::Ping(p)) => link.send(&LinkFrame::Pong(p)).await?,
             LinkEvent::Frame(f) => return Ok(f),
             LinkEvent::Housekeeping => link.flush().await?,
             LinkEvent::RekeyDue => link.start_rekey().await?,
@@ -494,6 +505,15 @@ pub async fn expect_accepted(link: &mut Link, id: &[u8], wait: Duration) -> Resu
             LinkFrame::Error { code, reason } => {
                 return Err(BenchError::Unexpected(format!(
                     "relay error {code:#06x}: {reason}"
+                )));
+            }
+            LinkFrame::Refused {
+                id: refused,
+                code,
+                reason,
+            } if refused == id => {
+                return Err(BenchError::Unexpected(format!(
+                    "relay refused {code:#06x}: {reason}"
                 )));
             }
             other => {
