@@ -59,7 +59,7 @@ pub(crate) struct GlobalArgs {
     /// Print exactly one JSON object on stdout (for scripts).
     #[arg(long, global = true)]
     pub(crate) json: bool,
-    /// Seconds to wait for the relay's link and for each answer.
+    /// Seconds to wait for the link to the home relay (each answer waits at least 30).
     #[arg(long, global = true, value_name = "SECS", default_value_t = 15)]
     pub(crate) timeout: u64,
 }
