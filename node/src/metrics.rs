@@ -28,6 +28,7 @@ use liaison_crypto::IdentityId;
 use liaison_proto::WireCode;
 use liaison_proto::certificate::{MemberCertificate, Role};
 use liaison_proto::frame::LinkFrame;
+use liaison_proto::trust::TrustStore;
 use liaison_qkd::KeySupplyMetrics;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -117,6 +118,8 @@ pub struct NodeMetrics {
     next_link: AtomicU64,
     links: Mutex<BTreeMap<u64, LiveLink>>,
     names: RwLock<BTreeMap<IdentityId, (String, Role)>>,
+    /// Installed revocation lists: (issuer fingerprint, number, next_update).
+    revocations: Mutex<Vec<(String, u64, u64)>>,
 }
 
 /// Keeps a link in the registry (and in `liaison_links_up`) until dropped.
@@ -158,7 +161,20 @@ impl NodeMetrics {
             next_link: AtomicU64::new(0),
             links: Mutex::default(),
             names: RwLock::default(),
+            revocations: Mutex::default(),
         }
+    }
+
+    /// Records the revocation lists `trust` holds (at start and after each reload), so their
+    /// numbers and due dates can be watched.
+    pub fn set_revocations(&self, trust: &TrustStore) {
+        *lock(&self.revocations) = trust
+            .anchor_ids()
+            .filter_map(|issuer| {
+                let list = trust.revocation_list(issuer)?;
+                Some((issuer.fingerprint(), list.number(), list.next_update().0))
+            })
+            .collect();
     }
 
     /// The key-supply counters (keys obtained, fallbacks, required failures).
@@ -559,6 +575,31 @@ impl NodeMetrics {
             let _ = writeln!(out, "{name} {v}");
         }
 
+        header(
+            &mut out,
+            "liaison_revocation_list_number",
+            "gauge",
+            "Number of the installed revocation list, per issuing authority.",
+        );
+        let revocations = lock(&self.revocations).clone();
+        for (issuer, number, _) in &revocations {
+            let _ = writeln!(
+                out,
+                "liaison_revocation_list_number{{issuer=\"{issuer}\"}} {number}"
+            );
+        }
+        header(
+            &mut out,
+            "liaison_revocation_list_next_update_seconds",
+            "gauge",
+            "Unix time after which the installed revocation list is stale (fetch a new one before).",
+        );
+        for (issuer, _, next_update) in &revocations {
+            let _ = writeln!(
+                out,
+                "liaison_revocation_list_next_update_seconds{{issuer=\"{issuer}\"}} {next_update}"
+            );
+        }
         header(
             &mut out,
             "liaison_revocation_reloads_total",

@@ -139,6 +139,7 @@ impl Reloader {
         directory.insert(self.me.subject(), self.me.clone());
         let trust = Arc::new(trust);
         self.metrics.set_directory(directory.values());
+        self.metrics.set_revocations(&trust);
         let members = directory.len();
         self.trust.store(Arc::clone(&trust));
         self.directory.store(Arc::new(directory));

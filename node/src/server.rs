@@ -128,6 +128,7 @@ pub async fn run(
     let me = setup.certificate.clone();
     let ops = Arc::new(NodeMetrics::new(&me, Arc::default()));
     ops.set_directory(setup.directory.values());
+    ops.set_revocations(&trust.load());
     let directory = Arc::new(Live::new(setup.directory));
     let relay = Arc::new(
         Relay::new(

@@ -407,6 +407,19 @@ async fn revoked_officer_is_refused_at_connect_and_after_a_sighup_reload() {
     })
     .await;
     assert_eq!(s.get("liaison_links_revoked_total"), 1.0);
+    let issuer = liaison_crypto::IdentityId::of(fed.authority.verifying_key()).fingerprint();
+    assert_eq!(
+        s.get(&format!(
+            "liaison_revocation_list_number{{issuer=\"{issuer}\"}}"
+        )),
+        2.0,
+        "{}",
+        s.text
+    );
+    let due = s.get(&format!(
+        "liaison_revocation_list_next_update_seconds{{issuer=\"{issuer}\"}}"
+    ));
+    assert!(due > unix_now() as f64, "{}", s.text);
     let mut again = fed.connect(0).await;
     assert_eq!(
         refusal_code(&mut again).await,
