@@ -688,13 +688,13 @@ async fn keepalive_notices_a_killed_neighbour_long_before_the_idle_timeout() {
         edit_config(&fed, i, |text| {
             text.replace("idle_timeout_secs = 4", "idle_timeout_secs = 60")
         });
-        set_limits(&fed, i, "ping_interval_secs = 1\npeer_timeout_secs = 3");
+        set_limits(&fed, i, "ping_interval_secs = 1\npeer_timeout_secs = 5");
     }
     let r1 = fed.start(0);
     let r2 = fed.start(1);
     wait_metric(m1, "liaison_links_up{role=\"relay\"}", |v| v >= 1.0).await;
     // Pings flow both ways and keep a quiet link up well past the peer timeout.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
     let s = scrape(m1).await;
     assert_eq!(
         s.get("liaison_link_timeouts_total"),
@@ -709,7 +709,7 @@ async fn keepalive_notices_a_killed_neighbour_long_before_the_idle_timeout() {
     let s = wait_metric(m1, "liaison_link_timeouts_total", |v| v >= 1.0).await;
     let noticed = killed.elapsed();
     eprintln!(
-        "killed neighbour noticed after {noticed:?} (ping 1 s, peer timeout 3 s, QUIC idle 60 s)"
+        "killed neighbour noticed after {noticed:?} (ping 1 s, peer timeout 5 s, QUIC idle 60 s)"
     );
     assert!(
         noticed < Duration::from_secs(30),
