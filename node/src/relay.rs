@@ -756,3 +756,25 @@ impl Relay {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_reasons_are_cut_to_the_frame_limit_on_a_char_boundary() {
+        let refusal = Refusal::new(WireCode::NoRoute, "é".repeat(MAX_ERROR_TEXT_LEN));
+        assert!(refusal.reason.len() <= MAX_ERROR_TEXT_LEN);
+        assert!(refusal.reason.len() > MAX_ERROR_TEXT_LEN - 2);
+        let frame = refusal.into_frame(&[7; 16]);
+        let wire = frame.to_frame().expect("fits the Refused frame").encode();
+        let parsed = LinkFrame::from_frame(
+            &liaison_proto::frame::Frame::decode_exact(&wire).expect("decodes"),
+        )
+        .expect("parses");
+        assert!(matches!(
+            parsed,
+            LinkFrame::Refused { ref id, code, .. } if id == &[7; 16] && code == WireCode::NoRoute as u16
+        ));
+    }
+}
