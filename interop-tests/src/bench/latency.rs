@@ -18,11 +18,16 @@ use super::throughput::REPORT_LEN;
 use super::{BenchError, BenchOptions, Measurement};
 
 const WAIT: Duration = Duration::from_secs(60);
+/// The second, lower offered rate.
+pub const LOW_RATE: u32 = 100;
 
-/// Runs scenario 2; returns p50, p99 and p99.9 in milliseconds, and the achieved rate.
+/// Runs scenario 2 at `opts.latency_rate` and, below it, at [`LOW_RATE`] (what the relays
+/// sustain on a busy machine); returns p50, p99, p99.9 and max in milliseconds per rate.
 pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
-    let rate = opts.latency_rate.max(1);
-    let count = if opts.quick { 200 } else { 5 * rate as usize };
+    let mut rates = vec![opts.latency_rate.max(1)];
+    if !opts.quick && opts.latency_rate > LOW_RATE {
+        rates.push(LOW_RATE);
+    }
     // Officer 0 (recipient) at relay 2, officer 1 (sender) at relay 1.
     let fed = BenchFederation::build(&Layout {
         relays: 2,
@@ -34,13 +39,6 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
     })?;
     let relays = [fed.start(&opts.node_bin, 0)?, fed.start(&opts.node_bin, 1)?];
     let report: Vec<u8> = (0..REPORT_LEN).map(|i| (i % 251) as u8).collect();
-    let note = format!("{count} envelopes at {rate}/s, 2 relays, from scheduled send to arrival");
-    let mut ms = [
-        Measurement::new("2 latency", "p50", "ms", note.clone()),
-        Measurement::new("2 latency", "p99", "ms", note.clone()),
-        Measurement::new("2 latency", "p99.9", "ms", note.clone()),
-        Measurement::new("2 latency", "max", "ms", note),
-    ];
     let sender_ep = officer_endpoint()?;
     let receiver_ep = officer_endpoint()?;
     let mut sender = fed.connect(1, &sender_ep).await?;
@@ -53,64 +51,73 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
         expect_accepted(&mut sender, &id, WAIT).await?;
         receive_one(&mut receiver, &id).await?;
     }
-    for _ in 0..opts.runs {
-        let pool = fed.seal_pool(1, 0, &report, count)?;
-        let ids: HashMap<[u8; 16], usize> = pool
-            .iter()
-            .enumerate()
-            .map(|(i, raw)| message_id(raw).map(|id| (id, i)))
-            .collect::<Result<_, _>>()?;
-        let period = Duration::from_secs(1) / rate;
-        let start = Instant::now() + Duration::from_millis(50);
-        let receiving = tokio::spawn(async move {
-            let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)
-                .map_err(|e| BenchError::Unexpected(e.to_string()))?;
-            let mut seen = 0;
-            while seen < ids.len() {
-                match next_frame(&mut receiver, WAIT).await? {
-                    LinkFrame::Envelope(raw) => {
-                        let arrived = Instant::now();
-                        let id = message_id(&raw)?;
-                        receiver
-                            .send(&LinkFrame::Ack {
-                                message_id: id.to_vec(),
-                                status: AckStatus::Accepted,
-                            })
-                            .await?;
-                        let Some(i) = ids.get(&id) else { continue };
-                        let scheduled = start + period * u32::try_from(*i).unwrap_or(u32::MAX);
-                        let us = arrived.saturating_duration_since(scheduled).as_micros();
-                        hist.saturating_record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
-                        seen += 1;
-                    }
-                    LinkFrame::Ping(_) | LinkFrame::Pong(_) | LinkFrame::Ack { .. } => {}
-                    other => {
-                        return Err(BenchError::Unexpected(format!(
-                            "recipient got {:?}",
-                            other.frame_type()
-                        )));
+    let mut out = Vec::new();
+    for rate in rates {
+        let count = if opts.quick { 200 } else { 5 * rate as usize };
+        let note =
+            format!("{count} envelopes at {rate}/s, 2 relays, from scheduled send to arrival");
+        let mut ms = ["p50", "p99", "p99.9", "max"]
+            .map(|q| Measurement::new("2 latency", format!("{q} at {rate}/s"), "ms", note.clone()));
+        for _ in 0..opts.runs {
+            let pool = fed.seal_pool(1, 0, &report, count)?;
+            let ids: HashMap<[u8; 16], usize> = pool
+                .iter()
+                .enumerate()
+                .map(|(i, raw)| message_id(raw).map(|id| (id, i)))
+                .collect::<Result<_, _>>()?;
+            let period = Duration::from_secs(1) / rate;
+            let start = Instant::now() + Duration::from_millis(50);
+            let receiving = tokio::spawn(async move {
+                let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)
+                    .map_err(|e| BenchError::Unexpected(e.to_string()))?;
+                let mut seen = 0;
+                while seen < ids.len() {
+                    match next_frame(&mut receiver, WAIT).await? {
+                        LinkFrame::Envelope(raw) => {
+                            let arrived = Instant::now();
+                            let id = message_id(&raw)?;
+                            receiver
+                                .send(&LinkFrame::Ack {
+                                    message_id: id.to_vec(),
+                                    status: AckStatus::Accepted,
+                                })
+                                .await?;
+                            let Some(i) = ids.get(&id) else { continue };
+                            let scheduled = start + period * u32::try_from(*i).unwrap_or(u32::MAX);
+                            let us = arrived.saturating_duration_since(scheduled).as_micros();
+                            hist.saturating_record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
+                            seen += 1;
+                        }
+                        LinkFrame::Ping(_) | LinkFrame::Pong(_) | LinkFrame::Ack { .. } => {}
+                        other => {
+                            return Err(BenchError::Unexpected(format!(
+                                "recipient got {:?}",
+                                other.frame_type()
+                            )));
+                        }
                     }
                 }
+                Ok::<_, BenchError>((receiver, hist))
+            });
+            send_at_rate(&mut sender, &pool, start, period).await?;
+            let (back, hist) = receiving
+                .await
+                .map_err(|e| BenchError::Unexpected(format!("receiver task: {e}")))??;
+            receiver = back;
+            for (m, q) in ms.iter_mut().zip([0.5, 0.99, 0.999, 1.0]) {
+                m.push(hist.value_at_quantile(q) as f64 / 1000.0);
             }
-            Ok::<_, BenchError>((receiver, hist))
-        });
-        send_at_rate(&mut sender, &pool, start, period).await?;
-        let (back, hist) = receiving
-            .await
-            .map_err(|e| BenchError::Unexpected(format!("receiver task: {e}")))??;
-        receiver = back;
-        for (m, q) in ms.iter_mut().zip([0.5, 0.99, 0.999, 1.0]) {
-            m.push(hist.value_at_quantile(q) as f64 / 1000.0);
+            eprintln!(
+                "  latency: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+                hist.value_at_quantile(0.5) as f64 / 1000.0,
+                hist.value_at_quantile(0.99) as f64 / 1000.0,
+                hist.value_at_quantile(0.999) as f64 / 1000.0
+            );
         }
-        eprintln!(
-            "  latency: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-            hist.value_at_quantile(0.5) as f64 / 1000.0,
-            hist.value_at_quantile(0.99) as f64 / 1000.0,
-            hist.value_at_quantile(0.999) as f64 / 1000.0
-        );
+        out.extend(ms);
     }
     drop(relays);
-    Ok(ms.into_iter().collect())
+    Ok(out)
 }
 
 async fn receive_one(
