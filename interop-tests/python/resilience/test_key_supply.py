@@ -22,7 +22,7 @@ from resilience_fed import (
     Sim, ensure_sim_pki, inbox_ids, queue_depth, relay_links_up, report_file, wait_until, write_report,
 )
 
-DOWN_OBSERVE_SECS = 8.0
+DOWN_OBSERVE_SECS = 6.0
 HEAL_TIMEOUT = 45.0
 
 
