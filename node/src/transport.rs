@@ -24,6 +24,11 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Server
 pub const ALPN: &[u8] = b"liaison/1";
 /// Bytes of exporter output the link handshake binds to.
 pub const EXPORTER_LEN: usize = 32;
+/// Receive and send buffer size asked for on the endpoint's UDP socket. A 64 MiB envelope is
+/// some 50,000 datagrams, and the OS default (about 200 KiB on Linux) drops bursts that QUIC
+/// must then retransmit. The OS may grant less: Linux caps it at `net.core.rmem_max` and
+/// `net.core.wmem_max`, so raise those too (`sysctl -w net.core.rmem_max=8388608`).
+pub const UDP_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
 /// Errors setting up or using the transport.
 #[derive(Debug, thiserror::Error)]
@@ -151,14 +156,54 @@ pub fn client_config(limits: &TransportLimits) -> Result<quinn::ClientConfig, Tr
     Ok(config)
 }
 
+/// Binds a UDP socket on `addr` with buffers as large as the OS allows up to
+/// [`UDP_BUFFER_BYTES`]; returns it with the receive and send buffer sizes granted.
+pub fn bind_udp(addr: SocketAddr) -> std::io::Result<(std::net::UdpSocket, usize, usize)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: an unprivileged process gets at most the system's maximum, and a smaller
+    // buffer only costs retransmissions.
+    let _ = socket.set_recv_buffer_size(UDP_BUFFER_BYTES);
+    let _ = socket.set_send_buffer_size(UDP_BUFFER_BYTES);
+    socket.bind(&addr.into())?;
+    let granted = (
+        socket.recv_buffer_size().unwrap_or(0),
+        socket.send_buffer_size().unwrap_or(0),
+    );
+    Ok((socket.into(), granted.0, granted.1))
+}
+
+fn endpoint_on(
+    addr: SocketAddr,
+    server: Option<quinn::ServerConfig>,
+) -> Result<quinn::Endpoint, TransportError> {
+    let bind = |source| TransportError::Bind { addr, source };
+    let (socket, recv, send) = bind_udp(addr).map_err(bind)?;
+    if server.is_some() {
+        tracing::info!(
+            recv,
+            send,
+            wanted = UDP_BUFFER_BYTES,
+            "UDP socket buffers (the OS caps them at net.core.rmem_max / wmem_max)"
+        );
+    }
+    quinn::Endpoint::new(
+        quinn::EndpointConfig::default(),
+        server,
+        socket,
+        Arc::new(quinn::TokioRuntime),
+    )
+    .map_err(bind)
+}
+
 /// A server endpoint bound to `addr` (port 0 picks a free port: see `local_addr()`).
 pub fn server_endpoint(
     addr: SocketAddr,
     identity: &TlsIdentity,
     limits: &TransportLimits,
 ) -> Result<quinn::Endpoint, TransportError> {
-    let mut endpoint = quinn::Endpoint::server(server_config(identity, limits)?, addr)
-        .map_err(|source| TransportError::Bind { addr, source })?;
+    let mut endpoint = endpoint_on(addr, Some(server_config(identity, limits)?))?;
     endpoint.set_default_client_config(client_config(limits)?);
     Ok(endpoint)
 }
@@ -168,8 +213,7 @@ pub fn client_endpoint(
     bind: SocketAddr,
     limits: &TransportLimits,
 ) -> Result<quinn::Endpoint, TransportError> {
-    let mut endpoint = quinn::Endpoint::client(bind)
-        .map_err(|source| TransportError::Bind { addr: bind, source })?;
+    let mut endpoint = endpoint_on(bind, None)?;
     endpoint.set_default_client_config(client_config(limits)?);
     Ok(endpoint)
 }
@@ -223,5 +267,29 @@ impl ServerCertVerifier for PossessionOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_socket_asks_for_larger_buffers_than_the_os_default() {
+        use socket2::{Domain, Protocol, Socket, Type};
+
+        let (socket, recv, send) = bind_udp("127.0.0.1:0".parse().unwrap()).unwrap();
+        assert_ne!(socket.local_addr().unwrap().port(), 0);
+        let plain = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+        let (default_recv, default_send) = (
+            plain.recv_buffer_size().unwrap(),
+            plain.send_buffer_size().unwrap(),
+        );
+        // Never less than the default; more wherever the system maximum allows it.
+        assert!(recv >= default_recv, "{recv} < {default_recv}");
+        assert!(send >= default_send, "{send} < {default_send}");
+        eprintln!(
+            "UDP buffers: recv {recv} (default {default_recv}), send {send} (default {default_send})"
+        );
     }
 }
