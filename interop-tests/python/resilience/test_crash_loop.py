@@ -8,7 +8,8 @@ custody file. After the last cycle both relays run undisturbed until everything 
 
 Checked at the end, per flow: every report acknowledged to the sender (`send` exit 0 with its
 message id) is listed exactly once in the recipient's inbox and `read` gives back its original
-bytes; a signed receipt for every acknowledged report is back at the sender. Sends that failed (relay down:
+bytes; a signed receipt for every acknowledged report is back at the sender. Then both relays are
+stopped gracefully and their audit logs (written across every kill) verify end to end. Sends that failed (relay down:
 exit 4, or next hop not connected: exit 3) are counted, never retried; if one of them was
 delivered anyway (custody taken, acknowledgement lost in the kill) it must also be delivered
 only once.
@@ -20,7 +21,7 @@ import random
 import threading
 import time
 
-from resilience_fed import long_mode, read_bytes, report_file, write_report
+from resilience_fed import bin_path, long_mode, read_bytes, report_file, run, write_report
 
 CYCLES = 300 if long_mode() else 50
 GAP = (0.3, 1.6)  # seconds of traffic between kills
@@ -128,13 +129,22 @@ def test_crash_loop(pair, tmp_path):
             t.join(timeout=120)
     loop_secs = round(time.monotonic() - t0, 1)
     results = [flow.verify(DRAIN_TIMEOUT) for flow in flows]
+    # Every kill left the custody file unclean; the audit chain must still verify end to end.
+    audits = {}
+    for relay in (eu, ua):
+        code = relay.stop()
+        r = run([bin_path("liaison-node"), "audit", "verify", str(relay.storage), "--certificate",
+                 str(relay.dir / "node.cert"), "--json"])
+        audits[relay.name] = {"stop_exit": code, "verify_exit": r.code, "ok": (r.json or {}).get("ok"),
+                              "entries": (r.json or {}).get("entries"), "by_kind": (r.json or {}).get("by_kind"),
+                              "error": None if r.code == 0 else (r.stdout + r.stderr)[-500:]}
     result = {
         "kill_cycles": sum(kills.values()), "kills": kills, "loop_secs": loop_secs,
         "drain_and_verify_secs": round(time.monotonic() - t0 - loop_secs, 1),
         "acked_sends": sum(r["acked_sends"] for r in results),
         "delivered_exactly_once": sum(r["delivered_acked"] for r in results),
         "receipts": sum(r["receipts"] for r in results),
-        "flows": results, "relay_starts": {"eu-relay": eu.starts, "ua-relay": ua.starts},
+        "flows": results, "audit": audits, "relay_starts": {"eu-relay": eu.starts, "ua-relay": ua.starts},
     }
     write_report("crash_loop", result)
     assert sum(kills.values()) == CYCLES
@@ -145,3 +155,6 @@ def test_crash_loop(pair, tmp_path):
         assert not r["damaged"] and r["byte_exact"] == r["acked_sends"], r
         assert not r["without_receipt"], f"{r['flow']}: acknowledged reports without a receipt: {r}"
         assert set(r["failed_sends_by_exit"]) <= {3, 4}, f"{r['flow']}: unexpected exit codes: {r}"
+    for name, a in audits.items():
+        assert a["stop_exit"] == 0, f"{name} did not stop cleanly: {a}"
+        assert a["verify_exit"] == 0 and a["ok"], f"{name}: audit log does not verify after the crash loop: {a}"
