@@ -10,7 +10,8 @@ Two relays (eu, ua) draw their link's supplied key from a real `liaison-qkd sim`
 * KME slow (the simulator SIGSTOPped: requests hang): the required link does not come up
   (handshake timeout) and nothing is forwarded; SIGCONT heals it.
 * KME exhausted (key store of size 0, no refill): the required link never comes up.
-* Wrong keys (each relay holds a different PSK file for the other): the handshake fails on the
+* Wrong keys: each relay holds a different PSK file for the other, or each relay uses its own,
+  unrelated KME simulator (the key id drawn on one side is unknown at the other): the handshake fails on the
   key mismatch; the link never comes up with mismatched keys, under either policy.
 """
 
@@ -224,3 +225,19 @@ def test_psk_mismatch_never_links(federation, tmp_path):
         assert v["handshakes_failed"] > 0, v
         assert v["delivered_while_down"] == 0
     assert results["control_supplied_key"]
+
+
+def test_two_kmes_wrong_keys_never_link(federation, tmp_path):
+    """Each relay talks to its own, unrelated KME simulator: the key id the dialling side draws
+    is unknown (or a different key) at the other side's KME, so no required link may come up."""
+    eu, ua, ana, bohdan, sim = _build(federation, "required")
+    other = Sim(federation, sim.pki)
+    ua.extra = other.key_supply("ua-relay")
+    _start(eu, ua, ana, bohdan)
+    no_link = _observe_no_link(eu, ua)
+    failed = _counter(eu, "handshakes_failed") + _counter(ua, "handshakes_failed")
+    held, _ = _send_expect_held(ana, bohdan, eu, tmp_path, 1)
+    write_report("key_supply_two_kmes", {"no_link": no_link, "handshakes_failed": failed, **held})
+    assert no_link, "a link came up although the two relays' KMEs share no keys"
+    assert failed > 0
+    assert held["delivered_while_down"] == 0
