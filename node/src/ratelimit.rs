@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use liaison_proto::WireCode;
-use liaison_proto::envelope::Envelope;
+use liaison_proto::certificate::DocumentType;
 use liaison_proto::frame::LinkFrame;
 use liaison_proto::prekey::SignedPrekey;
 use liaison_proto::receipt::Receipt;
@@ -204,9 +204,13 @@ impl PeerLimiter {
     /// identity a prekey request asked for (empty when the bytes do not even parse).
     pub fn refusal(&self, frame: &LinkFrame) -> LinkFrame {
         let id = match frame {
-            LinkFrame::Envelope(raw) => Envelope::decode(raw)
-                .map(|e| e.header().message_id.0.to_vec())
-                .unwrap_or_default(),
+            // Read from its fixed position (after the 3-byte preamble, `spec/protocol.md`
+            // envelope header) rather than parsing an item we refuse to spend work on; only a
+            // well-formed envelope is read there, anything else gets an empty id.
+            LinkFrame::Envelope(raw) => match (raw.get(1), raw.get(3..19)) {
+                (Some(&kind), Some(id)) if kind == DocumentType::Envelope.wire() => id.to_vec(),
+                _ => Vec::new(),
+            },
             LinkFrame::Receipt(raw) => Receipt::decode(raw)
                 .map(|r| r.custody_id().to_vec())
                 .unwrap_or_default(),
