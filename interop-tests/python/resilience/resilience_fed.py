@@ -247,14 +247,11 @@ class Relay:
         return run([bin_path("liaison-node"), "status", "--config", str(self.config), "--json"])
 
     def audit(self) -> CliResult:
-        """`audit verify --json` on a copy of the custody file (the node may hold it locked)."""
-        copy = self.dir / "audit-copy.redb"
-        shutil.copy(self.storage, copy)
-        try:
-            return run([bin_path("liaison-node"), "audit", "verify", str(copy),
-                        "--certificate", str(self.dir / "node.cert"), "--json"])
-        finally:
-            copy.unlink(missing_ok=True)
+        """`liaison-node audit verify --json` of the custody file; the relay must be stopped (a
+        copy of a live file is not a consistent database: redb refuses it as needing repair)."""
+        assert not self.running(), f"{self.name}: stop the relay before verifying its audit log"
+        return run([bin_path("liaison-node"), "audit", "verify", str(self.storage),
+                    "--certificate", str(self.dir / "node.cert"), "--json"])
 
     def log_tail(self, n: int = 4000) -> str:
         try:
@@ -336,30 +333,13 @@ class Federation:
                     "--passphrase-file", str(self.passfile), *rest])
 
     def inspect(self, cert: Path) -> str:
-        """The 64-hex identity id a certificate certifies."""
+        """The 64-hex identity id a certificate certifies (`authority inspect --json`: subject)."""
         r = run([bin_path("liaison"), "--json", "authority", "inspect", str(cert), "--dir", str(self.authority)],
                 check=True)
-        j = r.json or {}
-        for path in (("subject",), ("certificate", "subject"), ("subject_id",), ("identity",)):
-            node = j
-            for p in path:
-                node = node.get(p) if isinstance(node, dict) else None
-            if isinstance(node, str) and len(node) == 64:
-                return node
-        # Fall back to searching the whole answer for the subject id.
-        def walk(o):
-            if isinstance(o, dict):
-                for k, v in o.items():
-                    if k in ("subject", "subject_id", "identity", "id") and isinstance(v, str) and len(v) == 64:
-                        return v
-                    w = walk(v)
-                    if w:
-                        return w
-            return None
-        found = walk(j)
-        if not found:
+        subject = (r.json or {}).get("subject")
+        if not isinstance(subject, str) or len(subject) != 64:
             pytest.fail(f"no identity id in `authority inspect` output: {r!r}")
-        return found
+        return subject
 
     def relay(self, name: str, org: str) -> Relay:
         r = Relay(self, name, org)

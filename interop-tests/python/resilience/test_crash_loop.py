@@ -21,7 +21,7 @@ import random
 import threading
 import time
 
-from resilience_fed import bin_path, long_mode, read_bytes, report_file, run, write_report
+from resilience_fed import long_mode, read_bytes, report_file, write_report
 
 CYCLES = 300 if long_mode() else 50
 GAP = (0.3, 1.6)  # seconds of traffic between kills
@@ -133,8 +133,7 @@ def test_crash_loop(pair, tmp_path):
     audits = {}
     for relay in (eu, ua):
         code = relay.stop()
-        r = run([bin_path("liaison-node"), "audit", "verify", str(relay.storage), "--certificate",
-                 str(relay.dir / "node.cert"), "--json"])
+        r = relay.audit()
         audits[relay.name] = {"stop_exit": code, "verify_exit": r.code, "ok": (r.json or {}).get("ok"),
                               "entries": (r.json or {}).get("entries"), "by_kind": (r.json or {}).get("by_kind"),
                               "error": None if r.code == 0 else (r.stdout + r.stderr)[-500:]}

@@ -37,7 +37,7 @@ from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.events import ConnectionTerminated
 
-from resilience_fed import Federation, inbox_ids, relay_links_up, report_file, run, bin_path, wait_until, write_report
+from resilience_fed import Federation, bin_path, inbox_ids, relay_links_up, report_file, wait_until, write_report
 
 MAX_ENVELOPE = 262144
 GARBAGE_DATAGRAMS = 3000
@@ -337,8 +337,7 @@ def test_zz_refusals_audited(hostile):
     refusals_metric = eu.metric_sum("liaison_refusals_total")
     failures_metric = eu.metric_sum("liaison_handshake_failures_total")
     assert eu.stop() == 0, eu.log_tail()
-    r = run([bin_path("liaison-node"), "audit", "verify", str(eu.storage), "--certificate",
-             str(eu.dir / "node.cert"), "--json"])
+    r = eu.audit()
     hostile["results"]["audit"] = {"exit": r.code, "report": r.json, "refusals_metric": refusals_metric,
                                    "handshake_failures_metric": failures_metric,
                                    "relay_refusals_expected": hostile["relay_refusals_expected"],

@@ -15,12 +15,13 @@ Two relays (eu, ua) draw their link's supplied key from a real `liaison-qkd sim`
   key mismatch; the link never comes up with mismatched keys, under either policy.
 """
 
+import base64
 import os
 import signal
 import time
 
 from resilience_fed import (
-    Sim, ensure_sim_pki, inbox_ids, queue_depth, relay_links_up, report_file, wait_until, write_report,
+    Federation, Sim, ensure_sim_pki, inbox_ids, queue_depth, report_file, wait_until, write_report,
 )
 
 DOWN_OBSERVE_SECS = 6.0
@@ -40,7 +41,6 @@ def _build(fed, policy: str, supply: str = "etsi014", sim_args=(), psk_same: boo
         ua.extra = sim.key_supply("ua-relay")
     else:
         a, b = fed.root / "eu.psk", fed.root / "ua.psk"
-        import base64
         key = base64.b64encode(os.urandom(32)).decode()
         a.write_text(key + "\n")
         b.write_text((key if psk_same else base64.b64encode(os.urandom(32)).decode()) + "\n")
@@ -194,7 +194,6 @@ def test_psk_mismatch_never_links(federation, tmp_path):
     for policy in ("required", "preferred"):
         fed_dir = tmp_path / policy
         fed_dir.mkdir()
-        from resilience_fed import Federation
         fed = Federation(fed_dir)
         try:
             eu, ua, ana, bohdan, _ = _build(fed, policy, supply="psk", psk_same=False)
@@ -209,7 +208,6 @@ def test_psk_mismatch_never_links(federation, tmp_path):
     # Control: the same PSK file on both sides links, with the supplied key mixed.
     ctl_dir = tmp_path / "control"
     ctl_dir.mkdir()
-    from resilience_fed import Federation
     fed = Federation(ctl_dir)
     try:
         eu, ua, ana, bohdan, _ = _build(fed, "required", supply="psk", psk_same=True)
