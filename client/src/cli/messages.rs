@@ -465,6 +465,28 @@ pub(crate) async fn inbox(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome
     ))
 }
 
+/// Where to write a report named `name` in `dir` without clobbering another file: `name` when
+/// it is free or already holds exactly `bytes` (reading a message twice), else `stem-2.ext`,
+/// `stem-3.ext`, … (two attachments called `report.pdf` from different senders).
+fn free_output_path(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let holds_these_bytes = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.len() == bytes.len() as u64)
+            && std::fs::read(p).is_ok_and(|b| b == bytes)
+    };
+    let first = dir.join(name);
+    if !first.exists() || holds_these_bytes(&first) {
+        return first;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    (2u32..)
+        .map(|n| dir.join(format!("{stem}-{n}{ext}")))
+        .find(|p| !p.exists() || holds_these_bytes(p))
+        .unwrap_or(first) // ok: the range is unbounded, so `find` only ends on a match
+}
+
 pub(crate) fn read(args: ReadArgs, global: &GlobalArgs) -> Result<Outcome, Failure> {
     let store = open_store(global, &args.pass)?;
     let m = store.get_received(args.msg.trim()).map_err(|e| match e {
@@ -476,7 +498,7 @@ pub(crate) fn read(args: ReadArgs, global: &GlobalArgs) -> Result<Outcome, Failu
     let sender = &envelope.header().sender_certificate;
     std::fs::create_dir_all(&args.out).map_err(|e| ClientError::io(&args.out, e))?;
     let name = content::output_file_name(&m.content_type, m.message_id);
-    let path = args.out.join(&name);
+    let path = free_output_path(&args.out, &name, &m.plaintext);
     profile::write_file(&path, &m.plaintext, 0o600)?;
     if let Some(p) = &args.save_envelope {
         profile::write_file(p, &m.envelope_raw, 0o600)?;
@@ -634,7 +656,8 @@ pub(crate) fn verify(args: VerifyArgs, global: &GlobalArgs) -> Result<Outcome, F
         let written = match &args.out {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| ClientError::io(dir, e))?;
-                let path = dir.join(content::output_file_name(&h.content_type, h.message_id));
+                let name = content::output_file_name(&h.content_type, h.message_id);
+                let path = free_output_path(dir, &name, &opened.plaintext);
                 profile::write_file(&path, &opened.plaintext, 0o600)?;
                 Some(path)
             }
@@ -729,4 +752,31 @@ pub(crate) fn demo() -> Result<Outcome, Failure> {
         human,
         exit_code: if all_ok { 0 } else { 1 },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::free_output_path;
+
+    #[test]
+    fn a_second_attachment_with_the_same_name_does_not_overwrite_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = free_output_path(dir.path(), "report.pdf", b"one");
+        assert_eq!(first, dir.path().join("report.pdf"));
+        std::fs::write(&first, b"one").unwrap();
+        // The same bytes again (reading the same message twice): same file.
+        assert_eq!(free_output_path(dir.path(), "report.pdf", b"one"), first);
+        // Different bytes under the same name: a new file beside it.
+        let second = free_output_path(dir.path(), "report.pdf", b"two");
+        assert_eq!(second, dir.path().join("report-2.pdf"));
+        std::fs::write(&second, b"two").unwrap();
+        assert_eq!(
+            free_output_path(dir.path(), "report.pdf", b"three"),
+            dir.path().join("report-3.pdf")
+        );
+        assert_eq!(
+            free_output_path(dir.path(), "README", b"x"),
+            dir.path().join("README")
+        );
+    }
 }
