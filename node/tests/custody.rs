@@ -167,7 +167,7 @@ async fn custody_survives_a_restart() {
     let store = loop {
         match CustodyStore::open(&path, node_key(1), StoreConfig::default()) {
             Ok(s) => break s,
-            Err(StoreError::Storage(_)) => {
+            Err(StoreError::Open { .. }) => {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await
             }
             Err(e) => panic!("{e}"),

@@ -119,10 +119,6 @@ def test_torn_storage(pair, tmp_path):
     assert results["pristine"] == {"delivered": N_REPORTS, "listed": N_REPORTS, "byte_exact": N_REPORTS}, results
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: liaison-node's start-up error for a damaged custody database does not name the "
-    "file (e.g. 'storage error: DB corrupted: File truncated below stored layout'); an operator "
-    "with several relays cannot tell which file is damaged"))
 def test_torn_storage_error_names_file(federation):
     relay = federation.relay("lone-relay", "CERT-EU")
     relay.start()

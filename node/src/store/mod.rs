@@ -137,6 +137,15 @@ pub enum StoreError {
     /// The database could not be opened, read or committed.
     #[error("storage error: {0}")]
     Storage(String),
+    /// The database file could not be opened (missing permissions, damaged, locked by another
+    /// process); names the file, since an operator may run several relays.
+    #[error("cannot open the custody database {}: {reason}", path.display())]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// Stored data does not decode: the file was damaged outside redb's guarantees.
     #[error("custody database corrupt: {0}")]
     Corrupt(&'static str),
@@ -192,8 +201,23 @@ impl CustodyStore {
         if !path.exists() {
             create_private_file(path)?;
         }
-        let db = Arc::new(redb::Database::create(path)?);
-        let ops = writer::spawn(Arc::clone(&db), signer, config)?;
+        let db = Arc::new(redb::Database::create(path).map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?);
+        // The writer reads the audit head and checks the node key first: a damaged file fails
+        // there too, and the error names the file.
+        let ops = writer::spawn(Arc::clone(&db), signer, config).map_err(|e| match e {
+            StoreError::Storage(reason) => StoreError::Open {
+                path: path.to_owned(),
+                reason,
+            },
+            StoreError::Corrupt(what) => StoreError::Open {
+                path: path.to_owned(),
+                reason: format!("corrupt: {what}"),
+            },
+            other => other,
+        })?;
         Ok(Self {
             db,
             path: path.to_owned(),
