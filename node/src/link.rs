@@ -294,7 +294,8 @@ pub async fn initiate(
         let mut rng = os_rng();
         let (state, hello) = start.start(now(origin), &mut rng)?;
         send.write_all(&hello).await?;
-        let mut decoder = FrameDecoder::new();
+        // Until the peer has authenticated, no frame may be larger than a handshake message.
+        let mut decoder = FrameDecoder::handshake();
         let frame = read_frame(&mut recv, &mut decoder).await?;
         let (session, finish) = state.handle(&frame, now(origin), &mut rng)?;
         send.write_all(&finish).await?;
@@ -326,7 +327,8 @@ pub async fn respond(
     };
     let mut master_sae = None;
     let run = async {
-        let mut decoder = FrameDecoder::new();
+        // Until the peer has authenticated, no frame may be larger than a handshake message.
+        let mut decoder = FrameDecoder::handshake();
         let hello = read_frame(&mut recv, &mut decoder).await?;
         if let Ok(parsed) = InitiatorHello::decode(&hello.body) {
             master_sae = parsed.supplied.map(|s| s.master_sae_id);
@@ -357,21 +359,26 @@ async fn conclude(
     peer_master_sae: Option<String>,
 ) -> Result<Link, LinkError> {
     match outcome {
-        Ok((session, decoder)) => Ok(Link {
-            conn,
-            send,
-            recv,
-            session,
-            decoder,
-            origin,
-            outbox: Vec::new(),
-            supply,
-            keepalive: None,
-            last_heard: Instant::now(),
-            last_ping: Instant::now(),
-            pings: 0,
-            peer_master_sae,
-        }),
+        Ok((session, mut decoder)) => {
+            // Authenticated: only the per-type limits apply from now on (a relay's own
+            // `max_envelope_bytes` refuses large envelopes, without closing the link).
+            decoder.set_max_body(usize::MAX);
+            Ok(Link {
+                conn,
+                send,
+                recv,
+                session,
+                decoder,
+                origin,
+                outbox: Vec::new(),
+                supply,
+                keepalive: None,
+                last_heard: Instant::now(),
+                last_ping: Instant::now(),
+                pings: 0,
+                peer_master_sae,
+            })
+        }
         Err(e) => {
             refuse(&conn, &mut send, &e).await;
             Err(e)

@@ -390,3 +390,44 @@ fn run_refuses_a_config_with_an_unknown_key_naming_file_and_key() {
         "{stderr}"
     );
 }
+
+/// Before a peer has authenticated, a frame header announcing a huge body is refused at once
+/// (the node does not wait to buffer it): the connection gets a plaintext `Error` naming the
+/// malformed frame well before the handshake timeout, and the node keeps serving others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_peer_cannot_make_the_node_buffer_a_huge_frame() {
+    use liaison_node::transport::{self, TransportLimits};
+    use liaison_proto::frame::{Frame, FrameType};
+
+    let fed = federation();
+    let _r1 = fed.start(0);
+    let endpoint =
+        transport::client_endpoint("127.0.0.1:0".parse().unwrap(), &TransportLimits::default())
+            .unwrap();
+    let conn = endpoint
+        .connect(fed.relays[0].addr, "liaison-node")
+        .unwrap()
+        .await
+        .unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    // A Record of 200 MiB announced in the very first frame, and no body.
+    send.write_all(&Frame::header(FrameType::Record, 200 << 20))
+        .await
+        .unwrap();
+    // The test relays' handshake timeout is 3 s: an answer within 2 s is the refusal itself.
+    let answer = tokio::time::timeout(Duration::from_secs(2), recv.read_to_end(64 * 1024))
+        .await
+        .expect("refused before the handshake timeout")
+        .unwrap_or_default();
+    let frame = Frame::decode_exact(&answer).expect("one plaintext frame");
+    match LinkFrame::from_frame(&frame) {
+        Ok(LinkFrame::Error { code, reason }) => {
+            assert_eq!(code, liaison_proto::WireCode::Malformed as u16, "{reason}");
+        }
+        other => panic!("expected an Error frame, got {other:?}"),
+    }
+    // Others are still served.
+    let mut dave = fed.connect(3).await;
+    let env = fed.seal(3, 0, Classification::Unclassified, b"still serving", false);
+    send_accepted(&mut dave, &env).await;
+}
