@@ -10,7 +10,7 @@ copy and the relay restarted on it:
 * header bytes overwritten.
 
 Allowed outcomes: the relay refuses to start (non-zero exit, the error names the custody
-file), or it starts and the recipient gets only intact reports: every report `read` gives
+file: checked in every case), or it starts and the recipient gets only intact reports: every report `read` gives
 back is byte-identical to what was sent, a damaged envelope is refused by the client (it never
 reaches the application). Finally the pristine copy is restored and all three reports are
 delivered exactly once.
@@ -114,6 +114,7 @@ def test_torn_storage(pair, tmp_path):
         if v["outcome"] == "refused":
             assert v["exit_code"] != 0
             assert v["error"], f"{name}: the relay exited without an error message: {v}"
+            assert v["names_file"], f"{name}: the start-up error does not name the custody file: {v}"
         else:
             assert v["damaged_served_to_application"] == 0, f"{name}: damaged report reached the application: {v}"
     assert results["pristine"] == {"delivered": N_REPORTS, "listed": N_REPORTS, "byte_exact": N_REPORTS}, results
