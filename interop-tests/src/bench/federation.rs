@@ -73,7 +73,8 @@ pub struct Layout {
 /// Per-link rate limits far above what one machine can offer: the benchmarks measure the
 /// relay's capacity, not its brake on a runaway client (defaults: 20 envelopes/s per officer
 /// link, 2,000/s per relay link), and the queue depth is raised so an offline recipient's
-/// queue never defers.
+/// queue never defers. The peer timeout (default 20 s without a frame) is raised too: idle
+/// links are the point of scenario 5, and generators are silent while they seal the next pool.
 const UNLIMITED_RATE: &str = "envelopes_per_sec = 1000000.0\nenvelope_burst = 1000000\n\
                               bytes_per_sec = 100000000000\nbyte_burst = 100000000000\n";
 
@@ -287,7 +288,8 @@ impl BenchFederation {
                  storage = \"custody.redb\"\ntrust_anchors = [\"../authority.pub\"]\n\
                  directory = [\"../members\"]\nofficer_qkd = \"off\"\n\n{routes}\
                  [limits]\nmax_connections = {max}\nidle_timeout_secs = {idle}\n\
-                 handshake_timeout_secs = 30\nmax_queue_depth = 10000000\n{envelope}\n\
+                 handshake_timeout_secs = 30\nmax_queue_depth = 10000000\n\
+                 ping_interval_secs = 60\npeer_timeout_secs = 3600\n{envelope}\n\
                  [limits.officers]\n{unlimited}\n[limits.relays]\n{unlimited}",
                 envelope = layout
                     .max_envelope_bytes
