@@ -431,3 +431,58 @@ async fn unauthenticated_peer_cannot_make_the_node_buffer_a_huge_frame() {
     let env = fed.seal(3, 0, Classification::Unclassified, b"still serving", false);
     send_accepted(&mut dave, &env).await;
 }
+
+/// A certified officer may only send as itself, and an envelope past its expiry is not taken
+/// into custody: both are refused with their wire codes (non-fatal: the same link then delivers
+/// a valid envelope), and both refusals are in the signed audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_an_envelope_sent_as_someone_else_and_an_expired_one_and_audits_both() {
+    use liaison_crypto::rng::os_rng;
+    use liaison_proto::envelope::{ContentType, EnvelopeBuilder};
+    use liaison_proto::{Tlp, UnixTime, WireCode};
+
+    let fed = federation();
+    let r1 = fed.start(0);
+    let mut mallory = fed.connect(0).await;
+    async fn expect_refused(client: &mut OfficerClient, env: &Envelope, want: WireCode) {
+        client.send(env).await;
+        match client.next(WAIT).await {
+            Some(LinkFrame::Refused { id, code, reason }) => {
+                assert_eq!(id, env.header().message_id.0.to_vec());
+                assert_eq!(code, want as u16, "{reason}");
+            }
+            other => panic!("expected a Refused frame, got {other:?}"),
+        }
+    }
+    // Officer 3's envelope (validly signed by officer 3) handed in on officer 0's link.
+    let as_dave = fed.seal(
+        3,
+        0,
+        Classification::Unclassified,
+        b"as someone else",
+        false,
+    );
+    expect_refused(&mut mallory, &as_dave, WireCode::PeerNotAllowed).await;
+    // Officer 0's own envelope, created two hours ago and expired an hour ago.
+    let (me, to) = (&fed.officers[0], &fed.officers[3]);
+    let now = UnixTime(support::unix_now());
+    let expired = EnvelopeBuilder::new(
+        &me.key,
+        &me.cert,
+        Classification::Unclassified,
+        Tlp::Amber,
+        ContentType::Text,
+        UnixTime(now.0 - 7200),
+        UnixTime(now.0 - 3600),
+    )
+    .recipient(&to.cert, &to.prekey, None)
+    .seal_without_policy_checks(b"stale", &mut os_rng())
+    .unwrap();
+    expect_refused(&mut mallory, &expired, WireCode::EnvelopeExpired).await;
+    // The link is still up and its own valid envelope is taken.
+    let valid = fed.seal(0, 3, Classification::Unclassified, b"valid", false);
+    send_accepted(&mut mallory, &valid).await;
+    assert!(r1.terminate().success());
+    let report = audit_report(&fed, 0);
+    assert_eq!(report["by_kind"]["refused"], 2, "{report}");
+}
