@@ -538,11 +538,19 @@ impl Session {
     ) -> Result<Vec<Event>, ClientError> {
         let end = tokio::time::Instant::now() + max_wait;
         let mut out: Vec<Event> = self.events.drain(..).collect();
+        // Only something for the application restarts the quiet period: the relay's keepalive
+        // Pings (and rekeys, duplicates) keep arriving on an idle link and must not.
+        let mut deadline = (tokio::time::Instant::now() + quiet).min(end);
         loop {
-            let deadline = (tokio::time::Instant::now() + quiet).min(end);
             match self.pump(deadline).await? {
                 Pumped::Timeout => break,
-                Pumped::Handled | Pumped::Answer(_) => out.extend(self.events.drain(..)),
+                Pumped::Handled | Pumped::Answer(_) => {
+                    let before = out.len();
+                    out.extend(self.events.drain(..));
+                    if out.len() > before {
+                        deadline = (tokio::time::Instant::now() + quiet).min(end);
+                    }
+                }
             }
             if tokio::time::Instant::now() >= end {
                 break;
