@@ -79,8 +79,17 @@ def test_partition_and_heal(pair, tmp_path):
         receipts = {s["message_id"] for s in (r.json or {}).get("sent", []) if s.get("complete")}
         if set(sent) <= receipts:
             break
-    _, ids = inbox_ids(bohdan, quiet=1, max_wait=3)
-    inside = len([m for m in set(ids) if m not in sent])
+    # One `inbox` run fetches what arrives within its --max-wait; in long mode hundreds of
+    # reports wait for Bohdan, so fetch until all arrived (the listing is his whole store) or
+    # nothing new comes.
+    inside, deadline = -1, time.monotonic() + 90
+    while time.monotonic() < deadline:
+        _, ids = inbox_ids(bohdan, quiet=1, max_wait=10)
+        now_inside = len([m for m in set(ids) if m not in sent])
+        if now_inside >= during["sent_inside_ua"] or now_inside == inside:
+            inside = now_inside
+            break
+        inside = now_inside
     write_report("partition", {
         "reports_before_cut": N_BEFORE, "fetched_during_cut": len(fetched), "partition_secs": PARTITION_SECS,
         "queue_to_eu_samples": samples, "queue_to_eu_peak": peak, "ua_saw_link_down": ua_link_down,
