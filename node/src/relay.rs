@@ -358,27 +358,43 @@ impl Relay {
                     raw,
                     expires,
                     from,
-                    destinations: destinations.clone(),
+                    destinations,
                 };
-                match self.store.accept(incoming, now).await {
-                    Ok(outcome) => {
-                        for d in destinations {
-                            self.wakeup(d).notify_one();
-                        }
-                        Ok(outcome)
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "custody store refused an envelope");
-                        return vec![LinkFrame::Ack {
-                            message_id: message_id.to_vec(),
-                            status: AckStatus::Deferred,
-                        }];
-                    }
+                match self.take_custody(incoming, now, "envelope").await {
+                    Ok(outcome) => Ok(outcome),
+                    Err(deferred) => return deferred,
                 }
             }
             Err(refusal) => Err(refusal),
         };
         self.answer(message_id, from, outcome, now).await
+    }
+
+    /// Stores an item that passed its checks and wakes the forwarders of its destinations. If
+    /// the store fails, the answer is `Deferred`: the sender keeps custody and retries.
+    async fn take_custody(
+        &self,
+        incoming: Incoming,
+        now: u64,
+        what: &'static str,
+    ) -> Result<AcceptOutcome, Vec<LinkFrame>> {
+        let message_id = incoming.message_id;
+        let destinations = incoming.destinations.clone();
+        match self.store.accept(incoming, now).await {
+            Ok(outcome) => {
+                for d in destinations {
+                    self.wakeup(d).notify_one();
+                }
+                Ok(outcome)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, what, "custody store refused an item");
+                Err(vec![LinkFrame::Ack {
+                    message_id: message_id.to_vec(),
+                    status: AckStatus::Deferred,
+                }])
+            }
+        }
     }
 
     async fn answer(
@@ -527,22 +543,11 @@ impl Relay {
                     raw,
                     expires: now.saturating_add(MAX_ENVELOPE_LIFETIME_SECS),
                     from,
-                    destinations: destinations.clone(),
+                    destinations,
                 };
-                match self.store.accept(incoming, now).await {
-                    Ok(o) => {
-                        for d in destinations {
-                            self.wakeup(d).notify_one();
-                        }
-                        Ok(o)
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "custody store refused a receipt");
-                        return vec![LinkFrame::Ack {
-                            message_id: id.to_vec(),
-                            status: AckStatus::Deferred,
-                        }];
-                    }
+                match self.take_custody(incoming, now, "receipt").await {
+                    Ok(outcome) => Ok(outcome),
+                    Err(deferred) => return deferred,
                 }
             }
             Err(r) => Err(r),
