@@ -14,7 +14,7 @@ use liaison_crypto::rng::os_rng;
 use liaison_proto::envelope::ContentType;
 use liaison_proto::revocation::{RevocationContents, RevocationList};
 use liaison_proto::{Classification, Tlp, UnixTime, WireCode};
-use support::Federation;
+use support::{Federation, OfficerHome};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -36,6 +36,16 @@ fn stix() -> Report {
 }
 
 /// The next message delivered to the application, failing on anything else or a timeout.
+/// Connects `officer` once and disconnects: connecting publishes its prekey, so others can
+/// then send to it while it is offline.
+async fn publish_prekey(fed: &Federation, officer: &OfficerHome) {
+    Session::connect(fed.session_config(officer))
+        .await
+        .unwrap()
+        .close()
+        .await;
+}
+
 async fn next_message(session: &mut Session) -> ReceivedMessage {
     loop {
         match session.next_event(WAIT).await.unwrap() {
@@ -131,11 +141,7 @@ fn multi_recipient_report_reaches_an_offline_recipient_when_it_connects() {
     let rt = runtime();
     rt.block_on(async {
         // Claire publishes her prekey once, then goes offline.
-        Session::connect(fed.session_config(&cl))
-            .await
-            .unwrap()
-            .close()
-            .await;
+        publish_prekey(&fed, &cl).await;
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         let sent = ana_s
@@ -191,11 +197,7 @@ fn relay_refusal_names_the_code_and_reason_and_records_nothing() {
     fed.start(0);
     let rt = runtime();
     rt.block_on(async {
-        Session::connect(fed.session_config(&bo))
-            .await
-            .unwrap()
-            .close()
-            .await;
+        publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         let err = ana_s
             .send(
@@ -242,11 +244,7 @@ fn relay_refuses_a_recipient_its_directory_does_not_clear() {
     fed.start(1);
     let rt = runtime();
     rt.block_on(async {
-        Session::connect(fed.session_config(&bo))
-            .await
-            .unwrap()
-            .close()
-            .await;
+        publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         let err = ana_s
             .send(
@@ -296,11 +294,7 @@ fn a_revoked_recipient_is_refused_before_anything_is_sealed() {
         .unwrap();
     let rt = runtime();
     rt.block_on(async {
-        Session::connect(fed.session_config(&bo))
-            .await
-            .unwrap()
-            .close()
-            .await;
+        publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         let err = ana_s
             .send(
@@ -332,11 +326,7 @@ fn local_policy_refuses_a_classification_above_the_recipients_clearance() {
     fed.start(0);
     let rt = runtime();
     rt.block_on(async {
-        Session::connect(fed.session_config(&bo))
-            .await
-            .unwrap()
-            .close()
-            .await;
+        publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         let err = ana_s
             .send(
@@ -362,11 +352,7 @@ fn a_message_is_not_delivered_again_after_a_client_restart() {
     fed.start(0);
     let rt = runtime();
     let saved = rt.block_on(async {
-        Session::connect(fed.session_config(&bo))
-            .await
-            .unwrap()
-            .close()
-            .await;
+        publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         let sent = ana_s
             .send(
