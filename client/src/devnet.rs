@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use liaison_crypto::Suite;
 use liaison_crypto::rng::os_rng;
-use liaison_node::config::{Config, format_authority_key};
+use liaison_node::config::Config;
 use liaison_proto::certificate::{CertificateRequest, MemberCertificate, Role};
 use liaison_proto::envelope::ContentType;
 use liaison_proto::{Classification, Tlp};
@@ -469,9 +469,8 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
         authority.id().fingerprint(),
         authority_dir.display()
     ));
-    let anchor = authority_dir.join("authority.pub");
-    std::fs::write(&anchor, format_authority_key(authority.verifying_key()))
-        .map_err(step("writing authority.pub"))?;
+    // `Authority::init` wrote the trust anchor the relays load.
+    let anchor = authority_dir.join(crate::authority::PUBLIC_FILE);
     let members = dir.join("members");
     std::fs::create_dir_all(&members).map_err(step("creating members/"))?;
 
@@ -549,7 +548,6 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
             &authority,
             &relay_certs[home],
             clearance,
-            &anchor,
             &members,
             &mut rng,
         )?;
@@ -803,7 +801,6 @@ fn enrol_officer(
     authority: &Authority,
     relay: &MemberCertificate,
     clearance: Classification,
-    anchor: &Path,
     members: &Path,
     rng: &mut (impl rand_core::CryptoRng + ?Sized),
 ) -> Result<OfficerInfo, DevnetError> {
@@ -842,15 +839,14 @@ fn enrol_officer(
     keystore
         .save(&keystore_path, passphrase)
         .map_err(step("saving an officer keystore"))?;
-    let anchor_key = liaison_node::config::parse_authority_key(
-        &std::fs::read_to_string(anchor).map_err(step("reading authority.pub"))?,
-    )
-    .map_err(|reason| DevnetError::Step {
-        step: "reading authority.pub",
-        reason,
-    })?;
     profile
-        .install(&cert, relay, &[anchor_key], None, unix_now())
+        .install(
+            &cert,
+            relay,
+            &[authority.verifying_key().clone()],
+            None,
+            unix_now(),
+        )
         .map_err(step("installing an officer's enrolment"))?;
     Ok(OfficerInfo {
         name,
