@@ -225,10 +225,14 @@ impl Relay {
         self
     }
 
-    /// The first of `destinations` whose queue is full, if any.
-    async fn full_queue(&self, destinations: &[Destination]) -> Option<Destination> {
+    /// The first of `destinations` whose queue is full, if any. Reads the store: call it on
+    /// a blocking thread.
+    fn full_queue(&self, destinations: &[Destination]) -> Option<Destination> {
+        if self.max_queue_depth == u64::MAX {
+            return None;
+        }
         for d in destinations {
-            match self.store.depth(*d).await {
+            match self.store.depth_blocking(*d) {
                 Ok(depth) if depth >= self.max_queue_depth => return Some(*d),
                 Ok(_) => {}
                 Err(e) => {
@@ -323,7 +327,9 @@ impl Relay {
             );
             return self.answer(message_id, from, Err(refusal), now).await;
         }
-        let Ok(_permit) = self.verifiers.acquire().await else {
+        // The permit bounds the checks running at once (CPU work), not the items waiting for
+        // their commit: those must pile up so that one group commit serves many of them.
+        let Ok(permit) = self.verifiers.acquire().await else {
             return Vec::new(); // not reached: the semaphore is never closed
         };
         let (relay, link_peer) = (Arc::clone(self), peer.clone());
@@ -335,16 +341,19 @@ impl Relay {
                 ),
                 Err(e) => ([0; 16], Err(Refusal::from(e))),
             };
-            (raw, checked)
+            let full = match &checked.1 {
+                Ok((_, destinations)) => relay.full_queue(destinations),
+                Err(_) => None,
+            };
+            (raw, checked, full)
         })
         .await;
-        let Ok((raw, (message_id, checked))) = verified else {
+        drop(permit);
+        let Ok((raw, (message_id, checked), full)) = verified else {
             tracing::error!("envelope verification task failed");
             return Vec::new(); // no answer: the sender keeps custody and retransmits
         };
-        if let Ok((_, destinations)) = &checked
-            && let Some(full) = self.full_queue(destinations).await
-        {
+        if let Some(full) = full {
             tracing::warn!(id = %hex::encode(message_id), queue = %hex::encode(full.0), "queue full; deferring");
             return vec![LinkFrame::Ack {
                 message_id: message_id.to_vec(),
@@ -526,13 +535,14 @@ impl Relay {
             Err(e) => return self.answer([0; 16], from, Err(e.into()), now).await,
         };
         let id = receipt.custody_id();
-        let Ok(_permit) = self.verifiers.acquire().await else {
+        let Ok(permit) = self.verifiers.acquire().await else {
             return Vec::new(); // not reached: the semaphore is never closed
         };
         let (relay, link_peer) = (Arc::clone(self), peer.clone());
-        let Ok(checked) =
-            tokio::task::spawn_blocking(move || relay.check_receipt(&link_peer, &receipt)).await
-        else {
+        let checked =
+            tokio::task::spawn_blocking(move || relay.check_receipt(&link_peer, &receipt)).await;
+        drop(permit); // checks only: see `take_envelope`
+        let Ok(checked) = checked else {
             tracing::error!("receipt verification task failed");
             return Vec::new(); // no answer: the sender keeps custody and retransmits
         };
@@ -602,12 +612,16 @@ impl Relay {
     /// when its `Ack` (or `Refused`) arrives on `acks`. `peer` is the link's validated
     /// certificate. Waits first for the destination's lease, so that of several links to one
     /// peer only one drains its queue; the next takes over when that link ends.
+    ///
+    /// Acknowledged entries are released by a companion task, so the forwarder keeps sending
+    /// while their commit is in flight and one commit serves every answer that arrived
+    /// meanwhile. The lease is held until those releases are durable.
     pub async fn forward(
         self: Arc<Self>,
         destination: Destination,
         peer: LinkPeer,
         out: mpsc::Sender<LinkFrame>,
-        mut acks: mpsc::Receiver<Downstream>,
+        acks: mpsc::Receiver<Downstream>,
         cancel: CancellationToken,
     ) {
         let lease = self.lease(destination);
@@ -615,11 +629,37 @@ impl Relay {
             () = cancel.cancelled() => return,
             held = lease.lock_owned() => held,
         };
-        let how = if peer.certificate.role() == Role::Officer {
-            Handoff::Delivered
-        } else {
-            Handoff::Forwarded
-        };
+        let how = handoff_to(&peer);
+        let (release, to_release) = mpsc::channel(4 * WINDOW);
+        let failed = cancel.child_token();
+        let releaser = tokio::spawn(release_loop(
+            self.store.clone(),
+            destination,
+            how,
+            to_release,
+            failed.clone(),
+        ));
+        Arc::clone(&self)
+            .drive(destination, &peer, &out, acks, &release, &failed)
+            .await;
+        drop(release);
+        if releaser.await.is_err() {
+            tracing::error!("queue release task failed");
+        }
+    }
+
+    /// The forwarder's loop (see [`Self::forward`]); returns when the link or the store
+    /// fails, or on `cancel`.
+    async fn drive(
+        self: Arc<Self>,
+        destination: Destination,
+        peer: &LinkPeer,
+        out: &mpsc::Sender<LinkFrame>,
+        mut acks: mpsc::Receiver<Downstream>,
+        release: &mpsc::Sender<u64>,
+        cancel: &CancellationToken,
+    ) {
+        let how = handoff_to(peer);
         let wakeup = self.wakeup(destination);
         let mut inflight: HashMap<Vec<u8>, u64> = HashMap::new();
         let mut cursor: Option<u64> = None;
@@ -637,7 +677,7 @@ impl Relay {
                             if q.expires <= now {
                                 continue; // the expiry sweep drops it, audited
                             }
-                            let frame = match self.outbound_frame(&peer, q.raw) {
+                            let frame = match self.outbound_frame(peer, q.raw) {
                                 Ok(f) => f,
                                 Err(reason) => {
                                     tracing::warn!(id = %hex::encode(q.message_id), %reason, "held back: this link may not carry it");
@@ -661,64 +701,67 @@ impl Relay {
                 () = wakeup.notified() => {}
                 () = tokio::time::sleep(REPOLL) => {}
                 answer = acks.recv() => {
-                    let Some(answer) = answer else { return };
-                    let (id, refused) = match answer {
-                        Downstream::Ack { id, status: AckStatus::Deferred } => {
-                            if inflight.contains_key(&id) {
-                                // Pause, then resend from the start of the queue.
-                                cursor = None;
-                                inflight.clear();
-                                tokio::select! {
-                                    () = cancel.cancelled() => return,
-                                    () = tokio::time::sleep(RETRY_PAUSE) => {}
-                                }
-                            }
-                            continue;
-                        }
-                        Downstream::Ack { id, status: AckStatus::Refused } => {
-                            (id, Some("refused without a reason (legacy Ack(Refused))".to_owned()))
-                        }
-                        Downstream::Ack { id, .. } => (id, None),
-                        Downstream::Refused { id, code, .. }
-                            if code == WireCode::RateLimited as u16 =>
-                        {
-                            // "Later", not "never": pause, then resend from the queue's start.
-                            if inflight.contains_key(&id) {
-                                cursor = None;
-                                inflight.clear();
-                                tokio::select! {
-                                    () = cancel.cancelled() => return,
-                                    () = tokio::time::sleep(RETRY_PAUSE) => {}
-                                }
-                            }
-                            continue;
-                        }
-                        Downstream::Refused { id, code, reason } => {
-                            (id, Some(format!("refused by the next hop: {code:#06x} {reason}")))
-                        }
-                    };
-                    let Some(seq) = inflight.remove(&id) else { continue };
-                    let handed_off = refused.is_none();
-                    if let Some(detail) = refused {
-                        // Not retried unchanged (protocol-link §3.4): dropped, audited.
-                        tracing::warn!(id = %hex::encode(&id), %detail, "next hop refused custody; dropping");
-                        let message_id = <[u8; 16]>::try_from(id.as_slice()).unwrap_or([0; 16]);
-                        let peer_id = *peer.certificate.subject().as_bytes();
-                        if let Err(e) = self.store.record_refusal(message_id, peer_id, detail, unix_now()).await {
-                            tracing::error!(error = %e, "cannot audit a downstream refusal");
+                    let Some(first) = answer else { return };
+                    // Everything already answered goes into one release, so one commit (one
+                    // fsync) serves the whole burst instead of one commit per answer.
+                    let mut answers = vec![first];
+                    while answers.len() < WINDOW {
+                        match acks.try_recv() {
+                            Ok(a) => answers.push(a),
+                            Err(_) => break,
                         }
                     }
-                    match self.store.acknowledge(destination, seq, how, unix_now()).await {
-                        Ok(_) if handed_off => tracing::debug!(
-                            id = %hex::encode(&id),
-                            to = peer.certificate.name(),
-                            ?how,
-                            "custody handed off"
-                        ),
-                        Ok(_) => {}
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot release a queue entry");
-                            return;
+                    let mut pause = false;
+                    for answer in answers {
+                        let (id, refused) = match answer {
+                            Downstream::Ack { id, status: AckStatus::Deferred } => {
+                                pause |= inflight.contains_key(&id);
+                                continue;
+                            }
+                            // "Later", not "never": pause, then resend from the queue's start.
+                            Downstream::Refused { id, code, .. }
+                                if code == WireCode::RateLimited as u16 =>
+                            {
+                                pause |= inflight.contains_key(&id);
+                                continue;
+                            }
+                            Downstream::Ack { id, status: AckStatus::Refused } => {
+                                (id, Some("refused without a reason (legacy Ack(Refused))".to_owned()))
+                            }
+                            Downstream::Ack { id, .. } => (id, None),
+                            Downstream::Refused { id, code, reason } => {
+                                (id, Some(format!("refused by the next hop: {code:#06x} {reason}")))
+                            }
+                        };
+                        let Some(seq) = inflight.remove(&id) else { continue };
+                        if let Some(detail) = refused {
+                            // Not retried unchanged (protocol-link §3.4): dropped, audited.
+                            tracing::warn!(id = %hex::encode(&id), %detail, "next hop refused custody; dropping");
+                            let message_id = <[u8; 16]>::try_from(id.as_slice()).unwrap_or([0; 16]);
+                            let peer_id = *peer.certificate.subject().as_bytes();
+                            if let Err(e) = self.store.record_refusal(message_id, peer_id, detail, unix_now()).await {
+                                tracing::error!(error = %e, "cannot audit a downstream refusal");
+                            }
+                        } else {
+                            tracing::debug!(
+                                id = %hex::encode(&id),
+                                to = peer.certificate.name(),
+                                ?how,
+                                "custody handed off"
+                            );
+                        }
+                        if release.send(seq).await.is_err() {
+                            return; // the releaser stopped: the store failed
+                        }
+                    }
+                    if pause {
+                        // Deferred or rate limited: pause, then resend from the queue's start
+                        // (what was acknowledged above is released; the rest is resent).
+                        cursor = None;
+                        inflight.clear();
+                        tokio::select! {
+                            () = cancel.cancelled() => return,
+                            () = tokio::time::sleep(RETRY_PAUSE) => {}
                         }
                     }
                 }
@@ -758,6 +801,41 @@ impl Relay {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
             }
+        }
+    }
+}
+
+/// How an entry leaves its queue when `peer` acknowledges it.
+fn handoff_to(peer: &LinkPeer) -> Handoff {
+    if peer.certificate.role() == Role::Officer {
+        Handoff::Delivered
+    } else {
+        Handoff::Forwarded
+    }
+}
+
+/// Releases the queue entries `forward` hands it, each batch that arrived while the previous
+/// commit was in flight in one commit. Stops when the forwarder drops its sender (after
+/// releasing everything sent) or when a commit fails, which cancels `failed`.
+async fn release_loop(
+    store: CustodyStore,
+    destination: Destination,
+    how: Handoff,
+    mut seqs: mpsc::Receiver<u64>,
+    failed: CancellationToken,
+) {
+    while let Some(first) = seqs.recv().await {
+        let mut batch = vec![first];
+        while let Ok(seq) = seqs.try_recv() {
+            batch.push(seq);
+        }
+        if let Err(e) = store
+            .acknowledge_many(destination, &batch, how, unix_now())
+            .await
+        {
+            tracing::error!(error = %e, "cannot release queue entries");
+            failed.cancel();
+            return;
         }
     }
 }

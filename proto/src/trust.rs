@@ -13,8 +13,15 @@
 //!
 //! With no list installed for an issuer, nothing of that issuer is revoked: deployments
 //! install a list at start-up and whenever a newer one arrives.
+//!
+//! Steps 2 and 3 depend only on the certificate's bytes and the anchor set, which never
+//! changes for a store, so their outcome is remembered: a relay sees the same few hundred
+//! certificates in every envelope and handshake, and checking a composite signature costs
+//! far more than the rest of validation. Steps 4 and 5 run every time, so expiry and
+//! revocation take effect at once. See [`TrustStore::validate`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use liaison_crypto::IdentityId;
 use liaison_crypto::sign::VerifyingKey;
@@ -23,11 +30,61 @@ use crate::certificate::{MemberCertificate, Role};
 use crate::revocation::RevocationList;
 use crate::{ProtoError, UnixTime};
 
+/// Most certificates remembered as signature-checked; past it the memory starts over.
+/// A relay's directory plus its officers' correspondents fit with room to spare; each entry
+/// holds one certificate's bytes (about 4–8 KiB).
+pub const VERIFIED_CACHE_CAPACITY: usize = 4096;
+
 /// Trust anchors (federation authority keys) and their current revocation lists.
+///
+/// Clones share the memory of certificates whose signatures were checked (their anchors are
+/// the same, and a store's anchors never change).
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
     anchors: BTreeMap<IdentityId, VerifyingKey>,
     revocations: BTreeMap<IdentityId, RevocationList>,
+    verified: Arc<VerifiedCertificates>,
+}
+
+/// The exact bytes of certificates that passed steps 1–3 of validation under this store.
+#[derive(Default)]
+struct VerifiedCertificates {
+    raw: Mutex<HashSet<Box<[u8]>>>,
+}
+
+impl VerifiedCertificates {
+    fn contains(&self, raw: &[u8]) -> bool {
+        self.raw
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(raw)
+    }
+
+    fn insert(&self, raw: &[u8]) {
+        let mut set = self
+            .raw
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if set.len() >= VERIFIED_CACHE_CAPACITY {
+            // Only certificates an anchor signed get here, so churning it takes a federation's
+            // worth of genuine certificates; starting over is then as good as any eviction.
+            set.clear();
+        }
+        set.insert(raw.into());
+    }
+
+    fn len(&self) -> usize {
+        self.raw
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl std::fmt::Debug for VerifiedCertificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VerifiedCertificates({})", self.len())
+    }
 }
 
 impl TrustStore {
@@ -39,6 +96,7 @@ impl TrustStore {
                 .map(|k| (IdentityId::of(&k), k))
                 .collect(),
             revocations: BTreeMap::new(),
+            verified: Arc::default(),
         }
     }
 
@@ -101,16 +159,23 @@ impl TrustStore {
     }
 
     /// Decides whether `cert` is acceptable at `now` (see the module docs for the order).
+    ///
+    /// The signature and subject checks are skipped for bytes that already passed them under
+    /// this store (at most [`VERIFIED_CACHE_CAPACITY`] remembered); validity dates and
+    /// revocation are checked on every call.
     pub fn validate(&self, cert: &MemberCertificate, now: UnixTime) -> Result<(), ProtoError> {
         let issuer = cert.issuer();
         let key = self
             .anchors
             .get(&issuer)
             .ok_or(ProtoError::UnknownIssuer { issuer })?;
-        cert.verify_signature(key)?;
         let subject = cert.subject();
-        if IdentityId::of(cert.public_key()) != subject {
-            return Err(ProtoError::SubjectKeyMismatch { subject });
+        if !self.verified.contains(cert.raw()) {
+            cert.verify_signature(key)?;
+            if IdentityId::of(cert.public_key()) != subject {
+                return Err(ProtoError::SubjectKeyMismatch { subject });
+            }
+            self.verified.insert(cert.raw());
         }
         if now < cert.not_before() {
             return Err(ProtoError::CertificateNotYetValid {
@@ -245,5 +310,60 @@ mod tests {
             empty.validate(&f.cert, UnixTime(150)),
             Err(ProtoError::UnknownIssuer { .. })
         ));
+    }
+
+    #[test]
+    fn remembered_signatures_never_excuse_other_bytes_dates_or_revocation() {
+        let f = fixture();
+        let mut store = TrustStore::new(vec![f.authority.verifying_key().clone()]);
+        store.validate(&f.cert, UnixTime(150)).unwrap();
+        assert_eq!(store.verified.len(), 1);
+        // Same certificate again: remembered, still valid.
+        store.validate(&f.cert, UnixTime(150)).unwrap();
+        assert_eq!(store.verified.len(), 1);
+        // Every byte of the signature trailer matters, remembered or not: flip one.
+        let mut raw = f.cert.raw().to_vec();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        let forged = MemberCertificate::decode(&raw).unwrap();
+        assert!(matches!(
+            store.validate(&forged, UnixTime(150)),
+            Err(ProtoError::BadSignature { .. })
+        ));
+        assert_eq!(store.verified.len(), 1, "a failure is not remembered");
+        // Dates and revocation are checked on every call.
+        assert!(matches!(
+            store.validate(&f.cert, UnixTime(201)),
+            Err(ProtoError::CertificateExpired { .. })
+        ));
+        store
+            .install_revocations(crl(&f.authority, 2, vec![42]), UnixTime(150))
+            .unwrap();
+        assert!(matches!(
+            store.validate(&f.cert, UnixTime(150)),
+            Err(ProtoError::CertificateRevoked { serial: 42, .. })
+        ));
+        // Another anchor set does not inherit what this one checked.
+        let other = TrustStore::new(vec![]);
+        assert!(matches!(
+            other.validate(&f.cert, UnixTime(150)),
+            Err(ProtoError::UnknownIssuer { .. })
+        ));
+    }
+
+    #[test]
+    fn the_memory_is_bounded() {
+        let f = fixture();
+        let store = TrustStore::new(vec![f.authority.verifying_key().clone()]);
+        for i in 0..VERIFIED_CACHE_CAPACITY {
+            store.verified.insert(&i.to_be_bytes());
+        }
+        assert_eq!(store.verified.len(), VERIFIED_CACHE_CAPACITY);
+        store.validate(&f.cert, UnixTime(150)).unwrap();
+        assert_eq!(
+            store.verified.len(),
+            1,
+            "full: started over with this certificate"
+        );
     }
 }

@@ -187,7 +187,7 @@ storage_from!(
 pub struct CustodyStore {
     db: Arc<redb::Database>,
     path: PathBuf,
-    ops: std::sync::mpsc::SyncSender<writer::Op>,
+    ops: tokio::sync::mpsc::Sender<writer::Op>,
 }
 
 impl CustodyStore {
@@ -235,13 +235,11 @@ impl CustodyStore {
         make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> writer::Op,
     ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
-        let ops = self.ops.clone();
-        let op = make(tx);
-        // The channel is bounded: when the writer is saturated this blocks, so hand the send
-        // to the blocking pool instead of stalling a runtime thread.
-        tokio::task::spawn_blocking(move || ops.send(op))
+        // The channel is bounded: when the writer is saturated this waits (without holding a
+        // runtime thread) until it drains.
+        self.ops
+            .send(make(tx))
             .await
-            .map_err(|_| StoreError::Closed)?
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
@@ -279,6 +277,38 @@ impl CustodyStore {
             reply,
         })
         .await
+    }
+
+    /// [`Self::acknowledge`] for several entries of one destination: the requests are queued
+    /// together, so the writer commits them in one transaction (one fsync for all). Returns
+    /// how many were still there.
+    pub async fn acknowledge_many(
+        &self,
+        destination: Destination,
+        seqs: &[u64],
+        how: Handoff,
+        now: u64,
+    ) -> Result<usize, StoreError> {
+        let mut replies = Vec::with_capacity(seqs.len());
+        for &seq in seqs {
+            let (reply, rx) = oneshot::channel();
+            self.ops
+                .send(writer::Op::Ack {
+                    destination,
+                    seq,
+                    how,
+                    now,
+                    reply,
+                })
+                .await
+                .map_err(|_| StoreError::Closed)?;
+            replies.push(rx);
+        }
+        let mut removed = 0;
+        for rx in replies {
+            removed += usize::from(rx.await.map_err(|_| StoreError::Closed)??);
+        }
+        Ok(removed)
     }
 
     /// Records a refusal in the audit log (nothing is stored).
@@ -366,16 +396,20 @@ impl CustodyStore {
 
     /// Items waiting for `destination` (from the counter kept in the same transactions).
     pub async fn depth(&self, destination: Destination) -> Result<u64, StoreError> {
-        let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || {
-            let txn = db.begin_read()?;
-            let Ok(table) = txn.open_table(DEPTH) else {
-                return Ok(0);
-            };
-            Ok(table.get(destination.0)?.map_or(0, |v| v.value()))
-        })
-        .await
-        .map_err(|_| StoreError::Closed)?
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.depth_blocking(destination))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// [`Self::depth`] for code already on a blocking thread: it opens a read transaction
+    /// (which may touch the disk), so never call it on the async runtime.
+    pub fn depth_blocking(&self, destination: Destination) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        let Ok(table) = txn.open_table(DEPTH) else {
+            return Ok(0);
+        };
+        Ok(table.get(destination.0)?.map_or(0, |v| v.value()))
     }
 
     /// Queue depth per destination (from counters kept in the same transactions).

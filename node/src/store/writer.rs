@@ -4,11 +4,11 @@
 //! Under load each fsync is shared by many envelopes (group commit); idle, latency is one commit.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 
 use liaison_crypto::sign::SigningKey;
 use redb::{Durability, ReadableTable, WriteTransaction};
-use tokio::sync::oneshot;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error};
 
 use super::{
@@ -88,7 +88,7 @@ pub(super) fn spawn(
     db: Arc<redb::Database>,
     signer: Arc<SigningKey>,
     config: StoreConfig,
-) -> Result<SyncSender<Op>, StoreError> {
+) -> Result<mpsc::Sender<Op>, StoreError> {
     // Load (or initialise) the audit head before accepting requests, so a database written by
     // another node key is refused at open, not at the first envelope.
     let mut txn = db.begin_write()?;
@@ -97,10 +97,10 @@ pub(super) fn spawn(
     txn.set_two_phase_commit(true);
     txn.commit()?;
 
-    let (tx, rx) = std::sync::mpsc::sync_channel(config.max_batch * 4);
+    let (tx, rx) = mpsc::channel(config.max_batch * 4);
     std::thread::Builder::new()
         .name("custody-writer".into())
-        .spawn(move || run(db, &signer, &config, head, &rx))
+        .spawn(move || run(db, &signer, &config, head, rx))
         .map_err(|e| StoreError::Storage(format!("cannot start writer thread: {e}")))?;
     Ok(tx)
 }
@@ -110,9 +110,9 @@ fn run(
     signer: &SigningKey,
     config: &StoreConfig,
     mut head: AuditHead,
-    rx: &Receiver<Op>,
+    mut rx: mpsc::Receiver<Op>,
 ) {
-    while let Ok(first) = rx.recv() {
+    while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < config.max_batch {
             match rx.try_recv() {
