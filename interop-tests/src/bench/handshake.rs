@@ -102,7 +102,8 @@ fn key_ref() -> SuppliedKeyRef {
 }
 
 /// One complete handshake, both sides; checks both ended with the same view of the key mix.
-fn handshake(p: &Parties, supplied: bool) -> Result<(), BenchError> {
+/// Returns the thread CPU time the responder (the relay) spent in its three steps.
+fn handshake(p: &Parties, supplied: bool) -> Result<Duration, BenchError> {
     let mut rng = os_rng();
     let origin = Instant::now();
     let now = || Now {
@@ -119,21 +120,45 @@ fn handshake(p: &Parties, supplied: bool) -> Result<(), BenchError> {
     };
     let (expect, hello) =
         InitiatorStart::new(p.initiator.clone(), binding, keys)?.start(now(), &mut rng)?;
-    let waiting =
-        ResponderStart::new(p.responder.clone(), binding).handle(&frame(&hello)?, now())?;
+    let hello = frame(&hello)?;
+    let t0 = thread_cpu_time()?;
+    let waiting = ResponderStart::new(p.responder.clone(), binding).handle(&hello, now())?;
     let answer = match waiting.request() {
         Some(_) => SuppliedKeyAnswer::Keys(vec![material()]),
         None => SuppliedKeyAnswer::None,
     };
     let (expect_finish, response) = waiting.resume(answer, now(), &mut rng)?;
+    let mut responder_cpu = thread_cpu_time()? - t0;
     let (initiator, finish) = expect.handle(&frame(&response)?, now(), &mut rng)?;
-    let responder = expect_finish.handle(&frame(&finish)?, now())?;
+    let finish = frame(&finish)?;
+    let t1 = thread_cpu_time()?;
+    let responder = expect_finish.handle(&finish, now())?;
+    responder_cpu += thread_cpu_time()? - t1;
     if initiator.supplied_key_mixed() != supplied || responder.supplied_key_mixed() != supplied {
         return Err(BenchError::Unexpected(
             "supplied key not mixed as configured".into(),
         ));
     }
-    Ok(())
+    Ok(responder_cpu)
+}
+
+/// `p` with a trust store that has never seen either certificate: a first contact, where
+/// each side checks the other's certificate signature instead of remembering it.
+fn first_contact(p: &Parties) -> Parties {
+    let anchors: Vec<_> = p
+        .responder
+        .trust
+        .anchor_ids()
+        .filter_map(|id| p.responder.trust.anchor(id).cloned())
+        .collect();
+    let trust = Arc::new(TrustStore::new(anchors));
+    let mut fresh = Parties {
+        initiator: p.initiator.clone(),
+        responder: p.responder.clone(),
+    };
+    fresh.initiator.trust = Arc::clone(&trust);
+    fresh.responder.trust = trust;
+    fresh
 }
 
 /// CPU time this thread has run, from `/proc/thread-self/schedstat` (nanoseconds on the CPU):
@@ -148,7 +173,9 @@ fn thread_cpu_time() -> Result<Duration, BenchError> {
         .ok_or_else(|| BenchError::Unexpected("malformed /proc/thread-self/schedstat".into()))
 }
 
-/// Runs scenario 4: handshakes per second on this thread, hybrid only and with a supplied key.
+/// Runs scenario 4: handshakes per second on this thread, hybrid only and with a supplied key,
+/// for both sides together and for the relay's side alone, with certificates already seen
+/// (a reconnecting officer) and on first contact.
 pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
     let window = if opts.quick {
         Duration::from_millis(500)
@@ -162,31 +189,51 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
     ] {
         let p = parties(policy)?;
         handshake(&p, supplied)?; // warm-up and correctness check
-        let mut cpu = Measurement::new(
-            "4 handshakes",
-            format!("{name} (per CPU-second)"),
-            "handshakes/s/core",
-            "LQ2, both sides on one thread, in memory; thread CPU time",
-        );
-        let mut wall = Measurement::new(
-            "4 handshakes",
-            format!("{name} (wall clock)"),
-            "handshakes/s",
-            "same loop, wall time: includes time the busy machine ran other work",
-        );
-        for _ in 0..opts.runs {
-            let start = Instant::now();
-            let cpu_start = thread_cpu_time()?;
-            let mut n = 0u32;
-            while start.elapsed() < window {
-                handshake(&p, supplied)?;
-                n += 1;
+        for first in [false, true] {
+            let contact = if first { ", first contact" } else { "" };
+            let what = if first {
+                "certificates never seen before: both signatures checked"
+            } else {
+                "certificates seen before (trust store remembers checked signatures)"
+            };
+            let mut both = Measurement::new(
+                "4 handshakes",
+                format!("{name}{contact}, both sides (per CPU-second)"),
+                "handshakes/s/core",
+                format!("LQ2, both sides on one thread, in memory; thread CPU time; {what}"),
+            );
+            let mut relay = Measurement::new(
+                "4 handshakes",
+                format!("{name}{contact}, relay side (per CPU-second)"),
+                "handshakes/s/core",
+                format!("LQ2, the responder's steps only: what one relay core absorbs; {what}"),
+            );
+            let mut wall = Measurement::new(
+                "4 handshakes",
+                format!("{name}{contact}, both sides (wall clock)"),
+                "handshakes/s",
+                "same loop, wall time: includes time the busy machine ran other work",
+            );
+            for _ in 0..opts.runs {
+                let start = Instant::now();
+                let cpu_start = thread_cpu_time()?;
+                let mut responder = Duration::ZERO;
+                let mut n = 0u32;
+                while start.elapsed() < window {
+                    responder += if first {
+                        handshake(&first_contact(&p), supplied)?
+                    } else {
+                        handshake(&p, supplied)?
+                    };
+                    n += 1;
+                }
+                let cpu_secs = (thread_cpu_time()? - cpu_start).as_secs_f64();
+                both.push(f64::from(n) / cpu_secs);
+                relay.push(f64::from(n) / responder.as_secs_f64());
+                wall.push(f64::from(n) / start.elapsed().as_secs_f64());
             }
-            let cpu_secs = (thread_cpu_time()? - cpu_start).as_secs_f64();
-            cpu.push(f64::from(n) / cpu_secs);
-            wall.push(f64::from(n) / start.elapsed().as_secs_f64());
+            out.extend([both, relay, wall]);
         }
-        out.extend([cpu, wall]);
     }
     Ok(out)
 }
