@@ -276,3 +276,63 @@ async fn another_node_key_is_refused() {
         Err(AuditError::WrongNode { .. })
     ));
 }
+
+#[tokio::test]
+async fn releases_become_durable_with_the_next_durable_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.redb");
+    let hop = Destination([4; 32]);
+    let reopen = || async {
+        // The writer thread may still hold the file briefly after the handle drops.
+        loop {
+            match CustodyStore::open(&path, node_key(1), StoreConfig::default()) {
+                Ok(s) => break s,
+                Err(StoreError::Open { .. }) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    {
+        let store = reopen().await;
+        for n in 1..=3 {
+            store.accept(envelope(n, &[hop]), NOW).await.unwrap();
+        }
+        let waiting = store.pending(hop, None, 10).await.unwrap();
+        let seqs: Vec<u64> = waiting.iter().take(2).map(|q| q.seq).collect();
+        // A release-only batch: committed without an fsync...
+        assert_eq!(
+            store
+                .acknowledge_many(hop, &seqs, Handoff::Forwarded, NOW)
+                .await
+                .unwrap(),
+            2
+        );
+        // ...made durable by the next arrival's commit. Dropped without close(), as a crash.
+        store.accept(envelope(4, &[hop]), NOW).await.unwrap();
+    }
+    let store = reopen().await;
+    let left: Vec<Vec<u8>> = store
+        .pending(hop, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.raw)
+        .collect();
+    assert_eq!(left, [b"envelope 3".to_vec(), b"envelope 4".to_vec()]);
+    // Release-only batches are durable at close, too.
+    let waiting = store.pending(hop, None, 10).await.unwrap();
+    store
+        .acknowledge(hop, waiting[0].seq, Handoff::Forwarded, NOW)
+        .await
+        .unwrap();
+    store.close().await.unwrap();
+    drop(store);
+    let store = reopen().await;
+    assert_eq!(store.pending(hop, None, 10).await.unwrap().len(), 1);
+    store.close().await.unwrap();
+    drop(store);
+    let report = audit::verify(&path, None).unwrap();
+    assert_eq!(count(&report, AuditKind::Forwarded), 3);
+}

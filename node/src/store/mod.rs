@@ -262,6 +262,10 @@ impl CustodyStore {
 
     /// Removes one queue entry after the next hop or recipient acknowledged it. Returns false
     /// if it was already gone (a repeated ack is harmless).
+    ///
+    /// A commit holding only releases skips the fsync; it becomes durable with the next
+    /// arrival's commit, at close, or after `MAX_LAZY_COMMITS` (64) such commits. After a
+    /// crash before that, the entry is handed off again and recognised as a duplicate.
     pub async fn acknowledge(
         &self,
         destination: Destination,
@@ -280,8 +284,8 @@ impl CustodyStore {
     }
 
     /// [`Self::acknowledge`] for several entries of one destination: the requests are queued
-    /// together, so the writer commits them in one transaction (one fsync for all). Returns
-    /// how many were still there.
+    /// together, so the writer commits them in one transaction. Returns how many were still
+    /// there.
     pub async fn acknowledge_many(
         &self,
         destination: Destination,

@@ -2,6 +2,13 @@
 //! request, drains whatever else is already waiting (up to `max_batch`), applies them all in
 //! one transaction with immediate durability and two-phase commit, then answers every waiter.
 //! Under load each fsync is shared by many envelopes (group commit); idle, latency is one commit.
+//!
+//! A batch made only of releases (the next hop or the recipient acknowledged an entry) is
+//! committed without an fsync (`Durability::None`): redb makes it durable with the next durable
+//! commit, which comes with the next arrival or after [`MAX_LAZY_COMMITS`] such batches. A
+//! crash in between brings those entries back, and they are handed off again and recognised
+//! downstream as duplicates: custody is never lost, and the forwarding path costs half the
+//! fsyncs.
 
 use std::sync::Arc;
 
@@ -18,6 +25,9 @@ use super::{
 use crate::audit::{AuditHead, AuditKind};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// Most release-only batches committed in a row without an fsync; the next one is durable.
+pub(super) const MAX_LAZY_COMMITS: u32 = 64;
 
 pub(super) enum Op {
     Accept {
@@ -112,6 +122,7 @@ fn run(
     mut head: AuditHead,
     mut rx: mpsc::Receiver<Op>,
 ) {
+    let mut lazy_commits = 0;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < config.max_batch {
@@ -121,9 +132,12 @@ fn run(
             }
         }
         let shutdown = batch.iter().any(|op| matches!(op, Op::Shutdown { .. }));
+        let releases_only = batch.iter().all(|op| matches!(op, Op::Ack { .. }));
+        let durable = !releases_only || lazy_commits >= MAX_LAZY_COMMITS;
+        lazy_commits = if durable { 0 } else { lazy_commits + 1 };
         let before = head.clone();
         let mut done = Vec::with_capacity(batch.len());
-        let result = commit_batch(&db, signer, config, &mut head, batch, &mut done, shutdown);
+        let result = commit_batch(&db, signer, config, &mut head, batch, &mut done, durable);
         if shutdown {
             // Release the writer's database handle before answering, so that once the caller
             // drops its own handles the file is closed and can be reopened or verified.
@@ -158,12 +172,17 @@ fn commit_batch(
     head: &mut AuditHead,
     batch: Vec<Op>,
     done: &mut Vec<Done>,
-    shutdown: bool,
+    durable: bool,
 ) -> Result<(), BatchError> {
     let fail = |e: StoreError| (e, Vec::new());
+    let shutdown = batch.iter().any(|op| matches!(op, Op::Shutdown { .. }));
     let mut txn = db.begin_write().map_err(|e| fail(e.into()))?;
-    txn.set_durability(Durability::Immediate)
-        .map_err(|e| fail(e.into()))?;
+    let durability = if durable {
+        Durability::Immediate
+    } else {
+        Durability::None
+    };
+    txn.set_durability(durability).map_err(|e| fail(e.into()))?;
     // redb's design notes: two-phase commit when the data written can be attacker-chosen.
     txn.set_two_phase_commit(true);
     let mut ops = batch.into_iter();
