@@ -8,6 +8,8 @@
 //! beside an outbound queue). Anything the protocol itself must answer (our `RekeyDone`) is
 //! queued and written by [`Link::flush`]. Officers' test clients use the same driver.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -28,7 +30,10 @@ use liaison_qkd::{
 
 use crate::transport::{self, TransportError};
 
-/// Bytes read from the stream per call.
+/// Most bytes taken from the stream per read. Reads borrow quinn's own receive buffers
+/// (`read_chunk`), so a link waiting for its peer holds no read buffer of its own: with
+/// thousands of idle links on a relay, a 64 KiB buffer per waiting link was a quarter of the
+/// relay's memory (docs/BENCHMARKS.md, "Idle link memory").
 const READ_CHUNK: usize = 64 * 1024;
 /// Size of each supplied key drawn for a link (256 bits, ETSI 014's usual size).
 const SUPPLIED_KEY_BITS: u32 = 256;
@@ -36,6 +41,9 @@ const SUPPLIED_KEY_BITS: u32 = 256;
 const CLOSE_OK: u32 = 0;
 /// QUIC application close code after an `Error` frame.
 const CLOSE_ERROR: u32 = 1;
+
+/// A link's closing writes, boxed (see [`Link::fail`]).
+type Closing = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Why a link could not be established or ended abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -248,7 +256,6 @@ async fn read_frame(
     recv: &mut quinn::RecvStream,
     decoder: &mut FrameDecoder,
 ) -> Result<Frame, LinkError> {
-    let mut buf = vec![0u8; READ_CHUNK];
     loop {
         if let Some(frame) = decoder.poll_frame().map_err(ProtoError::from)? {
             if frame.frame_type == FrameType::Error {
@@ -261,8 +268,8 @@ async fn read_frame(
             }
             return Ok(frame);
         }
-        match recv.read(&mut buf).await? {
-            Some(n) => decoder.push(&buf[..n]),
+        match recv.read_chunk(READ_CHUNK, true).await? {
+            Some(chunk) => decoder.push(&chunk.bytes),
             None => return Err(LinkError::Truncated),
         }
     }
@@ -279,7 +286,18 @@ async fn refuse(conn: &quinn::Connection, send: &mut quinn::SendStream, err: &Li
 }
 
 /// Dials side: opens the stream and runs the initiator handshake.
-pub async fn initiate(
+///
+/// The handshake's state is boxed and freed when it ends: a caller's future that goes on to
+/// drive the link for hours does not keep room for it (about 2.6 KiB per link).
+pub fn initiate(
+    conn: quinn::Connection,
+    config: LinkConfig,
+    supply: LinkSupply,
+) -> impl Future<Output = Result<Link, LinkError>> + Send + use<> {
+    Box::pin(run_initiator(conn, config, supply))
+}
+
+async fn run_initiator(
     conn: quinn::Connection,
     config: LinkConfig,
     supply: LinkSupply,
@@ -309,8 +327,16 @@ pub async fn initiate(
 
 /// Accepting side: accepts the stream and runs the responder handshake. The caller checks the
 /// peer's per-peer policy afterwards (the responder cannot know the peer before its
-/// certificate arrives in `InitiatorFinish`).
-pub async fn respond(
+/// certificate arrives in `InitiatorFinish`). Boxed like [`initiate`].
+pub fn respond(
+    conn: quinn::Connection,
+    config: LinkConfig,
+    supply: LinkSupply,
+) -> impl Future<Output = Result<Link, LinkError>> + Send + use<> {
+    Box::pin(run_responder(conn, config, supply))
+}
+
+async fn run_responder(
     conn: quinn::Connection,
     config: LinkConfig,
     supply: LinkSupply,
@@ -453,7 +479,6 @@ impl Link {
 
     /// The next event from the peer. Cancel-safe: bytes already read stay buffered.
     pub async fn recv(&mut self) -> Result<LinkEvent, LinkError> {
-        let mut buf = vec![0u8; READ_CHUNK];
         loop {
             if let Some(frame) = self.decoder.poll_frame().map_err(ProtoError::from)? {
                 if frame.frame_type == FrameType::Error {
@@ -492,7 +517,7 @@ impl Link {
                 // sending (a large envelope) the peer's Pings wait here, and reading them first
                 // keeps the keepalive from mistaking our own busyness for the peer's silence.
                 biased;
-                read = self.recv.read(&mut buf) => read,
+                read = self.recv.read_chunk(READ_CHUNK, true) => read,
                 () = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                     let at = now(self.origin);
                     self.session.handle_timeout(at)?;
@@ -506,9 +531,9 @@ impl Link {
                 }
             };
             match read {
-                Ok(Some(n)) => {
+                Ok(Some(chunk)) => {
                     self.last_heard = Instant::now();
-                    self.decoder.push(&buf[..n]);
+                    self.decoder.push(&chunk.bytes);
                 }
                 Ok(None) if self.decoder.buffered() == 0 => return Ok(LinkEvent::Closed),
                 Ok(None) => return Err(LinkError::Truncated),
@@ -561,39 +586,84 @@ impl Link {
     }
 
     /// Sends an `Error` frame for `err` when one can still be sealed, then closes.
-    pub async fn fail(self, err: &LinkError) {
+    ///
+    /// This and the other closing calls return a boxed future: a caller's future that owns a
+    /// [`Link`] and may end by closing it (a relay's link loop) then reserves a pointer for
+    /// the closing state instead of a second `Link` and the writes (some 3 KiB per link).
+    pub fn fail(self, err: &LinkError) -> impl Future<Output = ()> + Send + use<> {
         let frame = match err {
-            LinkError::Proto(e) => record::error_frame(e),
+            LinkError::Proto(e) => Some(record::error_frame(e)),
             LinkError::SuppliedKeyRequired(_) => {
-                record::error_frame(&ProtoError::LinkSuppliedKeyRequired)
+                Some(record::error_frame(&ProtoError::LinkSuppliedKeyRequired))
             }
-            _ => {
+            _ => None,
+        };
+        let closing: Closing = match frame {
+            Some(frame) => Box::pin(self.close_with(frame, CLOSE_ERROR)),
+            None => {
                 self.conn.close(CLOSE_ERROR.into(), b"link error");
-                return;
+                Box::pin(std::future::ready(()))
             }
         };
-        self.close_with(&frame, CLOSE_ERROR).await;
+        closing
     }
 
     /// Sends `frame` (an `Error` the caller built) and closes.
-    pub async fn close_with_error(self, code: u16, reason: String) {
-        self.close_with(&LinkFrame::Error { code, reason }, CLOSE_ERROR)
-            .await;
+    pub fn close_with_error(
+        self,
+        code: u16,
+        reason: String,
+    ) -> impl Future<Output = ()> + Send + use<> {
+        let closing: Closing =
+            Box::pin(self.close_with(LinkFrame::Error { code, reason }, CLOSE_ERROR));
+        closing
     }
 
     /// Orderly close: a sealed `Close`, the stream finished, the connection closed.
-    pub async fn close(self) {
-        self.close_with(&LinkFrame::Close, CLOSE_OK).await;
+    pub fn close(self) -> impl Future<Output = ()> + Send + use<> {
+        let closing: Closing = Box::pin(self.close_with(LinkFrame::Close, CLOSE_OK));
+        closing
     }
 
-    async fn close_with(mut self, frame: &LinkFrame, code: u32) {
+    async fn close_with(mut self, frame: LinkFrame, code: u32) {
         let _ = self.flush().await;
-        if let Ok(bytes) = self.session.seal_frame(frame) {
+        if let Ok(bytes) = self.session.seal_frame(&frame) {
             let _ = self.send.write_all(&bytes).await;
         }
         let _ = self.send.finish();
         // Give the peer a moment to read the last frame before the connection goes.
         let _ = tokio::time::timeout(Duration::from_millis(500), self.send.stopped()).await;
         self.conn.close(code.into(), b"");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Size of the future `f` returns, without calling it (no connection needed).
+    fn future_size<A, B, C, F: Future>(_: &impl Fn(A, B, C) -> F) -> usize {
+        size_of::<F>()
+    }
+
+    fn future_size1<A, F: Future>(_: &impl Fn(A) -> F) -> usize {
+        size_of::<F>()
+    }
+
+    /// A relay's link loop owns its `Link` for as long as the peer stays connected; every
+    /// state its future can reach is paid for by every idle link. The handshake and the
+    /// closing writes must therefore be boxed (a pointer in the caller's future), and waiting
+    /// for the peer must not hold a read buffer.
+    #[test]
+    fn a_link_owner_reserves_no_room_for_the_handshake_or_the_close() {
+        let pointer = size_of::<Pin<Box<dyn Future<Output = ()> + Send>>>();
+        assert!(future_size(&initiate) <= pointer);
+        assert!(future_size(&respond) <= pointer);
+        assert!(future_size1(&Link::close) <= pointer);
+        assert!(future_size1(&|link: Link| link.close_with_error(0, String::new())) <= pointer);
+        assert!(future_size1(&|link: Link| link.fail(&LinkError::Truncated)) <= pointer);
+        // Waiting in `recv` keeps a few timers and quinn's read future, not a buffer.
+        let recv = future_size1(&|link: &'static mut Link| link.recv());
+        assert!(recv < 1024, "Link::recv future is {recv} bytes");
     }
 }

@@ -219,9 +219,11 @@ pub async fn run(
                     continue;
                 };
                 let span = tracing::info_span!("link", remote = %incoming.remote_address(), peer = tracing::field::Empty);
-                let task = accept(Arc::clone(&shared), incoming, cancel.clone());
+                // The accept future is made inside the task: awaiting a future captured by an
+                // `async` block stores it twice, doubling every idle link's task.
+                let (link_shared, link_cancel) = (Arc::clone(&shared), cancel.clone());
                 shared.tracker.spawn(async move {
-                    task.await;
+                    accept(link_shared, incoming, link_cancel).await;
                     drop(permit);
                 }.instrument(span));
             }

@@ -9,6 +9,8 @@
 //! [`crate::trust::TrustStore`]. The exact received bytes are kept and are what the
 //! signature is checked over; nothing is re-encoded before verifying.
 
+use std::sync::Arc;
+
 use liaison_crypto::sign::{Signature, SigningKey, VerifyingKey};
 use liaison_crypto::{IDENTITY_ID_LEN, IdentityId, Suite, labels};
 use rand_core::CryptoRng;
@@ -327,15 +329,20 @@ pub struct CertificateTerms {
 }
 
 /// A parsed member certificate, with its exact bytes kept for verification and forwarding.
+///
+/// Cloning is cheap: the encoded bytes, the key and the signature (some 15 KiB for `LQ2`) are
+/// shared, not copied. A relay keeps several handles on each linked peer's certificate (its
+/// session, the link loop, the forwarder, the operations registry), and copies of them were
+/// a fifth of an idle link's memory (docs/BENCHMARKS.md, "Idle link memory").
 #[derive(Debug, Clone)]
 pub struct MemberCertificate {
-    raw: Vec<u8>,
+    raw: Arc<[u8]>,
     tbs_len: usize,
     suite: Suite,
     serial: u64,
     issuer: IdentityId,
     subject: IdentityId,
-    public_key: VerifyingKey,
+    public_key: Arc<VerifyingKey>,
     role: Role,
     clearance: Classification,
     name: String,
@@ -344,7 +351,7 @@ pub struct MemberCertificate {
     address: Option<String>,
     not_before: UnixTime,
     not_after: UnixTime,
-    signature: Signature,
+    signature: Arc<Signature>,
 }
 
 impl PartialEq for MemberCertificate {
@@ -442,13 +449,13 @@ impl MemberCertificate {
             return Err(non_canonical("validity", "not_before after not_after"));
         }
         Ok(Self {
-            raw: bytes.to_vec(),
+            raw: Arc::from(bytes),
             tbs_len,
             suite,
             serial,
             issuer,
             subject,
-            public_key,
+            public_key: Arc::new(public_key),
             role,
             clearance,
             name,
@@ -457,7 +464,7 @@ impl MemberCertificate {
             address,
             not_before,
             not_after,
-            signature,
+            signature: Arc::new(signature),
         })
     }
 
