@@ -14,13 +14,13 @@
 //! Two ML-DSA implementations, each where it fits (`spec/dependencies.md`):
 //! * key generation and signing: RustCrypto `ml-dsa`, which takes the seed `ξ` and the hedging
 //!   RNG from us and keeps the expanded private key in zeroizing memory;
-//! * verification: PQClean through `pqcrypto-mldsa` (AVX2 code when the CPU has it, 3–4x
-//!   faster; two upstream AVX2 bug fixes applied, `crypto/vendor/README.md`). It touches
-//!   only public data and is deterministic, and it computes the same
-//!   FIPS 204 Algorithm 3 over the same `M'` and empty ML-DSA context, so it accepts exactly
-//!   what RustCrypto accepts (`tests/properties.rs`, `tests/wycheproof.rs`). A
-//!   [`VerifyingKey`] therefore keeps only the encoded ML-DSA key: parsing it is a length
-//!   check, and no matrix `Â` is expanded until a signature is checked.
+//! * verification: PQClean through `pqcrypto-mldsa` (AVX2 code when the CPU has it, 3–5x
+//!   faster; two upstream AVX2 bug fixes applied, `crypto/vendor/README.md`). It touches only
+//!   public data and is deterministic, and it computes the same FIPS 204 Algorithm 3 over the
+//!   same `M'` and empty ML-DSA context, so it accepts exactly what RustCrypto accepts
+//!   (`tests/verify_backends_agree.rs`, `tests/wycheproof.rs`). A [`VerifyingKey`] therefore
+//!   keeps only the encoded ML-DSA key: parsing it is a length check, and no matrix `Â` is
+//!   expanded until a signature is checked.
 
 use std::sync::Arc;
 
