@@ -341,9 +341,9 @@ const MLDSA87_Z: ZShape = ZShape {
 /// γ1 of ML-DSA-65 and ML-DSA-87.
 const GAMMA1: u32 = 1 << 19;
 
-/// FIPS 204 Algorithm 8, line 13, on the encoded `z`: every coefficient `γ1 − r` (Algorithm
-/// 27 `BitUnpack(·, γ1 − 1, γ1)`, 20-bit little-endian `r`, two per 5 bytes) must satisfy
-/// `|γ1 − r| < γ1 − β`, that is `β < r < 2γ1 − β`.
+/// FIPS 204 Algorithm 8, line 13, on the encoded `z`: every coefficient `γ1 − r` (`sigDecode`,
+/// Algorithm 27, unpacks `z` with `BitUnpack(·, γ1 − 1, γ1)`: 20-bit little-endian `r`, two per
+/// 5 bytes) must satisfy `|γ1 − r| < γ1 − β`, that is `β < r < 2γ1 − β`.
 fn z_within_bound(z: &[u8], beta: u32) -> bool {
     z.chunks_exact(5).all(|b| {
         let [b0, b1, b2, b3, b4] = [b[0], b[1], b[2], b[3], b[4]].map(u32::from);

@@ -181,9 +181,9 @@ fn every_single_byte_flip_in_the_ml_dsa_half_is_refused_by_both() {
     }
 }
 
-/// Hint padding must be zero (FIPS 204 Algorithm 21, step 4): set one padding byte of the hint
-/// index area to a value that would be a well-formed, strictly increasing index if padding were
-/// not checked, and check both verifiers refuse it.
+/// Hint padding must be zero (FIPS 204 Algorithm 21, `HintBitUnpack`): set the first unused
+/// byte of the hint index area to 255 (the largest index, so it reads as one more increasing
+/// index to a decoder that does not check padding) and check both verifiers refuse it.
 #[test]
 fn non_zero_hint_padding_is_refused_by_both() {
     let mut rng = liaison_crypto::rng::os_rng();
