@@ -7,8 +7,14 @@
 //! * any other part: one primitive the composite calls, invoked directly on its crate with the
 //!   same inputs (the ML-DSA and Ed25519 parts sign the same composite message `M'`);
 //! * `pqclean`: the same ML-KEM / ML-DSA operation in PQClean (`pqcrypto-*`, AVX2), the
-//!   reference for what the C library would cost in place of the RustCrypto ML part;
-//! * `diag_*`: diagnostics that explain an overhead; they are not part of any sum.
+//!   reference for what the C library would cost in place of the RustCrypto ML part. For the
+//!   verification operations, whose ML-DSA half now runs on PQClean, it is the primitive and
+//!   the RustCrypto `mldsa` part is the reference instead (see `summarize.py`);
+//! * `diag_*`: diagnostics that explain an overhead; they are not part of any sum. The
+//!   `diag_rustcrypto*` parts replay the RustCrypto-only verifier `sign.rs` used before ML-DSA
+//!   verification moved to PQClean (issue 9), so old and new are measured in one run.
+//!
+//! Verification only: `cargo bench -p liaison-crypto --bench crypto -- verify`.
 //!
 //! Run: `cargo bench -p liaison-crypto --bench crypto -- --warm-up-time 1 --measurement-time 3`
 //! (see `docs/BENCHMARKS.md`), then `python3 crypto/benches/summarize.py <target>/criterion`.
@@ -21,9 +27,11 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterio
 use ed25519_dalek::Signer as _;
 use liaison_crypto::kem::KemSecretKey;
 use liaison_crypto::rng::os_rng;
-use liaison_crypto::sign::{SigningKey, composite_message};
-use liaison_crypto::{Suite, SymmetricKey, aead, labels};
-use ml_dsa::{B32, EncodedSignature, ExpandedSigningKey, MlDsa65, MlDsa87};
+use liaison_crypto::sign::{SigningKey, VerifyingKey, composite_message};
+use liaison_crypto::{ED25519_PK_LEN, ED25519_SIG_LEN, Suite, SymmetricKey, aead, labels};
+use ml_dsa::{
+    B32, EncodedSignature, EncodedVerifyingKey, ExpandedSigningKey, MlDsa65, MlDsa87, MlDsaParams,
+};
 use ml_kem::array::Array;
 use ml_kem::{
     Decapsulate as _, DecapsulationKey, Encapsulate as _, EncapsulationKey, KeyExport as _,
@@ -99,6 +107,49 @@ fn shake_expand(g: &mut Group<'_>, op: &str, label: &'static [u8], len: usize) {
             out
         })
     });
+}
+
+/// The composite verifying key as `sign.rs` parsed it before issue 9: Ed25519 point plus a
+/// decoded RustCrypto ML-DSA key (`VerifyingKey::decode` expands the matrix `Â`).
+struct RustCryptoVerifier<P: MlDsaParams> {
+    ed25519: ed25519_dalek::VerifyingKey,
+    ml_dsa: ml_dsa::VerifyingKey<P>,
+}
+
+impl<P: MlDsaParams> RustCryptoVerifier<P> {
+    /// The former `VerifyingKey::from_bytes` (lengths already right in the benchmark).
+    fn parse(bytes: &[u8]) -> Option<Self> {
+        let (ed, ml) = bytes.split_at(ED25519_PK_LEN);
+        let ed25519 = ed25519_dalek::VerifyingKey::from_bytes(ed.try_into().ok()?).ok()?;
+        if ed25519.is_weak() {
+            return None;
+        }
+        let enc = EncodedVerifyingKey::<P>::try_from(ml).ok()?;
+        Some(Self {
+            ed25519,
+            ml_dsa: ml_dsa::VerifyingKey::decode(&enc),
+        })
+    }
+
+    /// The former `VerifyingKey::verify`: `M'`, Ed25519 `verify_strict`, RustCrypto ML-DSA.
+    fn verify(&self, suite: Suite, message: &[u8], signature: &[u8]) -> bool {
+        let Ok(m) = composite_message(suite, CONTEXT, message) else {
+            return false;
+        };
+        let (sig_e, sig_d) = signature.split_at(ED25519_SIG_LEN);
+        let Ok(sig_e) = <[u8; ED25519_SIG_LEN]>::try_from(sig_e) else {
+            return false;
+        };
+        let ed_ok = self
+            .ed25519
+            .verify_strict(&m, &ed25519_dalek::Signature::from_bytes(&sig_e))
+            .is_ok();
+        let ml_ok = EncodedSignature::<P>::try_from(sig_d)
+            .ok()
+            .and_then(|enc| ml_dsa::Signature::decode(&enc))
+            .is_some_and(|sig| self.ml_dsa.verify_with_context(&m, b"", &sig));
+        ed_ok && ml_ok
+    }
 }
 
 macro_rules! kem_suite {
@@ -259,6 +310,42 @@ macro_rules! sig_suite {
             b.iter(|| pq::verify_detached_signature(&pq_sig, black_box(&m_prime), &pq_pk))
         });
         let _ = pq_sig.as_bytes();
+        // Before issue 9: the same composite check on RustCrypto alone, key parsed once.
+        let public = verifier.as_bytes().to_vec();
+        let old = RustCryptoVerifier::<$mldsa>::parse(&public).expect("valid key");
+        assert!(old.verify(suite, &message, signature.as_bytes()));
+        g.bench_function("verify/diag_rustcrypto_composite", |b| {
+            b.iter(|| old.verify(suite, black_box(&message), signature.as_bytes()))
+        });
+
+        // Parsing a verifying key from the wire, as a relay does for every certificate.
+        g.bench_function("verify_key_parse/composite", |b| {
+            b.iter(|| VerifyingKey::from_bytes(suite, black_box(&public)))
+        });
+        let ed_public: [u8; ED25519_PK_LEN] = public[..ED25519_PK_LEN].try_into().expect("32");
+        g.bench_function("verify_key_parse/ed25519", |b| {
+            b.iter(|| {
+                ed25519_dalek::VerifyingKey::from_bytes(black_box(&ed_public))
+                    .map(|key| key.is_weak())
+            })
+        });
+        g.bench_function("verify_key_parse/diag_rustcrypto", |b| {
+            b.iter(|| RustCryptoVerifier::<$mldsa>::parse(black_box(&public)).is_some())
+        });
+
+        // Parse, then verify: the per-envelope cost on a relay, new against old.
+        g.bench_function("verify_with_key_parse/composite", |b| {
+            b.iter(|| {
+                VerifyingKey::from_bytes(suite, black_box(&public))
+                    .and_then(|key| key.verify(CONTEXT, &message, &signature))
+            })
+        });
+        g.bench_function("verify_with_key_parse/diag_rustcrypto", |b| {
+            b.iter(|| {
+                RustCryptoVerifier::<$mldsa>::parse(black_box(&public))
+                    .is_some_and(|key| key.verify(suite, &message, signature.as_bytes()))
+            })
+        });
         g.finish();
     }};
 }

