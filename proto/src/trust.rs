@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn remembered_signatures_never_excuse_other_bytes_dates_or_revocation() {
         let f = fixture();
-        let mut store = TrustStore::new(vec![f.authority.verifying_key().clone()]);
+        let store = TrustStore::new(vec![f.authority.verifying_key().clone()]);
         store.validate(&f.cert, UnixTime(150)).unwrap();
         assert_eq!(store.verified.len(), 1);
         // Same certificate again: remembered, still valid.
@@ -331,18 +331,9 @@ mod tests {
             Err(ProtoError::BadSignature { .. })
         ));
         assert_eq!(store.verified.len(), 1, "a failure is not remembered");
-        // Dates and revocation are checked on every call.
-        assert!(matches!(
-            store.validate(&f.cert, UnixTime(201)),
-            Err(ProtoError::CertificateExpired { .. })
-        ));
-        store
-            .install_revocations(crl(&f.authority, 2, vec![42]), UnixTime(150))
-            .unwrap();
-        assert!(matches!(
-            store.validate(&f.cert, UnixTime(150)),
-            Err(ProtoError::CertificateRevoked { serial: 42, .. })
-        ));
+        // Dates and revocation of a remembered certificate are checked on every call:
+        // `validates_then_refuses_expired_revoked_and_unknown` validates before it expires
+        // and revokes, so it runs on the remembered path.
         // Another anchor set does not inherit what this one checked.
         let other = TrustStore::new(vec![]);
         assert!(matches!(

@@ -273,14 +273,7 @@ impl CustodyStore {
         how: Handoff,
         now: u64,
     ) -> Result<bool, StoreError> {
-        self.request(|reply| writer::Op::Ack {
-            destination,
-            seq,
-            how,
-            now,
-            reply,
-        })
-        .await
+        Ok(self.acknowledge_many(destination, &[seq], how, now).await? == 1)
     }
 
     /// [`Self::acknowledge`] for several entries of one destination: the requests are queued
