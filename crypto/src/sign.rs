@@ -15,7 +15,7 @@
 //! * key generation and signing: RustCrypto `ml-dsa`, which takes the seed `ξ` and the hedging
 //!   RNG from us and keeps the expanded private key in zeroizing memory;
 //! * verification: PQClean through `pqcrypto-mldsa` (AVX2 code when the CPU has it, 3–5x
-//!   faster; two upstream AVX2 bug fixes applied, `crypto/vendor/README.md`). It touches only
+//!   faster; two upstream AVX2 bug fixes applied, `vendor/README.md`). It touches only
 //!   public data and is deterministic, and it computes the same FIPS 204 Algorithm 3 over the
 //!   same `M'` and empty ML-DSA context, so it accepts exactly what RustCrypto accepts
 //!   (`tests/verify_backends_agree.rs`, `tests/wycheproof.rs`). A [`VerifyingKey`] therefore
@@ -285,7 +285,7 @@ impl core::fmt::Debug for Signature {
 /// hint (indices not strictly increasing, non-zero padding, more than ω hints), and
 /// `‖z‖∞ ≥ γ1 − β`. PQClean's AVX2 verifier as released in `pqcrypto-mldsa` 0.1.2 skipped the
 /// `z` bound and mishandled UseHint at `r0 = 0`; the build links a patched copy
-/// (`crypto/vendor/README.md`). The `z` bound is also checked here first
+/// (`vendor/README.md`). The `z` bound is also checked here first
 /// ([`z_within_bound`], about a microsecond), so it cannot regress with the C code.
 fn ml_dsa_verify(suite: Suite, public: &[u8], message: &[u8], signature: &[u8]) -> bool {
     macro_rules! verify_with {

@@ -114,7 +114,7 @@ macro_rules! build_aarch64 {
 }
 
 fn main() {
-    // Liaison patch: the C sources are patched here (crypto/vendor/README.md); rebuild when
+    // Liaison patch: the C sources are patched here (vendor/README.md); rebuild when
     // they change (cc's rerun-if-env-changed lines turn off Cargo's default of watching all).
     println!("cargo:rerun-if-changed=pqclean");
     println!("cargo:rerun-if-changed=build.rs");
