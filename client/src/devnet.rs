@@ -540,6 +540,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
             organisation: org.to_owned(),
             identity: String::new(),
             relay_address: None,
+            supplied_keys: None,
         };
         let info = enrol_officer(
             &home_dir,

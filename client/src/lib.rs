@@ -74,5 +74,6 @@ pub mod passphrase;
 pub mod profile;
 pub mod session;
 pub mod store;
+pub mod supplied;
 
 pub use session::{ClientError, Event, Session, SessionConfig};

@@ -33,6 +33,7 @@ use liaison_proto::trust::TrustStore;
 use serde::{Deserialize, Serialize};
 
 use crate::session::ClientError;
+use crate::supplied::SuppliedKeysConfig;
 
 /// The profile file's name inside the home directory.
 pub const PROFILE_FILE: &str = "profile.toml";
@@ -52,6 +53,9 @@ pub struct ProfileConfig {
     /// `host:port` of the home relay, overriding the address in the relay's certificate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay_address: Option<String>,
+    /// End-to-end supplied keys (QKD or pre-shared), `crate::supplied`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplied_keys: Option<SuppliedKeysConfig>,
 }
 
 /// An officer's home directory, opened.
@@ -422,6 +426,7 @@ mod tests {
             organisation: "CERT-EU".into(),
             identity: id.to_string(),
             relay_address: None,
+            supplied_keys: None,
         }
     }
 

@@ -32,9 +32,9 @@ use liaison_crypto::{IdentityId, Seed32};
 use liaison_node::link::{self, Link, LinkError, LinkEvent, LinkSupply};
 use liaison_node::transport::{self, TransportLimits};
 use liaison_proto::certificate::{MemberCertificate, Role};
-use liaison_proto::envelope::{ContentType, EnvelopeBuilder, MessageId};
+use liaison_proto::envelope::{ContentType, EnvelopeBuilder, MessageId, SuppliedKey};
 use liaison_proto::frame::{AckStatus, LinkFrame};
-use liaison_proto::handshake::{LinkConfig, LocalIdentity, PeerPolicy, SupplyPolicy};
+use liaison_proto::handshake::{LinkConfig, LocalIdentity, PeerPolicy};
 use liaison_proto::prekey::PrekeyBundle;
 use liaison_proto::record::RekeyPolicy;
 use liaison_proto::trust::TrustStore;
@@ -49,6 +49,7 @@ use crate::keystore::OfficerKeystore;
 use crate::passphrase::Passphrase;
 use crate::profile::Profile;
 use crate::store::{MessageStore, SentMessage, StoreError};
+use crate::supplied::{RecipientKey, SuppliedKeys};
 
 /// How long envelopes live by default (relays drop them after): 7 days.
 pub const DEFAULT_LIFETIME_SECS: u64 = 7 * 24 * 3600;
@@ -100,6 +101,8 @@ pub struct SessionConfig {
     pub relay_address: String,
     /// Time limits.
     pub timeouts: Timeouts,
+    /// End-to-end supplied keys (`[supplied_keys]` in `profile.toml`), if configured.
+    pub supplied_keys: Option<SuppliedKeys>,
 }
 
 impl SessionConfig {
@@ -117,6 +120,12 @@ impl SessionConfig {
             });
         }
         let store = MessageStore::open(&profile.store_path(), keystore.store_key())?;
+        let supplied_keys = profile
+            .config()
+            .supplied_keys
+            .as_ref()
+            .map(|c| SuppliedKeys::from_config(c, profile.home()))
+            .transpose()?;
         Ok(Self {
             keystore,
             passphrase,
@@ -126,6 +135,7 @@ impl SessionConfig {
             relay,
             relay_address,
             timeouts: Timeouts::default(),
+            supplied_keys,
         })
     }
 }
@@ -167,6 +177,8 @@ pub struct SendOutcome {
     pub status: AckStatus,
     /// The sealed envelope (what `liaison verify` checks).
     pub envelope: Vec<u8>,
+    /// How many recipients' keys mix an end-to-end supplied (QKD or pre-shared) key.
+    pub supplied_keys: usize,
 }
 
 /// What a session has taken in so far (for monitoring, e.g. an integrator's metrics).
@@ -180,6 +192,9 @@ pub struct SessionStats {
     pub receipts: u64,
     /// Envelopes or receipts refused (failed verification or decryption).
     pub rejected: u64,
+    /// Envelopes left with the relay, unacknowledged, because their supplied key could not be
+    /// obtained (the relay delivers them again on the next connection).
+    pub held: u64,
 }
 
 /// An officer's live session with its home relay.
@@ -200,6 +215,7 @@ pub struct Session {
     /// A refusal that arrived as `Ack(Refused)`, waiting for the `Error` that explains it.
     pending_refusal: Option<Vec<u8>>,
     stats: SessionStats,
+    supplied: Option<SuppliedKeys>,
 }
 
 /// One control answer from the relay.
@@ -231,6 +247,7 @@ impl Session {
             relay,
             relay_address,
             timeouts,
+            supplied_keys,
         } = config;
         let certificate = keystore
             .certificate()
@@ -267,6 +284,9 @@ impl Session {
             },
         )
         .map_err(|e| unreachable(e.to_string()))?;
+        let link_supply = supplied_keys
+            .as_ref()
+            .map_or_else(LinkSupply::off, SuppliedKeys::link_supply);
         let link_config = LinkConfig {
             identity: Arc::new(LocalIdentity {
                 certificate: certificate.clone(),
@@ -274,8 +294,8 @@ impl Session {
             }),
             trust: Arc::clone(&trust),
             suites: vec![certificate.suite()],
-            supply: SupplyPolicy::Off,
-            local_sae_id: None,
+            supply: link_supply.proto_policy(),
+            local_sae_id: link_supply.local_sae.clone(),
             peer: PeerPolicy {
                 expected_peer: Some(relay.subject()),
                 allow_relays: true,
@@ -290,7 +310,7 @@ impl Session {
                 .map_err(|e| unreachable(e.to_string()))?
                 .await
                 .map_err(|e| unreachable(e.to_string()))?;
-            link::initiate(conn, link_config, LinkSupply::off())
+            link::initiate(conn, link_config, link_supply)
                 .await
                 .map_err(|e| match e {
                     LinkError::PeerRefused { code, reason } => {
@@ -327,6 +347,7 @@ impl Session {
             timeouts,
             pending_refusal: None,
             stats: SessionStats::default(),
+            supplied: supplied_keys,
         };
         session.prekey_upkeep().await?;
         session.resend_pending_receipts().await?;
@@ -421,6 +442,27 @@ impl Session {
         for id in ids {
             bundles.push(self.fetch_bundle(id).await?);
         }
+        if classification.min_policy().supplied_key_required
+            && !self.link.session().supplied_key_mixed()
+        {
+            // The relay would refuse it on this link (`officer_qkd`); say how to fix it here.
+            return Err(ClientError::SuppliedKeyMissing {
+                peer: format!("the link to home relay {}", self.link.peer().name()),
+                reason: format!(
+                    "{} travels only on links that mix a supplied key, and this one does not: \
+                     set relay_sae_id in [supplied_keys] (docs/CLIENT.md) and reconnect",
+                    classification.marking()
+                ),
+            });
+        }
+        let mut keys = Vec::with_capacity(bundles.len());
+        for b in &bundles {
+            keys.push(
+                self.supplied_key_for(&b.certificate, classification)
+                    .await?,
+            );
+        }
+        let supplied_keys = keys.iter().filter(|k| k.is_some()).count();
         let now = unix_now();
         let mut builder = EnvelopeBuilder::new(
             self.keystore.identity(),
@@ -431,8 +473,12 @@ impl Session {
             now,
             now.plus_secs(lifetime_secs),
         );
-        for b in &bundles {
-            builder = builder.recipient(&b.certificate, &b.prekey, None);
+        for (b, key) in bundles.iter().zip(&keys) {
+            let supplied = key.as_ref().map(|k| SuppliedKey {
+                reference: k.reference.clone(),
+                key: &k.key,
+            });
+            builder = builder.recipient(&b.certificate, &b.prekey, supplied);
         }
         let envelope = off_runtime(|| builder.seal(&report.content, &mut os_rng()))
             .map_err(ClientError::Policy)?;
@@ -474,13 +520,41 @@ impl Session {
             store.record_sent_envelope(message_id, &raw)
         })
         .await?;
-        tracing::info!(id = %message_id, ?status, "relay took custody");
+        tracing::info!(id = %message_id, ?status, supplied_keys, "relay took custody");
         Ok(SendOutcome {
             message_id,
             recipients,
             status,
             envelope: envelope.raw().to_vec(),
+            supplied_keys,
         })
+    }
+
+    /// The end-to-end supplied key for one recipient, per the profile's `[supplied_keys]` and
+    /// the classification's policy (`supplied.rs`).
+    async fn supplied_key_for(
+        &self,
+        recipient: &MemberCertificate,
+        classification: Classification,
+    ) -> Result<Option<RecipientKey>, ClientError> {
+        match &self.supplied {
+            Some(keys) => keys.for_recipient(recipient, classification).await,
+            None if classification.min_policy().supplied_key_required => {
+                Err(ClientError::SuppliedKeyMissing {
+                    peer: format!(
+                        "recipient {} ({})",
+                        recipient.name(),
+                        recipient.subject().fingerprint()
+                    ),
+                    reason: format!(
+                        "{} needs a supplied (QKD or pre-shared) key for every recipient, and \
+                         this profile has no [supplied_keys] section (docs/CLIENT.md)",
+                        classification.marking()
+                    ),
+                })
+            }
+            None => Ok(None),
+        }
     }
 
     /// Hands a previously sealed envelope of ours (`SendOutcome::envelope`, or a file saved

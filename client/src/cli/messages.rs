@@ -291,6 +291,14 @@ pub(crate) async fn send(args: SendArgs, global: &GlobalArgs) -> Result<Outcome,
             r.subject().fingerprint()
         );
     }
+    if outcome.supplied_keys > 0 {
+        let _ = writeln!(
+            human,
+            "  supplied (QKD/pre-shared) key mixed in for {} of {} recipient(s)",
+            outcome.supplied_keys,
+            outcome.recipients.len()
+        );
+    }
     let _ = writeln!(
         human,
         "the home relay has taken custody ({:?}); `liaison receipts` shows the signed receipts as they arrive",
@@ -309,6 +317,7 @@ pub(crate) async fn send(args: SendArgs, global: &GlobalArgs) -> Result<Outcome,
             "type": content_type_name(&content_type),
             "custody": format!("{:?}", outcome.status).to_lowercase(),
             "envelope_bytes": outcome.envelope.len(),
+            "supplied_keys": outcome.supplied_keys,
             "recipients": outcome.recipients.iter().map(|r| json!({
                 "identity": r.subject().to_string(),
                 "fingerprint": r.subject().fingerprint(),
@@ -380,10 +389,35 @@ fn event_summary(events: &[Event]) -> (usize, usize, Vec<Value>) {
                 "message_id": message_id.map(|m| m.to_string()),
                 "reason": reason,
             })),
+            // Listed with the refusals, marked as held: nothing was dropped.
+            Event::Held { message_id, reason } => rejected.push(json!({
+                "what": "envelope",
+                "held": true,
+                "message_id": message_id.to_string(),
+                "reason": reason,
+            })),
             _ => {}
         }
     }
     (messages, receipts, rejected)
+}
+
+/// One line per refused (or held) envelope or receipt of [`event_summary`].
+fn write_rejections(human: &mut String, rejected: &[Value]) {
+    for r in rejected {
+        let verdict = if r["held"].as_bool() == Some(true) {
+            "HELD (left with the relay; its supplied key is not available)"
+        } else {
+            "REFUSED"
+        };
+        let _ = writeln!(
+            human,
+            "{verdict} {} {}: {}",
+            r["what"].as_str().unwrap_or("item"),
+            r["message_id"].as_str().unwrap_or("(unreadable)"),
+            r["reason"].as_str().unwrap_or("")
+        );
+    }
 }
 
 fn received_json(m: &ReceivedSummary) -> Value {
@@ -412,15 +446,7 @@ pub(crate) async fn inbox(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome
             "fetched {new_messages} new message(s) and {receipts} receipt(s) from the home relay"
         );
     }
-    for r in &rejected {
-        let _ = writeln!(
-            human,
-            "REFUSED {} {}: {}",
-            r["what"].as_str().unwrap_or("item"),
-            r["message_id"].as_str().unwrap_or("(unreadable)"),
-            r["reason"].as_str().unwrap_or("")
-        );
-    }
+    write_rejections(&mut human, &rejected);
     if list.is_empty() {
         human.push_str("inbox is empty\n");
     }
@@ -559,15 +585,7 @@ pub(crate) async fn receipts(args: SyncArgs, global: &GlobalArgs) -> Result<Outc
     if !args.offline {
         let _ = writeln!(human, "fetched {new_receipts} new receipt(s)");
     }
-    for r in &rejected {
-        let _ = writeln!(
-            human,
-            "REFUSED {} {}: {}",
-            r["what"].as_str().unwrap_or("item"),
-            r["message_id"].as_str().unwrap_or("(unreadable)"),
-            r["reason"].as_str().unwrap_or("")
-        );
-    }
+    write_rejections(&mut human, &rejected);
     if sent.is_empty() {
         human.push_str("nothing sent yet\n");
     }

@@ -108,6 +108,7 @@ pub(crate) fn init(args: InitArgs, global: &GlobalArgs) -> Result<Outcome, Failu
             organisation: org.clone(),
             identity: id.to_string(),
             relay_address: None,
+            supplied_keys: None,
         },
     )?;
     let human = format!(

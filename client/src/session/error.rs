@@ -41,6 +41,23 @@ pub enum ClientError {
     /// suite below the classification's policy, ...): nothing was sent.
     #[error("refused by policy before sending: {0}")]
     Policy(#[source] ProtoError),
+    /// A recipient (or the link to the home relay) needs a supplied key, by classification or
+    /// by the profile's `required` policy, and the profile gives no way to obtain one.
+    #[error("{peer}: {reason}")]
+    SuppliedKeyMissing {
+        /// Whom the key is for: a recipient (name and fingerprint) or the link to the relay.
+        peer: String,
+        /// What is needed and what is missing.
+        reason: String,
+    },
+    /// The key supply (ETSI 014 KME or pre-shared keys) could not deliver a supplied key.
+    #[error("key supply could not deliver {what}: {reason}")]
+    KeySupply {
+        /// Which key.
+        what: String,
+        /// The supply's error.
+        reason: String,
+    },
     /// A recipient's prekey bundle did not verify.
     #[error("recipient {recipient}: prekey bundle refused: {reason}")]
     RecipientKey {
@@ -173,10 +190,14 @@ impl ClientError {
             | Self::NoSuchMessage(_)
             | Self::NotEnrolled { .. }
             | Self::AlreadyInitialised { .. } => EXIT_BAD_INPUT,
-            Self::Refused { .. } | Self::Policy(_) | Self::RecipientKey { .. } => EXIT_REFUSED,
-            Self::Unreachable { .. } | Self::Timeout { .. } | Self::Deferred { .. } => {
-                EXIT_UNREACHABLE
-            }
+            Self::Refused { .. }
+            | Self::Policy(_)
+            | Self::RecipientKey { .. }
+            | Self::SuppliedKeyMissing { .. } => EXIT_REFUSED,
+            Self::Unreachable { .. }
+            | Self::Timeout { .. }
+            | Self::Deferred { .. }
+            | Self::KeySupply { .. } => EXIT_UNREACHABLE,
             Self::Link(e) => match e {
                 liaison_node::link::LinkError::PeerRefused { .. } => EXIT_REFUSED,
                 _ => EXIT_UNREACHABLE,

@@ -2,8 +2,8 @@
 //! envelopes we sent. Both are checked here, stored durably, and only then acknowledged to the
 //! relay, which deletes its copy on that acknowledgement (custody, DESIGN.md).
 
-use liaison_crypto::IdentityId;
 use liaison_crypto::rng::os_rng;
+use liaison_crypto::{IdentityId, SecretBytes};
 use liaison_proto::UnixTime;
 use liaison_proto::envelope::{Envelope, MessageId};
 use liaison_proto::frame::{AckStatus, LinkFrame};
@@ -23,6 +23,16 @@ pub enum Event {
     /// A receipt for a message we sent: verified against the sent envelope and the
     /// recipient's certificate, and recorded.
     Receipt(ReceiptEvent),
+    /// A message for us whose end-to-end supplied key could not be obtained (no
+    /// `[supplied_keys]` in the profile, or the key supply failed). It was neither opened nor
+    /// acknowledged: the relay keeps it and delivers it again on the next connection, until it
+    /// expires.
+    Held {
+        /// The envelope's message id.
+        message_id: MessageId,
+        /// Why the key could not be had.
+        reason: String,
+    },
     /// Something that failed its checks; it was refused (and the relay told to drop it).
     Rejected {
         /// The envelope's message id, when it could be read.
@@ -56,6 +66,31 @@ impl Session {
         .await
     }
 
+    /// The supplied key our recipient block names, fetched from the key supply (`dec_keys`);
+    /// `None` when the block names none (or there is no block for us: `open` says so).
+    async fn supplied_key_of(&self, envelope: &Envelope) -> Result<Option<SecretBytes>, String> {
+        let me = self.certificate.subject();
+        let Some(reference) = envelope
+            .blocks()
+            .iter()
+            .find(|b| b.recipient == me)
+            .and_then(|b| b.supplied.as_ref())
+        else {
+            return Ok(None);
+        };
+        let Some(keys) = &self.supplied else {
+            return Err(format!(
+                "it needs supplied key {} from SAE {}, and this profile has no [supplied_keys] \
+                 section (docs/CLIENT.md)",
+                reference.key_id, reference.source_sae
+            ));
+        };
+        keys.for_block(reference)
+            .await
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
     /// An envelope the relay pushed: verify, decrypt, store, then ack, then receipt.
     pub(super) async fn take_envelope(&mut self, raw: Vec<u8>) -> Result<(), ClientError> {
         let envelope = match Envelope::decode(&raw) {
@@ -84,10 +119,30 @@ impl Session {
             self.send_receipt(&envelope, now).await?;
             return Ok(());
         }
+        let supplied = match self.supplied_key_of(&envelope).await {
+            Ok(key) => key,
+            Err(reason) => {
+                // Not refused: the key may come later (KME back, profile configured), and a
+                // refusal would make the relay drop the only copy.
+                tracing::warn!(%id, %reason, "message held: its supplied key is not available");
+                self.stats.held += 1;
+                self.events.push_back(Event::Held {
+                    message_id: id,
+                    reason,
+                });
+                return Ok(());
+            }
+        };
         let opened = {
             let secrets = self.keystore.prekey_secrets();
             super::off_runtime(|| {
-                envelope.open(&self.trust, &self.certificate, &secrets, None, now)
+                envelope.open(
+                    &self.trust,
+                    &self.certificate,
+                    &secrets,
+                    supplied.as_ref(),
+                    now,
+                )
             })
         };
         let opened = match opened {

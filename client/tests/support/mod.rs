@@ -252,6 +252,7 @@ impl Federation {
                 organisation: "Test CSIRT".into(),
                 identity: id.to_string(),
                 relay_address: None,
+                supplied_keys: None,
             },
         )
         .unwrap();
@@ -327,6 +328,13 @@ impl Federation {
             answer: Duration::from_secs(30),
         };
         config
+    }
+
+    /// Rewrites relay `i`'s configuration file (call before starting it).
+    pub fn edit_relay_config(&self, i: usize, edit: impl FnOnce(String) -> String) {
+        let path = &self.relays[i].config;
+        let text = std::fs::read_to_string(path).unwrap();
+        std::fs::write(path, edit(text)).unwrap();
     }
 
     /// Starts relay `i` in-process and waits until it listens.
