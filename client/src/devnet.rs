@@ -10,12 +10,14 @@
 //!   QUIC on loopback, real redb custody files, the same TOML configuration an agency writes),
 //!   linked with `qkd = "required"`: no QKD key, no link;
 //! * three officers with encrypted keystores, certificates and message stores
-//!   ([`crate::session::Session`]), one at CERT-EU and two at CERT-UA.
+//!   ([`crate::session::Session`]), one at CERT-EU and two at CERT-UA, each an SAE of the KME.
 //!
 //! It then sends the shipped STIX 2.1 example report from the CERT-EU officer to both CERT-UA
 //! officers, and reports each step from what the components themselves did: the relays' link
 //! handshakes (suite, whether a supplied key was mixed), their custody events, the recipients'
-//! verified and decrypted report, and the signed receipts back at the sender.
+//! verified and decrypted report, and the signed receipts back at the sender. Officers draw
+//! end-to-end keys and officer-link keys from the same KME (`[supplied_keys]`,
+//! `crate::supplied`), and a last SECRET UE follow-up, which needs both, goes to one recipient.
 //!
 //! The relays run in this process; their logs go to `DIR/devnet.log`. Link and custody events
 //! are read from those same `tracing` events by [`EventLog`], a layer beside the file writer.
@@ -49,6 +51,7 @@ use crate::keystore::OfficerKeystore;
 use crate::passphrase::Passphrase;
 use crate::profile::{Profile, ProfileConfig};
 use crate::session::{Event, RecipientRef, Report, Session, SessionConfig, unix_now};
+use crate::supplied::SuppliedKeysConfig;
 
 /// The example report shipped in `examples/reports/`, compiled in so `devnet` needs no files.
 pub const EXAMPLE_REPORT: &[u8] =
@@ -88,6 +91,53 @@ const OFFICERS: [(&str, &str, &str, usize, Classification); 3] = [
         Classification::ConfidentielUe,
     ),
 ];
+
+/// The SECRET UE follow-up devnet sends (step 7).
+const SECRET_FOLLOW_UP: &str = "SECRET UE follow-up: the phishing infrastructure is attributed; \
+                                 handling instructions follow through the usual channel.";
+
+/// An officer's SAE id at the KME, from its directory name.
+fn officer_sae(dirname: &str) -> String {
+    format!("officer-{dirname}")
+}
+
+/// An officer's `[supplied_keys]`: its own SAE at the devnet KME, its home relay's SAE for the
+/// link, and every other officer by name.
+fn officer_supplied_keys(
+    dirname: &str,
+    relay: &str,
+    pki_files: &pki::PkiFiles,
+    kme: &str,
+) -> Result<SuppliedKeysConfig, DevnetError> {
+    let me = officer_sae(dirname);
+    let (cert, key) = pki_files
+        .saes
+        .iter()
+        .find(|(sae, _, _)| *sae == me)
+        .map(|(_, c, k)| (c.clone(), k.clone()))
+        .ok_or_else(|| DevnetError::Step {
+            step: "configuring an officer's supplied keys",
+            reason: format!("no SAE certificate for {me}"),
+        })?;
+    Ok(SuppliedKeysConfig {
+        sae_id: me,
+        policy: liaison_qkd::QkdPolicy::Preferred,
+        key_bits: 256,
+        peers: OFFICERS
+            .iter()
+            .filter(|o| o.0 != dirname)
+            .map(|o| (o.1.to_owned(), officer_sae(o.0)))
+            .collect(),
+        relay_sae_id: Some(relay.to_owned()),
+        supply: liaison_qkd::KeySupplyConfig::Etsi014 {
+            kme: kme.to_owned(),
+            cert,
+            key,
+            ca: pki_files.ca_cert.clone(),
+            timeout_secs: 10,
+        },
+    })
+}
 
 /// Why devnet failed.
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +211,10 @@ pub struct Summary {
     pub receipts_verified: usize,
     /// Every relay-to-relay link mixed a supplied (QKD) key.
     pub qkd_key_mixed: bool,
+    /// Recipients of the report whose key mixed an end-to-end QKD key.
+    pub e2e_qkd_keys: usize,
+    /// The SECRET UE follow-up reached its recipient intact, with an end-to-end QKD key.
+    pub secret_ue_delivered: bool,
     /// The suites of the relay links (and of the envelope).
     pub suites: Vec<String>,
     /// The relay links.
@@ -210,6 +264,8 @@ impl Devnet {
              --classification RESTREINT-UE --tlp GREEN --passphrase-file {pass} -\n\
              {liaison} --home {h2} inbox --passphrase-file {pass}\n\
              {liaison} --home {h0} receipts --passphrase-file {pass}\n\
+             # A SECRET UE report to Olena: a QKD key from the KME for her, and on both officer links:\n\
+             echo 'Attribution follows.' | {liaison} --home {h0} send --to \"{n1}\" --classification SECRET-UE --tlp RED --passphrase-file {pass} -\n\
              # Taras is cleared up to CONFIDENTIEL UE: a SECRET UE report to him is refused (exit code 3):\n\
              {liaison} --home {h0} send --to \"{n2}\" --classification SECRET-UE --tlp RED --passphrase-file {pass} {report}",
             h0 = home(0),
@@ -464,7 +520,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
     )
     .map_err(step("creating the federation authority"))?;
     say(format!(
-        "[1/6] federation authority {} (root key {}, encrypted keystore {})",
+        "[1/7] federation authority {} (root key {}, encrypted keystore {})",
         authority.name(),
         authority.id().fingerprint(),
         authority_dir.display()
@@ -474,8 +530,13 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
     let members = dir.join("members");
     std::fs::create_dir_all(&members).map_err(step("creating members/"))?;
 
-    // 2. The QKD key management entity (ETSI GS QKD 014 over mutual TLS).
-    let sae_ids: Vec<String> = RELAYS.iter().map(|(n, _)| (*n).to_owned()).collect();
+    // 2. The QKD key management entity (ETSI GS QKD 014 over mutual TLS), for the relays and
+    // the officers (end-to-end keys and officer links).
+    let sae_ids: Vec<String> = RELAYS
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .chain(OFFICERS.iter().map(|o| officer_sae(o.0)))
+        .collect();
     let pki_files =
         pki::generate(&dir.join("kme-pki"), &sae_ids).map_err(step("making the KME PKI"))?;
     let kme = SimServer::start(
@@ -493,7 +554,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
     .await
     .map_err(step("starting the KME simulator"))?;
     say(format!(
-        "[2/6] QKD key management entity (ETSI GS QKD 014, mutual TLS) at {} for SAEs {}",
+        "[2/7] QKD key management entity (ETSI GS QKD 014, mutual TLS) at {} for SAEs {}",
         kme.url(),
         sae_ids.join(", ")
     ));
@@ -540,7 +601,12 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
             organisation: org.to_owned(),
             identity: String::new(),
             relay_address: None,
-            supplied_keys: None,
+            supplied_keys: Some(officer_supplied_keys(
+                dirname,
+                RELAYS[home].0,
+                &pki_files,
+                &kme.url(),
+            )?),
         };
         let info = enrol_officer(
             &home_dir,
@@ -555,7 +621,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
         officers.push(info);
     }
     say(format!(
-        "[3/6] officers enrolled: {}",
+        "[3/7] officers enrolled: {}",
         officers
             .iter()
             .map(|o| format!(
@@ -585,7 +651,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
             "# Written by `liaison devnet`; the same schema as examples/relay.toml.\n\
              listen = \"{listen}\"\nidentity_key = \"node.key\"\ncertificate = \"node.cert\"\n\
              storage = \"custody.redb\"\ntrust_anchors = [{anchor:?}]\ndirectory = [{members:?}]\n\
-             sae_id = \"{name}\"\nofficer_qkd = \"off\"\n\n\
+             sae_id = \"{name}\"\nofficer_qkd = \"preferred\"\n\n\
              [key_supply]\nkind = \"etsi014\"\nkme = \"{kme}\"\ncert = {cert:?}\nkey = {key:?}\nca = {ca:?}\n\n\
              [[route]]\nrelay = \"{other}\"\nqkd = \"required\"\nsae_id = \"{other}\"\n",
             listen = relay_certs[i].address().unwrap_or("127.0.0.1:0"),
@@ -626,7 +692,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
                 ),
             })?;
         say(format!(
-            "[4/6] relay {name} listening on {bound} (QUIC, TLS 1.3 X25519MLKEM768 only; custody {})",
+            "[4/7] relay {name} listening on {bound} (QUIC, TLS 1.3 X25519MLKEM768 only; custody {})",
             relay_dirs[i].join("custody.redb").display()
         ));
         relays.push(task);
@@ -692,7 +758,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
         .map_err(step("sending the report"))?;
     let message_id = outcome.message_id.to_string();
     say(format!(
-        "[5/6] {} sent {} ({} bytes, STIX 2.1, {} / {}) to {}: one envelope, {} recipient blocks, custody acknowledged by {} (message {})",
+        "[5/7] {} sent {} ({} bytes, STIX 2.1, {} / {}) to {}: one envelope, {} recipient blocks ({} with a QKD key from the KME mixed in end to end), custody acknowledged by {} (message {})",
         officers[0].name,
         EXAMPLE_REPORT_NAME,
         EXAMPLE_REPORT.len(),
@@ -704,6 +770,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
             .collect::<Vec<_>>()
             .join(" and "),
         outcome.recipients.len(),
+        outcome.supplied_keys,
         officers[0].relay,
         message_id
     ));
@@ -748,7 +815,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
             Some(Event::Receipt(r)) if r.message_id == outcome.message_id => {
                 receipts_verified += 1;
                 say(format!(
-                    "[6/6] signed receipt from {} ({}) verified by {}",
+                    "[6/7] signed receipt from {} ({}) verified by {}",
                     r.recipient_name,
                     r.recipient.fingerprint(),
                     officers[0].name
@@ -757,6 +824,34 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
             Some(_) | None => {}
         }
     }
+    // 7. SECRET UE: only with a supplied key for the recipient and on both officer links.
+    let secret = sessions[0]
+        .send(
+            &Report {
+                content_type: ContentType::Text,
+                content: SECRET_FOLLOW_UP.as_bytes().to_vec(),
+            },
+            &recipients[..1],
+            Classification::SecretUe,
+            Tlp::Red,
+        )
+        .await
+        .map_err(step("sending the SECRET UE follow-up"))?;
+    let got = receive_message(&mut sessions[1], &secret.message_id).await?;
+    let secret_ue_delivered =
+        got.plaintext.as_slice() == SECRET_FOLLOW_UP.as_bytes() && secret.supplied_keys == 1;
+    say(format!(
+        "[7/7] {} sent a SECRET UE / TLP:RED follow-up to {} (QKD key mixed in end to end and on both officer links, which SECRET UE requires); {} decrypted it{}",
+        officers[0].name,
+        officers[1].name,
+        officers[1].name,
+        if secret_ue_delivered {
+            ""
+        } else {
+            ": NOT as sent"
+        }
+    ));
+
     let custody = events.custody_of(&hex::encode(outcome.message_id.0));
     if !custody.is_empty() {
         say("      custody hops, as the relays committed them:");
@@ -774,9 +869,16 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
     suites.sort();
     suites.dedup();
     let qkd_key_mixed = !links.is_empty() && links.iter().all(|l| l.supplied_key);
+    let e2e_qkd_keys = outcome.supplied_keys;
     let summary = Summary {
-        ok: delivered == recipients.len() && receipts_verified == recipients.len() && qkd_key_mixed,
+        ok: delivered == recipients.len()
+            && receipts_verified == recipients.len()
+            && qkd_key_mixed
+            && e2e_qkd_keys == recipients.len()
+            && secret_ue_delivered,
         delivered,
+        e2e_qkd_keys,
+        secret_ue_delivered,
         recipients: recipients.len(),
         receipts_verified,
         qkd_key_mixed,

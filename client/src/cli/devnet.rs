@@ -60,13 +60,20 @@ async fn run(dir: Option<PathBuf>, exit: bool, json: bool) -> Result<bool, devne
     let (net, summary) = devnet::run(&dir, &events).await?;
     let ok = summary.ok;
     println!(
-        "{}: {} of {} recipients decrypted and verified the report; {} of {} receipts verified; QKD key mixed on every relay link: {}; suites {}; {} ms",
+        "{}: {} of {} recipients decrypted and verified the report; {} of {} receipts verified; QKD key mixed on every relay link: {}, end to end for {} of {} recipients; SECRET UE follow-up delivered: {}; suites {}; {} ms",
         if ok { "OK" } else { "FAILED" },
         summary.delivered,
         summary.recipients,
         summary.receipts_verified,
         summary.recipients,
         if summary.qkd_key_mixed { "yes" } else { "no" },
+        summary.e2e_qkd_keys,
+        summary.recipients,
+        if summary.secret_ue_delivered {
+            "yes"
+        } else {
+            "no"
+        },
         summary.suites.join(", "),
         summary.elapsed_ms,
     );
