@@ -38,7 +38,7 @@ use liaison_proto::handshake::{LinkConfig, LocalIdentity, PeerPolicy};
 use liaison_proto::prekey::PrekeyBundle;
 use liaison_proto::record::RekeyPolicy;
 use liaison_proto::trust::TrustStore;
-use liaison_proto::{Classification, Tlp, UnixTime};
+use liaison_proto::{Classification, Tlp, UnixTime, WireCode};
 
 pub use self::error::{
     ClientError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_KEYSTORE, EXIT_OK, EXIT_REFUSED,
@@ -678,26 +678,57 @@ impl Session {
     }
 
     /// Asks the relay for `id`'s prekey bundle and verifies it.
+    /// The recipient's prekey bundle, from the relay, verified and remembered. When the relay
+    /// cannot reach the recipient's home relay (a partition: `NoRoute`, or no answer in
+    /// time), the last bundle remembered for it is used instead if it still verifies (the
+    /// recipient keeps its previous prekeys until they expire), so that the report can be
+    /// taken into custody now and forwarded when the route returns.
     async fn fetch_bundle(&mut self, id: IdentityId) -> Result<PrekeyBundle, ClientError> {
+        let raw = match self.request_bundle(id).await {
+            Ok(raw) => raw,
+            Err(e) if is_partition(&e) => {
+                let cached = self.blocking(move |store| store.prekey_bundle(&id)).await?;
+                let Some(raw) = cached else { return Err(e) };
+                let bundle = self.check_bundle(id, &raw).map_err(|_| e)?;
+                tracing::warn!(
+                    recipient = %id.fingerprint(),
+                    "the recipient's home relay is out of reach: sealing with its remembered prekey bundle"
+                );
+                return Ok(bundle);
+            }
+            Err(e) => return Err(e),
+        };
+        let bundle = self.check_bundle(id, &raw)?;
+        let cert = bundle.certificate.clone();
+        self.blocking(move |store| store.remember_prekey_bundle(&cert, &raw))
+            .await?;
+        Ok(bundle)
+    }
+
+    /// Asks the relay for `id`'s prekey bundle.
+    async fn request_bundle(&mut self, id: IdentityId) -> Result<Vec<u8>, ClientError> {
         self.send_frame(&LinkFrame::PrekeyRequest(id)).await?;
-        let raw = match self
+        match self
             .await_answer(id.as_bytes(), "a recipient's prekey bundle")
             .await?
         {
-            Answer::Bundle(raw) => raw,
-            Answer::Refused { code, reason, .. } => {
-                return Err(ClientError::Refused {
-                    code,
-                    reason: format!("prekey of {}: {reason}", id.fingerprint()),
-                });
-            }
-            Answer::Ack { .. } => unreachable_answer()?,
-        };
+            Answer::Bundle(raw) => Ok(raw),
+            Answer::Refused { code, reason, .. } => Err(ClientError::Refused {
+                code,
+                reason: format!("prekey of {}: {reason}", id.fingerprint()),
+            }),
+            Answer::Ack { .. } => unreachable_answer(),
+        }
+    }
+
+    /// Decodes and verifies a bundle for recipient `id` (certificate chain, revocation,
+    /// validity, prekey signature, officer role).
+    fn check_bundle(&self, id: IdentityId, raw: &[u8]) -> Result<PrekeyBundle, ClientError> {
         let refused = |reason: String| ClientError::RecipientKey {
             recipient: id,
             reason,
         };
-        let bundle = PrekeyBundle::decode(&raw).map_err(|e| refused(e.to_string()))?;
+        let bundle = PrekeyBundle::decode(raw).map_err(|e| refused(e.to_string()))?;
         if bundle.certificate.subject() != id {
             return Err(refused(format!(
                 "the relay answered with the bundle of {}",
@@ -710,9 +741,6 @@ impl Session {
         if bundle.certificate.role() != Role::Officer {
             return Err(refused("not an officer".into()));
         }
-        let cert = bundle.certificate.clone();
-        self.blocking(move |store| store.upsert_contact(&cert))
-            .await?;
         Ok(bundle)
     }
 
@@ -835,9 +863,19 @@ enum Pumped {
     Answer(Answer),
 }
 
+/// Whether a failed bundle request means the recipient's home relay is out of reach (rather
+/// than a verdict about the recipient).
+fn is_partition(e: &ClientError) -> bool {
+    match e {
+        ClientError::Refused { code, .. } => *code == WireCode::NoRoute as u16,
+        ClientError::Timeout { .. } => true,
+        _ => false,
+    }
+}
+
 fn unreachable_answer<T>() -> Result<T, ClientError> {
     Err(ClientError::Refused {
-        code: liaison_proto::WireCode::UnexpectedMessage as u16,
+        code: WireCode::UnexpectedMessage as u16,
         reason: "the relay answered with an unexpected frame".into(),
     })
 }

@@ -35,6 +35,9 @@ const SENT: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("sent");
 const SENT_ENVELOPES: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("sent_envelopes");
 const RECEIPTS: TableDefinition<'_, ([u8; 16], [u8; 32]), &[u8]> = TableDefinition::new("receipts");
 const CONTACTS: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("contacts");
+/// The last verified prekey bundle of each recipient (identity id → sealed bundle bytes), for
+/// sending while the recipient's home relay is out of reach.
+const BUNDLES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("prekey_bundles");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 const KEY_CHECK: &str = "key_check";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"liaison message store key check v1";
@@ -410,6 +413,7 @@ impl MessageStore {
             txn.open_table(SENT_ENVELOPES).st(path)?;
             txn.open_table(RECEIPTS).st(path)?;
             txn.open_table(CONTACTS).st(path)?;
+            txn.open_table(BUNDLES).st(path)?;
             let mut meta = txn.open_table(META).st(path)?;
             let existing = meta.get(KEY_CHECK).st(path)?.map(|g| g.value().to_vec());
             match existing {
@@ -703,6 +707,41 @@ impl MessageStore {
             .insert(id, sealed.as_slice())
             .st(path)?;
         txn.commit().st(path)
+    }
+
+    /// Adds or replaces a contact's certificate and remembers its verified prekey bundle
+    /// (`raw`), in one transaction. The caller verified the bundle.
+    pub fn remember_prekey_bundle(
+        &self,
+        cert: &MemberCertificate,
+        raw: &[u8],
+    ) -> Result<(), StoreError> {
+        let id = *cert.subject().as_bytes();
+        let sealed_cert = self.seal("contacts", &id, cert.raw());
+        let sealed_bundle = self.seal("prekey_bundles", &id, raw);
+        let path = &self.path;
+        let txn = self.begin()?;
+        txn.open_table(CONTACTS)
+            .st(path)?
+            .insert(id, sealed_cert.as_slice())
+            .st(path)?;
+        txn.open_table(BUNDLES)
+            .st(path)?
+            .insert(id, sealed_bundle.as_slice())
+            .st(path)?;
+        txn.commit().st(path)
+    }
+
+    /// The last prekey bundle remembered for `id` (to be verified again before use).
+    pub fn prekey_bundle(&self, id: &IdentityId) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = *id.as_bytes();
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(BUNDLES).st(&self.path)?;
+        let Some(v) = t.get(key).st(&self.path)? else {
+            return Ok(None);
+        };
+        self.open_checked("prekey_bundles", &key, v.value())
+            .map(|plain| Some(plain.to_vec()))
     }
 
     /// The contact with identity `id`, if known.

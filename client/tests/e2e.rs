@@ -1,7 +1,8 @@
 //! End-to-end tests of the officer library against real relays run in-process (real QUIC on
 //! loopback, real redb custody stores, real encrypted keystores and message stores): round
 //! trip with a verified receipt, a multi-recipient report with one recipient offline, relay and
-//! local policy refusals, and no re-delivery to the application after a client restart.
+//! local policy refusals, no re-delivery to the application after a client restart, and a
+//! report sealed with a remembered prekey bundle while the recipient's relay is unreachable.
 
 mod support;
 
@@ -408,6 +409,79 @@ fn a_message_is_not_delivered_again_after_a_client_restart() {
         assert_eq!(record.receipts.len(), 1);
         assert!(record.receipts[0].receipt.is_some());
         ana_s.close().await;
+        bohdan.close().await;
+    });
+}
+
+#[test]
+fn a_report_to_a_partitioned_recipient_uses_its_remembered_bundle_and_arrives_later() {
+    let mut fed = Federation::new(&[Classification::SecretUe, Classification::SecretUe]);
+    let ana = fed.officer("Ana Ferreira", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan Kovalenko", 1, Classification::ConfidentielUe);
+    let eva = fed.officer("Eva Lind", 1, Classification::ConfidentielUe);
+    fed.start(0);
+    fed.start(1);
+    let rt = runtime();
+    let (mut ana_s, first) = rt.block_on(async {
+        publish_prekey(&fed, &bo).await;
+        publish_prekey(&fed, &eva).await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        // Fetched through relay 2 and remembered.
+        let first = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::RestreintUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap();
+        (ana_s, first)
+    });
+
+    // Bohdan's home relay goes away: the prekey request can no longer be answered.
+    fed.stop(1);
+    let second = rt.block_on(async {
+        let second = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(bo.id)],
+                Classification::RestreintUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap();
+        assert_eq!(second.status, liaison_proto::frame::AckStatus::Accepted);
+        // Nobody ever fetched Eva's bundle: nothing to fall back on, the refusal stands.
+        let err = ana_s
+            .send(
+                &stix(),
+                &[RecipientRef::Id(eva.id)],
+                Classification::RestreintUe,
+                Tlp::Amber,
+            )
+            .await
+            .unwrap_err();
+        match &err {
+            ClientError::Refused { code, .. } => assert_eq!(*code, WireCode::NoRoute as u16),
+            other => panic!("expected NoRoute, got {other}"),
+        }
+        ana_s.close().await;
+        second
+    });
+
+    // The partition heals: relay 1 forwards what it kept, and Bohdan reads both reports.
+    fed.start(1);
+    rt.block_on(async {
+        let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        let mut got = vec![
+            next_message(&mut bohdan).await.message_id(),
+            next_message(&mut bohdan).await.message_id(),
+        ];
+        got.sort();
+        let mut want = vec![first.message_id, second.message_id];
+        want.sort();
+        assert_eq!(got, want);
         bohdan.close().await;
     });
 }
