@@ -15,19 +15,11 @@ use liaison_crypto::rng::os_rng;
 use liaison_proto::envelope::ContentType;
 use liaison_proto::revocation::{RevocationContents, RevocationList};
 use liaison_proto::{Classification, Tlp, UnixTime, WireCode};
-use support::{Federation, OfficerHome};
+use support::{Federation, publish_prekey, runtime, send_to};
 
 const WAIT: Duration = Duration::from_secs(30);
 
 const STIX: &[u8] = br#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-11-23T20:00:00.000Z","modified":"2026-11-23T20:00:00.000Z","name":"C2 beacon","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix","valid_from":"2026-11-23T20:00:00Z"}]}"#;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn stix() -> Report {
     Report {
@@ -37,16 +29,6 @@ fn stix() -> Report {
 }
 
 /// The next message delivered to the application, failing on anything else or a timeout.
-/// Connects `officer` once and disconnects: connecting publishes its prekey, so others can
-/// then send to it while it is offline.
-async fn publish_prekey(fed: &Federation, officer: &OfficerHome) {
-    Session::connect(fed.session_config(officer))
-        .await
-        .unwrap()
-        .close()
-        .await;
-}
-
 async fn next_message(session: &mut Session) -> ReceivedMessage {
     loop {
         match session.next_event(WAIT).await.unwrap() {
@@ -79,15 +61,15 @@ fn round_trip_delivers_decrypts_and_returns_a_verified_receipt() {
         // Bohdan connects first: his prekey reaches the relay.
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::RestreintUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap();
+        let sent = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent.recipients.len(), 1);
         assert_eq!(sent.recipients[0].subject(), bo.id);
 
@@ -145,15 +127,15 @@ fn multi_recipient_report_reaches_an_offline_recipient_when_it_connects() {
         publish_prekey(&fed, &cl).await;
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id), RecipientRef::Id(cl.id)],
-                Classification::ConfidentielUe,
-                Tlp::Red,
-            )
-            .await
-            .unwrap();
+        let sent = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id, cl.id],
+            Classification::ConfidentielUe,
+            Tlp::Red,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent.recipients.len(), 2);
 
         let m = next_message(&mut bohdan).await;
@@ -200,15 +182,15 @@ fn relay_refusal_names_the_code_and_reason_and_records_nothing() {
     rt.block_on(async {
         publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let err = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::ConfidentielUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::ConfidentielUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap_err();
         match &err {
             ClientError::Refused { code, reason } => {
                 assert_eq!(*code, WireCode::ClearanceExceeded as u16, "{reason}");
@@ -219,15 +201,15 @@ fn relay_refusal_names_the_code_and_reason_and_records_nothing() {
         assert_eq!(err.exit_code(), 3);
         assert!(ana_s.store().sent().unwrap().is_empty());
         // The refusal is per item: the same link still carries a permitted report.
-        ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::RestreintUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap();
+        send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
         ana_s.close().await;
     });
 }
@@ -247,15 +229,15 @@ fn relay_refuses_a_recipient_its_directory_does_not_clear() {
     rt.block_on(async {
         publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let err = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::ConfidentielUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::ConfidentielUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap_err();
         match &err {
             ClientError::Refused { code, reason } => {
                 assert_eq!(*code, WireCode::ClearanceExceeded as u16, "{reason}");
@@ -297,15 +279,15 @@ fn a_revoked_recipient_is_refused_before_anything_is_sealed() {
     rt.block_on(async {
         publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let err = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::RestreintUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap_err();
         match &err {
             ClientError::RecipientKey { recipient, reason } => {
                 assert_eq!(*recipient, bo.id);
@@ -329,15 +311,15 @@ fn local_policy_refuses_a_classification_above_the_recipients_clearance() {
     rt.block_on(async {
         publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let err = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::ConfidentielUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::ConfidentielUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, ClientError::Policy(_)), "{err:?}");
         assert_eq!(err.exit_code(), 3);
         assert!(err.to_string().contains("clearance"), "{err}");
@@ -355,15 +337,15 @@ fn a_message_is_not_delivered_again_after_a_client_restart() {
     let saved = rt.block_on(async {
         publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::RestreintUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap();
+        let sent = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
         ana_s.close().await;
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
         let m = next_message(&mut bohdan).await;
@@ -427,41 +409,41 @@ fn a_report_to_a_partitioned_recipient_uses_its_remembered_bundle_and_arrives_la
         publish_prekey(&fed, &eva).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         // Fetched through relay 2 and remembered.
-        let first = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::RestreintUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap();
+        let first = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
         (ana_s, first)
     });
 
     // Bohdan's home relay goes away: the prekey request can no longer be answered.
     fed.stop(1);
     let second = rt.block_on(async {
-        let second = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(bo.id)],
-                Classification::RestreintUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap();
+        let second = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
         assert_eq!(second.status, liaison_proto::frame::AckStatus::Accepted);
         // Nobody ever fetched Eva's bundle: nothing to fall back on, the refusal stands.
-        let err = ana_s
-            .send(
-                &stix(),
-                &[RecipientRef::Id(eva.id)],
-                Classification::RestreintUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(
+            &mut ana_s,
+            &stix(),
+            &[eva.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap_err();
         match &err {
             ClientError::Refused { code, .. } => assert_eq!(*code, WireCode::NoRoute as u16),
             other => panic!("expected NoRoute, got {other}"),

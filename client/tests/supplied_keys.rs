@@ -11,30 +11,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use liaison_client::profile::Profile;
-use liaison_client::session::{ClientError, Event, RecipientRef, Report, Session};
+use liaison_client::session::{ClientError, Event, Session};
 use liaison_client::supplied::{PSK_USED_IDS_FILE, SuppliedKeys};
-use liaison_proto::envelope::{ContentType, Envelope};
+use liaison_proto::envelope::Envelope;
 use liaison_proto::{Classification, Tlp};
 use liaison_qkd::TlsFiles;
 use liaison_qkd::sim::{OutageConfig, SimConfig, SimServer};
-use support::{Federation, OfficerHome};
+use support::{Federation, OfficerHome, publish_prekey, runtime, send_to, text_report};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn report(text: &str) -> Report {
-    Report {
-        content_type: ContentType::Text,
-        content: text.as_bytes().to_vec(),
-    }
-}
 
 /// Appends a `[supplied_keys]` section to `officer`'s `profile.toml`.
 fn configure(officer: &OfficerHome, section: &str) {
@@ -158,14 +143,6 @@ fn psks(fed: &Federation) -> Psks {
     psks
 }
 
-async fn publish_prekey(fed: &Federation, officer: &OfficerHome) {
-    Session::connect(fed.session_config(officer))
-        .await
-        .unwrap()
-        .close()
-        .await;
-}
-
 async fn next_event(session: &mut Session) -> Event {
     loop {
         match session.next_event(WAIT).await.unwrap() {
@@ -208,15 +185,15 @@ fn secret_ue_travels_with_kme_keys_on_the_link_and_end_to_end_each_used_once() {
     rt.block_on(async {
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = ana_s
-            .send(
-                &report("SECRET UE: exfiltration from the staging network"),
-                &[RecipientRef::Id(bo.id)],
-                Classification::SecretUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap();
+        let sent = send_to(
+            &mut ana_s,
+            &text_report("SECRET UE: exfiltration from the staging network"),
+            &[bo.id],
+            Classification::SecretUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent.supplied_keys, 1);
         let envelope = Envelope::decode(&sent.envelope).unwrap();
         let reference = envelope.blocks()[0].supplied.clone().unwrap();
@@ -261,15 +238,15 @@ fn a_missing_supplied_key_is_refused_before_sending_and_says_what_to_configure()
         publish_prekey(&fed, &eva).await;
         // No [supplied_keys] at all: the link to the relay mixes no key.
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let err = ana_s
-            .send(
-                &report("x"),
-                &[RecipientRef::Id(bo.id)],
-                Classification::SecretUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(
+            &mut ana_s,
+            &text_report("x"),
+            &[bo.id],
+            Classification::SecretUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap_err();
         assert!(
             matches!(err, ClientError::SuppliedKeyMissing { .. }),
             "{err}"
@@ -296,15 +273,15 @@ fn a_missing_supplied_key_is_refused_before_sending_and_says_what_to_configure()
             ),
         );
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let err = ana_s
-            .send(
-                &report("x"),
-                &[RecipientRef::Id(bo.id), RecipientRef::Id(eva.id)],
-                Classification::SecretUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(
+            &mut ana_s,
+            &text_report("x"),
+            &[bo.id, eva.id],
+            Classification::SecretUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("Eva Lind") && text.contains("[supplied_keys.peers]"),
@@ -335,39 +312,39 @@ fn kme_outage_fails_closed_for_secret_ue_and_falls_back_below_it_when_preferred(
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         std::fs::write(&down, b"").unwrap();
         // SECRET UE needs the key whatever the policy: fails closed, exit 4 (try again).
-        let err = ana_s
-            .send(
-                &report("x"),
-                &[RecipientRef::Id(bo.id)],
-                Classification::SecretUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(
+            &mut ana_s,
+            &text_report("x"),
+            &[bo.id],
+            Classification::SecretUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, ClientError::KeySupply { .. }), "{err}");
         assert_eq!(err.exit_code(), 4);
         // RESTREINT UE under `preferred`: sent with the hybrid KEM alone, and said so.
-        let sent = ana_s
-            .send(
-                &report("restreint"),
-                &[RecipientRef::Id(bo.id)],
-                Classification::RestreintUe,
-                Tlp::Green,
-            )
-            .await
-            .unwrap();
+        let sent = send_to(
+            &mut ana_s,
+            &text_report("restreint"),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Green,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent.supplied_keys, 0);
         // The KME is back: the next report mixes a key in.
         std::fs::remove_file(&down).unwrap();
-        let sent = ana_s
-            .send(
-                &report("restreint, again"),
-                &[RecipientRef::Id(bo.id)],
-                Classification::RestreintUe,
-                Tlp::Green,
-            )
-            .await
-            .unwrap();
+        let sent = send_to(
+            &mut ana_s,
+            &text_report("restreint, again"),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Green,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent.supplied_keys, 1);
         ana_s.close().await;
     });
@@ -396,17 +373,17 @@ fn a_message_whose_key_cannot_be_had_is_held_at_the_relay_then_delivered() {
     rt.block_on(async {
         publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = ana_s
-            .send(
-                &report("pre-shared"),
-                &[RecipientRef::Id(bo.id)],
-                // Below SECRET UE, so that the relay delivers it on a link without a supplied
-                // key; Ana's `required` policy mixes one in end to end anyway.
-                Classification::RestreintUe,
-                Tlp::Amber,
-            )
-            .await
-            .unwrap();
+        // Below SECRET UE, so that the relay delivers it on a link without a supplied key;
+        // Ana's `required` policy mixes one in end to end anyway.
+        let sent = send_to(
+            &mut ana_s,
+            &text_report("pre-shared"),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
         assert_eq!(sent.supplied_keys, 1);
         ana_s.close().await;
 

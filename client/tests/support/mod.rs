@@ -13,7 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use liaison_client::keystore::OfficerKeystore;
 use liaison_client::passphrase::Passphrase;
 use liaison_client::profile::{Profile, ProfileConfig};
-use liaison_client::session::{SessionConfig, Timeouts};
+use liaison_client::session::{
+    ClientError, RecipientRef, Report, SendOutcome, Session, SessionConfig, Timeouts,
+};
 use liaison_crypto::IdentityId;
 use liaison_crypto::Suite;
 use liaison_crypto::rng::os_rng;
@@ -23,8 +25,48 @@ use liaison_node::{identity, server};
 use liaison_proto::certificate::{
     self, CertificateRequest, CertificateTerms, MemberCertificate, Role,
 };
-use liaison_proto::{Classification, UnixTime};
+use liaison_proto::envelope::ContentType;
+use liaison_proto::{Classification, Tlp, UnixTime};
 use tokio_util::sync::CancellationToken;
+
+/// A runtime for a test's officer sessions (the relays run on the federation's own).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Connects `officer` once and disconnects: connecting publishes its prekey, so others can
+/// then send to it while it is offline.
+pub async fn publish_prekey(fed: &Federation, officer: &OfficerHome) {
+    Session::connect(fed.session_config(officer))
+        .await
+        .unwrap()
+        .close()
+        .await;
+}
+
+/// A plain-text report.
+pub fn text_report(text: &str) -> Report {
+    Report {
+        content_type: ContentType::Text,
+        content: text.as_bytes().to_vec(),
+    }
+}
+
+/// Sends `report` to the officers `to` (by identity id).
+pub async fn send_to(
+    session: &mut Session,
+    report: &Report,
+    to: &[IdentityId],
+    classification: Classification,
+    tlp: Tlp,
+) -> Result<SendOutcome, ClientError> {
+    let to: Vec<RecipientRef> = to.iter().copied().map(RecipientRef::Id).collect();
+    session.send(report, &to, classification, tlp).await
+}
 
 /// Passphrase of every officer made by the library helpers.
 pub const PASSPHRASE: &str = "correct horse battery staple";
