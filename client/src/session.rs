@@ -333,6 +333,16 @@ impl Session {
             }
         };
         tracing::info!(relay = %relay.subject().fingerprint(), "link up");
+        if certificate.clearance().min_policy().supplied_key_required
+            && !link.session().supplied_key_mixed()
+        {
+            // Relays hand SECRET UE and above only to links that mixed a supplied key.
+            tracing::warn!(
+                "this link to the home relay mixes no supplied key, so the relay holds any \
+                 SECRET UE report for you until you connect with one: set relay_sae_id in \
+                 [supplied_keys] (docs/CLIENT.md)"
+            );
+        }
         let mut session = Self {
             link,
             endpoint,
