@@ -921,6 +921,34 @@ mod tests {
     }
 
     #[test]
+    fn decoder_keeps_bytes_read_ahead_of_the_frame_it_returns() {
+        let frames: Vec<LinkFrame> = (0..5u8)
+            .map(|i| LinkFrame::Envelope(vec![i; 1000 + usize::from(i)]))
+            .collect();
+        let wire: Vec<u8> = frames
+            .iter()
+            .flat_map(|f| f.to_frame().unwrap().encode())
+            .collect();
+        let cut = wire.len() - 600;
+        let mut dec = FrameDecoder::new();
+        dec.push(&wire[..cut]);
+        let mut got = Vec::new();
+        while let Some(f) = dec.poll_frame().unwrap() {
+            got.push(LinkFrame::from_owned_frame(f).unwrap());
+        }
+        assert_eq!(got.len(), 4);
+        assert_eq!(
+            dec.buffered(),
+            cut - (wire.len() - (FRAME_HEADER_LEN + 1004))
+        );
+        dec.push(&wire[cut..]);
+        got.push(LinkFrame::from_owned_frame(dec.poll_frame().unwrap().unwrap()).unwrap());
+        assert_eq!(got, frames);
+        assert_eq!(dec.buffered(), 0);
+        assert_eq!(dec.poll_frame(), Ok(None));
+    }
+
+    #[test]
     fn oversized_error_text_is_refused_both_ways() {
         let long = LinkFrame::Error {
             code: 1,
