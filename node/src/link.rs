@@ -11,19 +11,22 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use liaison_crypto::SecretBytes;
 use liaison_crypto::rng::os_rng;
 use liaison_proto::certificate::MemberCertificate;
-use liaison_proto::frame::{Frame, FrameDecoder, FrameType, LinkFrame};
+use liaison_proto::envelope::PayloadDigest;
+use liaison_proto::envelope_parts::{self, Assembled, EnvelopeAssembler};
+use liaison_proto::frame::{Frame, FrameDecoder, FrameType, LinkFrame, MAX_ENVELOPE_LEN};
 use liaison_proto::handshake::messages::InitiatorHello;
 use liaison_proto::handshake::{
     ChannelBinding, InitiatorStart, LinkConfig, Now, ResponderStart, SuppliedKeyAnswer,
     SuppliedKeyRef, SuppliedKeys, SupplyPolicy,
 };
 use liaison_proto::record::{self, Incoming, LinkSession};
-use liaison_proto::{ProtoError, UnixTime};
+use liaison_proto::{ProtoError, UnixTime, WireCode};
 use liaison_qkd::{
     Error as QkdError, KeyId, KeyRequest, KeySupply, KeySupplyMetrics, QkdPolicy, SaeId,
 };
@@ -35,6 +38,11 @@ use crate::transport::{self, TransportError};
 /// thousands of idle links on a relay, a 64 KiB buffer per waiting link was a quarter of the
 /// relay's memory (docs/BENCHMARKS.md, "Idle link memory").
 const READ_CHUNK: usize = 64 * 1024;
+/// Most bytes [`Link::recv`] takes from the stream ahead of the record it is about to open.
+/// Taking what already arrived before the CPU work of opening (and, for an `EnvelopePart`,
+/// hashing) returns QUIC flow-control credit to the sender at once, so the next part travels
+/// while this one is processed instead of after it.
+const READ_AHEAD: usize = 4 * 1024 * 1024;
 /// Size of each supplied key drawn for a link (256 bits, ETSI 014's usual size).
 const SUPPLIED_KEY_BITS: u32 = 256;
 /// QUIC application close code after an orderly `Close`.
@@ -237,6 +245,12 @@ pub struct Link {
     /// When we last queued a `Ping`.
     last_ping: Instant,
     pings: u64,
+    /// Puts envelopes sent as `EnvelopePart`s back together.
+    assembler: EnvelopeAssembler,
+    /// The payload hash of the envelope [`Self::recv`] returned last, when it came in parts.
+    payload_digest: Option<PayloadDigest>,
+    /// When the first part of the envelope in progress arrived (for the debug log).
+    parts_started: Option<Instant>,
     /// SAE id of the master named in the handshake (responder side), for the caller's check.
     pub peer_master_sae: Option<String>,
 }
@@ -402,6 +416,9 @@ async fn conclude(
                 last_heard: Instant::now(),
                 last_ping: Instant::now(),
                 pings: 0,
+                assembler: EnvelopeAssembler::new(MAX_ENVELOPE_LEN),
+                payload_digest: None,
+                parts_started: None,
                 peer_master_sae,
             })
         }
@@ -437,9 +454,38 @@ impl Link {
         self.last_ping = Instant::now();
     }
 
+    /// Keeps envelopes the peer sends in parts only up to `limit` bytes (at most
+    /// `MAX_ENVELOPE_LEN`, the default): a longer one is refused (`Refused(TooLarge)`, queued
+    /// for [`Self::flush`]) once its last part arrived, and its parts are never buffered.
+    pub fn set_max_envelope_len(&mut self, limit: usize) {
+        self.assembler = EnvelopeAssembler::new(limit);
+    }
+
+    /// The payload hash of the envelope the last [`Self::recv`] returned, when it arrived in
+    /// parts (computed while they arrived); `None` otherwise. Take it right after that `recv`
+    /// and hand it to `Envelope::decode_owned` with that envelope's bytes; the next `recv`
+    /// drops it.
+    pub fn take_payload_digest(&mut self) -> Option<PayloadDigest> {
+        self.payload_digest.take()
+    }
+
     /// Seals and writes `frame`, first writing queued housekeeping and starting a rekey when
-    /// one is due.
+    /// one is due. An envelope longer than `ENVELOPE_PART_THRESHOLD` goes as a sequence of
+    /// `EnvelopePart` records (`spec/protocol-link.md` §3.3), each sealed just before it is
+    /// written, so the first bytes leave before the last are sealed.
     pub async fn send(&mut self, frame: &LinkFrame) -> Result<(), LinkError> {
+        if let LinkFrame::Envelope(raw) = frame
+            && envelope_parts::sent_in_parts(raw.len())
+        {
+            for part in envelope_parts::parts(raw)? {
+                self.send_one(&LinkFrame::EnvelopePart(part)).await?;
+            }
+            return Ok(());
+        }
+        self.send_one(frame).await
+    }
+
+    async fn send_one(&mut self, frame: &LinkFrame) -> Result<(), LinkError> {
         self.flush().await?;
         if self.session.needs_rekey(now(self.origin)) {
             self.start_rekey().await?;
@@ -477,8 +523,10 @@ impl Link {
         Ok(())
     }
 
-    /// The next event from the peer. Cancel-safe: bytes already read stay buffered.
+    /// The next event from the peer. Cancel-safe: bytes already read stay buffered, and the
+    /// parts of an envelope received so far stay with the link.
     pub async fn recv(&mut self) -> Result<LinkEvent, LinkError> {
+        self.payload_digest = None;
         loop {
             if let Some(frame) = self.decoder.poll_frame().map_err(ProtoError::from)? {
                 if frame.frame_type == FrameType::Error {
@@ -494,8 +542,53 @@ impl Link {
                         },
                     );
                 }
+                self.read_ahead();
                 return match self.session.open_record(&frame, now(self.origin))? {
-                    Incoming::Frame(f) => Ok(LinkEvent::Frame(f)),
+                    Incoming::Frame(LinkFrame::EnvelopePart(part)) => {
+                        let started = *self.parts_started.get_or_insert_with(Instant::now);
+                        match self.assembler.push(part)? {
+                            Assembled::Pending => continue,
+                            Assembled::Complete(envelope) => {
+                                self.parts_started = None;
+                                tracing::debug!(
+                                    bytes = envelope.raw.len(),
+                                    first_to_last_part_ms = started.elapsed().as_secs_f64() * 1e3,
+                                    hashed = envelope.digest.is_some(),
+                                    "envelope reassembled from parts"
+                                );
+                                self.payload_digest = envelope.digest;
+                                Ok(LinkEvent::Frame(LinkFrame::Envelope(envelope.raw)))
+                            }
+                            Assembled::TooLarge {
+                                total,
+                                limit,
+                                message_id,
+                            } => {
+                                self.parts_started = None;
+                                let refusal = LinkFrame::Refused {
+                                    id: message_id,
+                                    code: WireCode::TooLarge as u16,
+                                    reason: format!(
+                                        "envelope of {total} bytes exceeds this link's limit of \
+                                         {limit}"
+                                    ),
+                                };
+                                tracing::warn!(
+                                    total,
+                                    limit,
+                                    "envelope in parts too large; refused"
+                                );
+                                self.outbox.push(self.session.seal_frame(&refusal)?);
+                                Ok(LinkEvent::Housekeeping)
+                            }
+                        }
+                    }
+                    Incoming::Frame(f) => {
+                        if matches!(f, LinkFrame::Envelope(_)) {
+                            self.assembler.check_frame()?;
+                        }
+                        Ok(LinkEvent::Frame(f))
+                    }
                     Incoming::RekeyRequested { supplied } => {
                         Ok(LinkEvent::RekeyRequested(supplied))
                     }
@@ -542,6 +635,24 @@ impl Link {
                     | quinn::ConnectionError::LocallyClosed,
                 )) => return Ok(LinkEvent::Closed),
                 Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Moves the stream bytes that have already arrived into the decoder, without waiting and
+    /// up to [`READ_AHEAD`] buffered. Synchronous (one poll of a cancel-safe read per chunk),
+    /// so `recv` stays cancel-safe; the end of the stream or an error is left for the next
+    /// real read to report.
+    fn read_ahead(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        while self.decoder.buffered() < READ_AHEAD {
+            let read = std::pin::pin!(self.recv.read_chunk(READ_CHUNK, true)).poll(&mut cx);
+            match read {
+                Poll::Ready(Ok(Some(chunk))) => {
+                    self.last_heard = Instant::now();
+                    self.decoder.push(&chunk.bytes);
+                }
+                _ => break,
             }
         }
     }

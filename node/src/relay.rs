@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use liaison_crypto::IdentityId;
 use liaison_proto::certificate::{MemberCertificate, Role};
-use liaison_proto::envelope::{Envelope, MAX_ENVELOPE_LIFETIME_SECS};
+use liaison_proto::envelope::{Envelope, MAX_ENVELOPE_LIFETIME_SECS, PayloadDigest};
 use liaison_proto::frame::{AckStatus, LinkFrame, MAX_ERROR_TEXT_LEN};
 use liaison_proto::receipt::Receipt;
 use liaison_proto::trust::TrustStore;
@@ -306,8 +306,15 @@ impl Relay {
     /// Handles one `Envelope` frame from `peer`; returns the frames to send back (an `Ack`, or
     /// a `Refused` after which the link stays up). Parsing and signature checks (which hash
     /// the whole envelope, up to the size limit) run on the blocking pool, as many at a time as
-    /// the machine has CPUs, never on the async runtime.
-    pub async fn take_envelope(self: &Arc<Self>, peer: &LinkPeer, raw: Vec<u8>) -> Vec<LinkFrame> {
+    /// the machine has CPUs, never on the async runtime. `digest` is the payload hash the link
+    /// computed while the envelope arrived in parts ([`crate::link::Link::take_payload_digest`]),
+    /// which spares hashing the payload again; the checks are the same without it.
+    pub async fn take_envelope(
+        self: &Arc<Self>,
+        peer: &LinkPeer,
+        raw: Vec<u8>,
+        digest: Option<PayloadDigest>,
+    ) -> Vec<LinkFrame> {
         let now = unix_now();
         let from = *peer.certificate.subject().as_bytes();
         if raw.len() > self.max_envelope_bytes {
@@ -333,13 +340,19 @@ impl Relay {
             return Vec::new(); // not reached: the semaphore is never closed
         };
         let (relay, link_peer) = (Arc::clone(self), peer.clone());
+        let started = std::time::Instant::now();
         let verified = tokio::task::spawn_blocking(move || {
-            let checked = match Envelope::decode(&raw) {
-                Ok(env) => (
-                    env.header().message_id.0,
-                    relay.check_envelope(&link_peer, &env, now),
-                ),
-                Err(e) => ([0; 16], Err(Refusal::from(e))),
+            // The envelope keeps the buffer while it is checked and hands it back: a large
+            // envelope is not copied.
+            let (raw, checked) = match Envelope::decode_owned(raw, digest.as_ref()) {
+                Ok(env) => {
+                    let checked = (
+                        env.header().message_id.0,
+                        relay.check_envelope(&link_peer, &env, now),
+                    );
+                    (env.into_raw(), checked)
+                }
+                Err(e) => (Vec::new(), ([0; 16], Err(Refusal::from(e)))),
             };
             let full = match &checked.1 {
                 Ok((_, destinations)) => relay.full_queue(destinations),
@@ -360,8 +373,10 @@ impl Relay {
                 status: AckStatus::Deferred,
             }];
         }
+        let checked_at = std::time::Instant::now();
         let outcome = match checked {
             Ok((expires, destinations)) => {
+                let bytes = raw.len();
                 let incoming = Incoming {
                     message_id,
                     raw,
@@ -369,7 +384,14 @@ impl Relay {
                     from,
                     destinations,
                 };
-                match self.take_custody(incoming, now, "envelope").await {
+                let taken = self.take_custody(incoming, now, "envelope").await;
+                tracing::debug!(
+                    bytes,
+                    check_ms = (checked_at - started).as_secs_f64() * 1e3,
+                    store_ms = checked_at.elapsed().as_secs_f64() * 1e3,
+                    "envelope checked and stored"
+                );
+                match taken {
                     Ok(outcome) => Ok(outcome),
                     Err(deferred) => return deferred,
                 }

@@ -431,6 +431,8 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
         out_tx.clone(),
         link_cancel.clone(),
     );
+    // Envelopes sent in parts beyond the relay's limit are refused without being buffered.
+    link.set_max_envelope_len(shared.limits.max_envelope_bytes);
     link.set_keepalive(Keepalive {
         interval: Duration::from_secs(shared.limits.ping_interval_secs),
         timeout: Duration::from_secs(shared.limits.peer_timeout_secs),
@@ -487,8 +489,9 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                     LinkFrame::Envelope(raw) => {
                         let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
                         let (arrived, ops) = (std::time::Instant::now(), Arc::clone(&shared.ops));
+                        let digest = link.take_payload_digest();
                         shared.tracker.spawn(async move {
-                            let frames = relay.take_envelope(&p, raw).await;
+                            let frames = relay.take_envelope(&p, raw, digest).await;
                             ops.custody_answered(arrived, &frames);
                             for f in frames {
                                 if out.send(f).await.is_err() { break; }

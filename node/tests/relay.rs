@@ -486,3 +486,126 @@ async fn refuses_an_envelope_sent_as_someone_else_and_an_expired_one_and_audits_
     let report = audit_report(&fed, 0);
     assert_eq!(report["by_kind"]["refused"], 2, "{report}");
 }
+
+/// A 3 MiB envelope crosses the officer's link, the relay-to-relay link and the recipient's
+/// link as `EnvelopePart` records (every `Link::send` above the threshold splits) and arrives
+/// intact; a too-large one in parts is refused without closing the link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_envelope_crosses_every_link_in_parts_and_opens_intact() {
+    let fed = federation();
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let mut alice = fed.connect(0).await;
+    let mut bob = fed.connect(1).await;
+    let payload: Vec<u8> = (0..3 * 1024 * 1024 + 5).map(|i| (i % 241) as u8).collect();
+    let env = fed.seal(0, 1, Classification::RestreintUe, &payload, false);
+    assert!(liaison_proto::envelope_parts::sent_in_parts(
+        env.raw().len()
+    ));
+    send_accepted(&mut alice, &env).await;
+    let got = receive(&fed, &mut bob, 1, 1, Duration::from_secs(1)).await;
+    assert_eq!(got, vec![payload]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envelope_in_parts_over_the_relay_limit_is_refused_and_the_link_stays_up() {
+    let limit = 2 * 1024 * 1024;
+    let fed = Federation::build_with(
+        &[
+            (0, Classification::SecretUe),
+            (1, Classification::SecretUe),
+            (1, Classification::Unclassified),
+            (0, Classification::SecretUe),
+        ],
+        Options {
+            max_envelope_bytes: Some(limit),
+            ..Options::default()
+        },
+    );
+    let _r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+    let env = fed.seal(0, 3, Classification::RestreintUe, &vec![7; limit], false);
+    alice.send(&env).await;
+    match alice.next(WAIT).await {
+        Some(LinkFrame::Refused { id, code, reason }) => {
+            assert_eq!(id, env.header().message_id.0.to_vec());
+            assert_eq!(code, liaison_proto::WireCode::TooLarge as u16, "{reason}");
+        }
+        other => panic!("expected a Refused, got {other:?}"),
+    }
+    let small = fed.seal(0, 3, Classification::RestreintUe, b"fits", false);
+    send_accepted(&mut alice, &small).await;
+}
+
+/// Parts out of order, interleaved with another envelope or changing their total end only the
+/// link that sent them, with an `Error`; the relay goes on serving. (A part running past its
+/// total is malformed as a frame: `proto` unit tests, and `malformed_frame_closes_only_that_connection`
+/// for how a malformed frame ends a link.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_envelope_parts_close_only_that_connection() {
+    use liaison_proto::WireCode;
+    use liaison_proto::frame::EnvelopePart;
+
+    let fed = federation();
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let mut dave = fed.connect(3).await;
+    let part = |total: u32, offset: u32, len: usize| {
+        LinkFrame::EnvelopePart(EnvelopePart {
+            total,
+            offset,
+            bytes: vec![1; len],
+        })
+    };
+    let total = 3 * 1024 * 1024;
+    let cases: Vec<(&str, Vec<LinkFrame>, WireCode)> = vec![
+        (
+            "first part not at 0",
+            vec![part(total, 4096, 4096)],
+            WireCode::UnexpectedMessage,
+        ),
+        (
+            "part skips bytes",
+            vec![part(total, 0, 4096), part(total, 8192, 4096)],
+            WireCode::UnexpectedMessage,
+        ),
+        (
+            "total changes",
+            vec![part(total, 0, 4096), part(total + 1, 4096, 4096)],
+            WireCode::UnexpectedMessage,
+        ),
+        (
+            "envelope between parts",
+            vec![part(total, 0, 4096), LinkFrame::Envelope(vec![1; 100])],
+            WireCode::UnexpectedMessage,
+        ),
+        (
+            "new envelope before the last part",
+            vec![part(total, 0, 4096), part(total, 0, 4096)],
+            WireCode::UnexpectedMessage,
+        ),
+    ];
+    for (what, frames, expected) in cases {
+        let mut mallory = fed.connect(0).await;
+        for f in &frames {
+            mallory.link.send(f).await.unwrap();
+        }
+        match mallory.next(WAIT).await {
+            Some(LinkFrame::Error { code, reason }) => {
+                assert_eq!(code, expected as u16, "{what}: {reason}");
+            }
+            other => panic!("{what}: expected an Error frame, got {other:?}"),
+        }
+        assert!(
+            mallory.next(Duration::from_secs(2)).await.is_none(),
+            "{what}: link closed"
+        );
+    }
+    // The relay still takes envelopes from everyone else.
+    let env = fed.seal(3, 1, Classification::Unclassified, b"still serving", false);
+    dave.send(&env).await;
+    assert_eq!(
+        expect_ack(&mut dave, env.header().message_id.0).await,
+        AckStatus::Accepted
+    );
+}

@@ -16,6 +16,7 @@
 //! Sealing is in [`EnvelopeBuilder`], verification and opening in [`Envelope::verify_header`]
 //! and [`Envelope::open`].
 
+mod digest;
 mod seal;
 mod verify;
 
@@ -28,6 +29,7 @@ use liaison_crypto::sign::{Signature, SigningKey};
 use liaison_crypto::{IdentityId, Suite, labels};
 use rand_core::CryptoRng;
 
+pub use self::digest::{PayloadDigest, PayloadHasher};
 pub use self::seal::{EnvelopeBuilder, SuppliedKey};
 pub use self::verify::Opened;
 use crate::certificate::{
@@ -193,11 +195,35 @@ pub struct Envelope {
     payload_range: Range<usize>,
     ciphertext_range: Range<usize>,
     signature: Signature,
+    /// The payload hash, when it was computed while the bytes arrived ([`PayloadHasher`]).
+    payload_hash: Option<[u8; HASH_LEN]>,
 }
 
 impl Envelope {
     /// Parses an envelope; checks every encoding rule, not the signature or policy.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        Self::decode_owned(bytes.to_vec(), None)
+    }
+
+    /// Like [`Self::decode`], but keeps `raw` itself (no copy of a large envelope), and takes
+    /// the payload hash from `digest` when it was computed over exactly this envelope's
+    /// ciphertext range in a buffer of exactly this length ([`PayloadHasher`] over the same
+    /// bytes, as the link does while an envelope arrives in parts). Otherwise the hash is
+    /// computed here when the signature is checked, as for [`Self::decode`]. The checks are
+    /// the same either way.
+    pub fn decode_owned(raw: Vec<u8>, digest: Option<&PayloadDigest>) -> Result<Self, ProtoError> {
+        let mut env = Self::parse(raw)?;
+        env.payload_hash = digest.and_then(|d| d.hash_for(&env.raw, &env.ciphertext_range));
+        Ok(env)
+    }
+
+    /// The exact bytes, taken back.
+    pub fn into_raw(self) -> Vec<u8> {
+        self.raw
+    }
+
+    fn parse(raw: Vec<u8>) -> Result<Self, ProtoError> {
+        let bytes = &raw[..];
         let mut r = Reader::new(bytes);
         let header = read_header(&mut r)?;
         let header_range = 0..r.position();
@@ -236,7 +262,7 @@ impl Envelope {
             });
         }
         Ok(Self {
-            raw: bytes.to_vec(),
+            raw,
             header,
             blocks,
             header_range,
@@ -244,6 +270,7 @@ impl Envelope {
             payload_range,
             ciphertext_range,
             signature,
+            payload_hash: None,
         })
     }
 
@@ -318,11 +345,10 @@ impl Envelope {
 
     /// The digest the sender signs.
     pub fn signed_digest(&self) -> [u8; HASH_LEN] {
-        signed_digest(
-            self.header_bytes(),
-            self.recipient_section(),
-            &payload_hash(self.payload_ciphertext()),
-        )
+        let payload = self
+            .payload_hash
+            .unwrap_or_else(|| payload_hash(self.payload_ciphertext()));
+        signed_digest(self.header_bytes(), self.recipient_section(), &payload)
     }
 
     /// `SHA-384(info("liaison envelope hash v1", [envelope]))`: what receipts and

@@ -134,6 +134,13 @@ pub enum ProtoError {
         /// The rule broken.
         reason: &'static str,
     },
+    /// The peer broke the `EnvelopePart` rules (`spec/protocol-link.md` §3.3: out of order,
+    /// interleaved with another envelope, or beyond the announced total).
+    #[error("envelope part violation: {reason}")]
+    EnvelopePartViolation {
+        /// The rule broken.
+        reason: &'static str,
+    },
     /// The send direction reached its hard limit before a rekey completed.
     #[error("rekey overdue: send key reached its hard limit")]
     RekeyOverdue,
@@ -461,6 +468,7 @@ impl ProtoError {
             }
             Self::UnexpectedFrame { .. }
             | Self::RekeyViolation { .. }
+            | Self::EnvelopePartViolation { .. }
             | Self::LinkClosed
             | Self::PeerError { .. } => WireCode::UnexpectedMessage,
             Self::UnsupportedVersion(_) => WireCode::UnsupportedVersion,

@@ -45,6 +45,14 @@ pub const MAX_RECORD_BODY: usize =
     MAX_INNER_FRAME_BODY + FRAME_HEADER_LEN + liaison_crypto::aead::TAG_LEN;
 /// Bytes of a ping/pong payload.
 pub const PING_LEN: usize = 8;
+/// Most envelope bytes one `EnvelopePart` carries (1 MiB): a large envelope crosses the link
+/// as a sequence of records of at most this much, so the receiver opens, hashes and buffers
+/// each part while the next is in flight (`spec/protocol-link.md` §3.3).
+pub const MAX_ENVELOPE_PART: usize = 1024 * 1024;
+/// Bytes of an `EnvelopePart`'s own fields before the envelope bytes: total (4), offset (4).
+pub const ENVELOPE_PART_HEADER_LEN: usize = 8;
+/// Envelopes longer than this are sent as `EnvelopePart`s; shorter ones as one `Envelope`.
+pub const ENVELOPE_PART_THRESHOLD: usize = MAX_ENVELOPE_PART;
 
 /// The one-byte frame type (`spec/protocol-link.md` §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,6 +67,8 @@ pub enum FrameType {
     Record,
     /// An opaque end-to-end envelope.
     Envelope,
+    /// One bounded piece of a large envelope (total length, offset, bytes).
+    EnvelopePart,
     /// Custody acknowledgement for a message id.
     Ack,
     /// An opaque signed receipt.
@@ -89,12 +99,13 @@ pub enum FrameType {
 
 impl FrameType {
     /// Every frame type, in wire-id order.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::InitiatorHello,
         Self::ResponderHello,
         Self::InitiatorFinish,
         Self::Record,
         Self::Envelope,
+        Self::EnvelopePart,
         Self::Ack,
         Self::Receipt,
         Self::PrekeyRequest,
@@ -124,6 +135,7 @@ impl FrameType {
             Self::PrekeyResponse => 0x24,
             Self::Refused => 0x25,
             Self::PrekeyPublish => 0x26,
+            Self::EnvelopePart => 0x27,
             Self::Ping => 0x30,
             Self::Pong => 0x31,
             Self::RekeyRequest => 0x40,
@@ -153,6 +165,7 @@ impl FrameType {
             }
             Self::Record => MAX_RECORD_BODY,
             Self::Envelope => MAX_ENVELOPE_LEN,
+            Self::EnvelopePart => ENVELOPE_PART_HEADER_LEN + MAX_ENVELOPE_PART,
             Self::Ack => 1 + MAX_MESSAGE_ID_LEN + 1,
             Self::Receipt => MAX_RECEIPT_LEN,
             Self::PrekeyRequest => liaison_crypto::IDENTITY_ID_LEN,
@@ -320,7 +333,9 @@ fn check_body_len(frame_type: FrameType, len: usize) -> Result<(), DecodeError> 
 /// [`FrameError::Malformed`] the stream is unusable: close the connection.
 #[derive(Debug)]
 pub struct FrameDecoder {
+    /// Received bytes; those before `start` were returned as frames already.
     buf: Vec<u8>,
+    start: usize,
     max_body: usize,
 }
 
@@ -328,6 +343,7 @@ impl Default for FrameDecoder {
     fn default() -> Self {
         Self {
             buf: Vec::new(),
+            start: 0,
             max_body: usize::MAX,
         }
     }
@@ -345,8 +361,8 @@ impl FrameDecoder {
     /// the handshake is complete.
     pub fn handshake() -> Self {
         Self {
-            buf: Vec::new(),
             max_body: MAX_HANDSHAKE_BODY,
+            ..Self::default()
         }
     }
 
@@ -357,12 +373,18 @@ impl FrameDecoder {
 
     /// Appends bytes received from the stream.
     pub fn push(&mut self, bytes: &[u8]) {
+        // Returned frames are dropped from the front once they are at least half the buffer,
+        // so each byte is moved a bounded number of times however many frames follow it.
+        if self.start > 0 && self.start >= self.buf.len() - self.start {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(bytes);
     }
 
     /// Bytes buffered but not yet returned as frames.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
     }
 
     /// The next complete frame, `Ok(None)` if more bytes are needed, or the malformation.
@@ -370,7 +392,11 @@ impl FrameDecoder {
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
         // Only the header is inspected until the whole body has arrived: the buffer grows with
         // the bytes received, never with the length a header claims.
-        let Some(header) = self.buf.get(..FRAME_HEADER_LEN) else {
+        let Some(header) = self
+            .buf
+            .get(self.start..)
+            .and_then(|b| b.get(..FRAME_HEADER_LEN))
+        else {
             return Ok(None);
         };
         let frame_type = FrameType::from_id(header[0])?;
@@ -385,14 +411,25 @@ impl FrameDecoder {
             });
         }
         let total = FRAME_HEADER_LEN + len;
-        if self.buf.len() < total {
+        if self.buffered() < total {
             return Ok(None);
         }
-        // Hand the buffer itself over as the body (a large envelope is not copied again) and
-        // keep whatever followed the frame.
-        let rest = self.buf.split_off(total);
-        let mut body = std::mem::replace(&mut self.buf, rest);
-        body.drain(..FRAME_HEADER_LEN);
+        let end = self.start + total;
+        let body = if self.start == 0 && end == self.buf.len() {
+            // The buffer is exactly this frame: hand it over as the body (one large record is
+            // not copied again).
+            let mut body = std::mem::take(&mut self.buf);
+            body.drain(..FRAME_HEADER_LEN);
+            body
+        } else {
+            // Bytes of the next frames follow (read ahead): copy the body out, keep them.
+            self.buf[self.start + FRAME_HEADER_LEN..end].to_vec()
+        };
+        self.start = end;
+        if self.start >= self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
         Ok(Some(Frame { frame_type, body }))
     }
 }
@@ -471,11 +508,89 @@ pub struct RekeyDone {
     pub confirm: [u8; 32],
 }
 
+/// `EnvelopePart` body (`spec/protocol-link.md` §3.3): `total (be32) || offset (be32) || bytes`.
+///
+/// Each part on its own is checked here (`total` within [`MAX_ENVELOPE_LEN`], `bytes`
+/// non-empty and within [`MAX_ENVELOPE_PART`], `offset + len <= total`); the order of a
+/// sequence is checked by [`crate::envelope_parts::EnvelopeAssembler`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnvelopePart {
+    /// Length of the whole envelope, the same in every part of one sequence.
+    pub total: u32,
+    /// Where `bytes` start in the envelope: the bytes of all earlier parts.
+    pub offset: u32,
+    /// The next `1..=MAX_ENVELOPE_PART` bytes of the envelope.
+    pub bytes: Vec<u8>,
+}
+
+impl core::fmt::Debug for EnvelopePart {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EnvelopePart")
+            .field("total", &self.total)
+            .field("offset", &self.offset)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl EnvelopePart {
+    /// Whether this part ends its envelope.
+    pub fn is_last(&self) -> bool {
+        u64::from(self.offset) + self.bytes.len() as u64 == u64::from(self.total)
+    }
+
+    fn check(total: u32, offset: u32, len: usize) -> Result<(), DecodeError> {
+        let total_len = usize::try_from(total).unwrap_or(usize::MAX);
+        if total_len > MAX_ENVELOPE_LEN {
+            return Err(DecodeError::TooLong {
+                what: "envelope part total",
+                len: total_len,
+                max: MAX_ENVELOPE_LEN,
+            });
+        }
+        if len == 0 {
+            return Err(DecodeError::NonCanonical {
+                what: "envelope part",
+                reason: "carries no bytes",
+            });
+        }
+        if len > MAX_ENVELOPE_PART {
+            return Err(DecodeError::TooLong {
+                what: "envelope part",
+                len,
+                max: MAX_ENVELOPE_PART,
+            });
+        }
+        if u64::from(offset) + len as u64 > u64::from(total) {
+            return Err(DecodeError::NonCanonical {
+                what: "envelope part",
+                reason: "ends beyond the announced total",
+            });
+        }
+        Ok(())
+    }
+
+    fn read(mut body: Vec<u8>) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
+        let total = r.u32("envelope part total")?;
+        let offset = r.u32("envelope part offset")?;
+        Self::check(total, offset, r.rest().len())?;
+        body.drain(..ENVELOPE_PART_HEADER_LEN);
+        Ok(Self {
+            total,
+            offset,
+            bytes: body,
+        })
+    }
+}
+
 /// A frame carried inside a sealed record, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkFrame {
     /// Opaque envelope bytes (`spec/protocol.md`, envelopes).
     Envelope(Vec<u8>),
+    /// One bounded piece of a large envelope; the link reassembles the sequence.
+    EnvelopePart(EnvelopePart),
     /// Custody acknowledgement.
     Ack {
         /// The acknowledged message id (opaque, at most [`MAX_MESSAGE_ID_LEN`] bytes).
@@ -527,6 +642,7 @@ impl LinkFrame {
     pub fn frame_type(&self) -> FrameType {
         match self {
             Self::Envelope(_) => FrameType::Envelope,
+            Self::EnvelopePart(_) => FrameType::EnvelopePart,
             Self::Ack { .. } => FrameType::Ack,
             Self::Receipt(_) => FrameType::Receipt,
             Self::PrekeyRequest(_) => FrameType::PrekeyRequest,
@@ -545,18 +661,56 @@ impl LinkFrame {
 
     /// Encodes as a frame; fails if a field exceeds its limit.
     pub fn to_frame(&self) -> Result<Frame, DecodeError> {
-        let mut w = Writer::new();
+        let mut w = Writer::with_capacity(self.body_len_hint());
+        self.write_body(&mut w)?;
+        Frame::new(self.frame_type(), w.into_vec())
+    }
+
+    /// The frame's wire encoding `type || be32(len) || body` in one buffer with `spare` bytes
+    /// of room left at its end (for an AEAD tag): what a record seals, without the copies of
+    /// [`Self::to_frame`] followed by [`Frame::encode`]. Same bytes, same limits.
+    pub fn encode_with_spare(&self, spare: usize) -> Result<Vec<u8>, DecodeError> {
+        let mut w = Writer::with_capacity(FRAME_HEADER_LEN + self.body_len_hint() + spare);
+        w.raw(&[0; FRAME_HEADER_LEN]);
+        self.write_body(&mut w)?;
+        let mut out = w.into_vec();
+        let len = out.len() - FRAME_HEADER_LEN;
+        check_body_len(self.frame_type(), len)?;
+        out[..FRAME_HEADER_LEN].copy_from_slice(&Frame::header(self.frame_type(), len));
+        out.reserve(spare); // no-op when the hint was exact (the large frames)
+        Ok(out)
+    }
+
+    /// Room to reserve for the body: exact for the opaque and bulk frames, small otherwise.
+    fn body_len_hint(&self) -> usize {
+        match self {
+            Self::Envelope(b)
+            | Self::Receipt(b)
+            | Self::PrekeyResponse(b)
+            | Self::PrekeyPublish(b) => b.len(),
+            Self::EnvelopePart(p) => ENVELOPE_PART_HEADER_LEN + p.bytes.len(),
+            _ => 64,
+        }
+    }
+
+    fn write_body(&self, w: &mut Writer) -> Result<(), DecodeError> {
         match self {
             Self::Envelope(b)
             | Self::Receipt(b)
             | Self::PrekeyResponse(b)
             | Self::PrekeyPublish(b) => w.raw(b),
+            Self::EnvelopePart(p) => {
+                EnvelopePart::check(p.total, p.offset, p.bytes.len())?;
+                w.u32(p.total);
+                w.u32(p.offset);
+                w.raw(&p.bytes);
+            }
             Self::Ack { message_id, status } => {
-                write_item_id(&mut w, "message id", message_id)?;
+                write_item_id(w, "message id", message_id)?;
                 w.u8(status.wire());
             }
             Self::Refused { id, code, reason } => {
-                write_item_id(&mut w, "refused id", id)?;
+                write_item_id(w, "refused id", id)?;
                 w.u16(*code);
                 w.bytes_u16("refusal reason", reason.as_bytes(), MAX_ERROR_TEXT_LEN)?;
             }
@@ -565,7 +719,7 @@ impl LinkFrame {
             Self::RekeyRequest(r) => {
                 w.u32(r.epoch);
                 w.bytes_u16("rekey KEM public key", &r.kem_public_key, MAX_REKEY_BODY)?;
-                SuppliedKeyRef::encode_option(r.supplied.as_ref(), &mut w)?;
+                SuppliedKeyRef::encode_option(r.supplied.as_ref(), w)?;
             }
             Self::RekeyResponse(r) => {
                 w.u32(r.epoch);
@@ -583,7 +737,7 @@ impl LinkFrame {
                 w.bytes_u16("error reason", reason.as_bytes(), MAX_ERROR_TEXT_LEN)?;
             }
         }
-        Frame::new(self.frame_type(), w.into_vec())
+        Ok(())
     }
 
     /// Parses an inner frame, taking its body (opaque bodies such as envelopes are moved, not
@@ -595,6 +749,7 @@ impl LinkFrame {
             FrameType::Receipt => Ok(Self::Receipt(frame.body)),
             FrameType::PrekeyResponse => Ok(Self::PrekeyResponse(frame.body)),
             FrameType::PrekeyPublish => Ok(Self::PrekeyPublish(frame.body)),
+            FrameType::EnvelopePart => Ok(Self::EnvelopePart(EnvelopePart::read(frame.body)?)),
             _ => Self::from_frame(&frame),
         }
     }
@@ -608,6 +763,17 @@ impl LinkFrame {
             FrameType::Receipt => Self::Receipt(r.rest().to_vec()),
             FrameType::PrekeyResponse => Self::PrekeyResponse(r.rest().to_vec()),
             FrameType::PrekeyPublish => Self::PrekeyPublish(r.rest().to_vec()),
+            FrameType::EnvelopePart => {
+                let total = r.u32("envelope part total")?;
+                let offset = r.u32("envelope part offset")?;
+                let bytes = r.rest();
+                EnvelopePart::check(total, offset, bytes.len())?;
+                Self::EnvelopePart(EnvelopePart {
+                    total,
+                    offset,
+                    bytes: bytes.to_vec(),
+                })
+            }
             FrameType::Ack => {
                 let message_id = read_item_id(&mut r, "message id")?;
                 let status = AckStatus::from_wire(r.u8("ack status")?)?;
@@ -755,6 +921,34 @@ mod tests {
     }
 
     #[test]
+    fn decoder_keeps_bytes_read_ahead_of_the_frame_it_returns() {
+        let frames: Vec<LinkFrame> = (0..5u8)
+            .map(|i| LinkFrame::Envelope(vec![i; 1000 + usize::from(i)]))
+            .collect();
+        let wire: Vec<u8> = frames
+            .iter()
+            .flat_map(|f| f.to_frame().unwrap().encode())
+            .collect();
+        let cut = wire.len() - 600;
+        let mut dec = FrameDecoder::new();
+        dec.push(&wire[..cut]);
+        let mut got = Vec::new();
+        while let Some(f) = dec.poll_frame().unwrap() {
+            got.push(LinkFrame::from_owned_frame(f).unwrap());
+        }
+        assert_eq!(got.len(), 4);
+        assert_eq!(
+            dec.buffered(),
+            cut - (wire.len() - (FRAME_HEADER_LEN + 1004))
+        );
+        dec.push(&wire[cut..]);
+        got.push(LinkFrame::from_owned_frame(dec.poll_frame().unwrap().unwrap()).unwrap());
+        assert_eq!(got, frames);
+        assert_eq!(dec.buffered(), 0);
+        assert_eq!(dec.poll_frame(), Ok(None));
+    }
+
+    #[test]
     fn oversized_error_text_is_refused_both_ways() {
         let long = LinkFrame::Error {
             code: 1,
@@ -767,6 +961,21 @@ mod tests {
         let bytes = || proptest::collection::vec(any::<u8>(), 0..300);
         prop_oneof![
             bytes().prop_map(LinkFrame::Envelope),
+            (
+                proptest::collection::vec(any::<u8>(), 1..300),
+                any::<u32>(),
+                any::<u32>()
+            )
+                .prop_map(|(bytes, offset, extra)| {
+                    let len = bytes.len() as u32;
+                    let offset = offset % (MAX_ENVELOPE_LEN as u32 - len);
+                    let total = offset + len + extra % (MAX_ENVELOPE_LEN as u32 - offset - len + 1);
+                    LinkFrame::EnvelopePart(EnvelopePart {
+                        total,
+                        offset,
+                        bytes,
+                    })
+                }),
             (
                 proptest::collection::vec(any::<u8>(), 0..=MAX_MESSAGE_ID_LEN),
                 0u8..4
@@ -819,6 +1028,9 @@ mod tests {
         #[test]
         fn every_link_frame_round_trips(frame in arb_link_frame()) {
             let wire = frame.to_frame().unwrap().encode();
+            let direct = frame.encode_with_spare(16).unwrap();
+            prop_assert_eq!(&direct, &wire);
+            prop_assert!(direct.capacity() >= wire.len() + 16);
             let (decoded, used) = Frame::decode(&wire).unwrap();
             prop_assert_eq!(used, wire.len());
             prop_assert_eq!(LinkFrame::from_frame(&decoded).unwrap(), frame);
@@ -908,6 +1120,47 @@ mod tests {
         assert_eq!(FrameType::Refused.id(), 0x25);
         assert_eq!(FrameType::PrekeyPublish.id(), 0x26);
         assert!(FrameType::Refused.is_inner() && FrameType::PrekeyPublish.is_inner());
+        assert_eq!(FrameType::EnvelopePart.id(), 0x27);
+        assert!(FrameType::EnvelopePart.is_inner());
+    }
+
+    #[test]
+    fn envelope_parts_beyond_their_total_or_limit_or_empty_are_malformed() {
+        let body = |total: u32, offset: u32, len: usize| {
+            let mut b = total.to_be_bytes().to_vec();
+            b.extend(offset.to_be_bytes());
+            b.extend(vec![9; len]);
+            Frame::new(FrameType::EnvelopePart, b).unwrap()
+        };
+        let ok = body(100, 90, 10);
+        assert!(matches!(
+            LinkFrame::from_frame(&ok),
+            Ok(LinkFrame::EnvelopePart(p)) if p.is_last()
+        ));
+        for bad in [
+            body(100, 91, 10),
+            body(100, 0, 0),
+            body(MAX_ENVELOPE_LEN as u32 + 1, 0, 10),
+            body(u32::MAX, u32::MAX, 10),
+        ] {
+            assert!(LinkFrame::from_frame(&bad).is_err());
+            assert!(LinkFrame::from_owned_frame(bad).is_err());
+        }
+        // A part longer than 1 MiB is refused from the frame header alone.
+        let header = Frame::header(
+            FrameType::EnvelopePart,
+            ENVELOPE_PART_HEADER_LEN + MAX_ENVELOPE_PART + 1,
+        );
+        assert!(matches!(
+            Frame::decode(&header),
+            Err(FrameError::Malformed(DecodeError::TooLong { .. }))
+        ));
+        let too_long = LinkFrame::EnvelopePart(EnvelopePart {
+            total: MAX_ENVELOPE_LEN as u32,
+            offset: 0,
+            bytes: vec![0; MAX_ENVELOPE_PART + 1],
+        });
+        assert!(too_long.to_frame().is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod certificate;
 pub mod codec;
 pub mod envelope;
+pub mod envelope_parts;
 mod error;
 pub mod frame;
 pub mod handshake;

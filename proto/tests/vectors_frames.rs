@@ -1,5 +1,5 @@
 //! Link frame vectors (`spec/protocol-link.md` §3.3–3.5): one encoded example of every inner
-//! frame type — including `Refused` and `PrekeyPublish` — and a `PrekeyBundle` built from the
+//! frame type — including `Refused`, `PrekeyPublish` and `EnvelopePart` — and a `PrekeyBundle` built from the
 //! first officer of `certificates.json`, written to `spec/test-vectors/frames.json`.
 //!
 //! The test fails unless the file is reproduced byte for byte; regenerate after an intended
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use liaison_crypto::IdentityId;
 use liaison_proto::WireCode;
 use liaison_proto::certificate::MemberCertificate;
-use liaison_proto::frame::{AckStatus, FrameType, LinkFrame};
+use liaison_proto::frame::{AckStatus, EnvelopePart, FrameType, LinkFrame};
 use liaison_proto::prekey::{PrekeyBundle, SignedPrekey};
 use serde_json::{Value, json};
 
@@ -38,6 +38,14 @@ fn build(dir: &std::path::Path) -> Value {
     let message_id: Vec<u8> = (0..16).collect();
     let frames = [
         ("envelope", LinkFrame::Envelope(vec![0x01, 0x05, 0x02])),
+        (
+            "envelope_part",
+            LinkFrame::EnvelopePart(EnvelopePart {
+                total: 3,
+                offset: 1,
+                bytes: vec![0x05, 0x02],
+            }),
+        ),
         (
             "ack accepted",
             LinkFrame::Ack {

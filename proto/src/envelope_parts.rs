@@ -1,0 +1,404 @@
+//! Large envelopes on a link as a sequence of bounded `EnvelopePart` records
+//! (`spec/protocol-link.md` §3.3): [`parts`] splits an envelope on the sending side;
+//! [`EnvelopeAssembler`] puts one back together on the receiving side, checking the order as
+//! it goes and hashing the payload ciphertext while the rest is still in flight
+//! ([`PayloadHasher`]), so the receiver's work on the last part is small.
+//!
+//! Sans-IO like the rest of the crate: the link driver feeds it the parts it opened and gets
+//! back the envelope, a refusal to send (too large for this receiver), or a violation that
+//! ends the link.
+
+use crate::ProtoError;
+use crate::certificate::DocumentType;
+use crate::envelope::{PayloadDigest, PayloadHasher};
+use crate::frame::{ENVELOPE_PART_THRESHOLD, EnvelopePart, MAX_ENVELOPE_LEN, MAX_ENVELOPE_PART};
+
+/// Whether an envelope of `len` bytes crosses a link in parts (longer than
+/// [`ENVELOPE_PART_THRESHOLD`]) rather than as one `Envelope` frame.
+pub fn sent_in_parts(len: usize) -> bool {
+    len > ENVELOPE_PART_THRESHOLD
+}
+
+/// The parts of `envelope`, each at most [`MAX_ENVELOPE_PART`] bytes, in order; fails when the
+/// envelope is longer than [`MAX_ENVELOPE_LEN`] or empty.
+pub fn parts(envelope: &[u8]) -> Result<Parts<'_>, ProtoError> {
+    if envelope.is_empty() || envelope.len() > MAX_ENVELOPE_LEN {
+        return Err(ProtoError::EnvelopePartViolation {
+            reason: "an envelope sent in parts must have 1..=MAX_ENVELOPE_LEN bytes",
+        });
+    }
+    Ok(Parts {
+        envelope,
+        offset: 0,
+    })
+}
+
+/// Iterator over the parts of one envelope (see [`parts`]).
+#[derive(Debug, Clone)]
+pub struct Parts<'a> {
+    envelope: &'a [u8],
+    offset: usize,
+}
+
+impl Iterator for Parts<'_> {
+    type Item = EnvelopePart;
+
+    fn next(&mut self) -> Option<EnvelopePart> {
+        let rest = self.envelope.get(self.offset..).filter(|r| !r.is_empty())?;
+        let take = rest.len().min(MAX_ENVELOPE_PART);
+        // ok: `parts` checked the length against MAX_ENVELOPE_LEN, far below u32::MAX
+        let part = EnvelopePart {
+            total: self.envelope.len() as u32,
+            offset: self.offset as u32,
+            bytes: rest[..take].to_vec(),
+        };
+        self.offset += take;
+        Some(part)
+    }
+}
+
+/// What one part completed.
+#[derive(Debug)]
+pub enum Assembled {
+    /// More parts are needed.
+    Pending,
+    /// The last part arrived: the whole envelope.
+    Complete(AssembledEnvelope),
+    /// The last part of an envelope longer than this receiver's limit arrived; its parts were
+    /// counted, not kept. Answer with a non-fatal `Refused(TooLarge)` naming `message_id`.
+    TooLarge {
+        /// The announced length.
+        total: usize,
+        /// The receiver's limit.
+        limit: usize,
+        /// The 16 bytes where a well-formed envelope's message id sits (after the 3-byte
+        /// preamble of its first part), empty when the first part is not an envelope's.
+        message_id: Vec<u8>,
+    },
+}
+
+/// An envelope put back together from its parts, with its payload hash when the hasher
+/// could locate the ciphertext ([`crate::envelope::Envelope::decode_owned`] takes both).
+#[derive(Debug)]
+pub struct AssembledEnvelope {
+    /// The envelope's bytes.
+    pub raw: Vec<u8>,
+    /// The payload hash computed while the parts arrived.
+    pub digest: Option<PayloadDigest>,
+}
+
+/// Reassembles one envelope at a time from `EnvelopePart`s (`spec/protocol-link.md` §3.3).
+///
+/// [`Self::push`] fails (the link must send `Error` and close) when a part does not continue
+/// the envelope in progress: a first part (offset 0) while another is incomplete, an offset
+/// other than the bytes received so far, or a different total. Call [`Self::check_frame`]
+/// before handling any other `Envelope` frame: one may not arrive between parts.
+#[derive(Debug)]
+pub struct EnvelopeAssembler {
+    limit: usize,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Idle,
+    Receiving {
+        total: usize,
+        raw: Vec<u8>,
+        hasher: PayloadHasher,
+    },
+    Discarding {
+        total: usize,
+        received: usize,
+        message_id: Vec<u8>,
+    },
+}
+
+impl EnvelopeAssembler {
+    /// An assembler keeping envelopes of at most `limit` bytes (capped at
+    /// [`MAX_ENVELOPE_LEN`]); longer ones are counted and refused, never buffered.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit: limit.min(MAX_ENVELOPE_LEN),
+            state: State::Idle,
+        }
+    }
+
+    /// The largest envelope kept.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether an envelope is partly received.
+    pub fn in_progress(&self) -> bool {
+        !matches!(self.state, State::Idle)
+    }
+
+    /// Refuses a whole `Envelope` frame while parts of another envelope are outstanding.
+    pub fn check_frame(&self) -> Result<(), ProtoError> {
+        if self.in_progress() {
+            return Err(ProtoError::EnvelopePartViolation {
+                reason: "an Envelope frame arrived between the parts of another envelope",
+            });
+        }
+        Ok(())
+    }
+
+    /// Takes the next part. The buffer for an envelope within the limit is allocated when its
+    /// first part arrives, from the announced total (at most the limit).
+    pub fn push(&mut self, part: EnvelopePart) -> Result<Assembled, ProtoError> {
+        let total = usize::try_from(part.total).unwrap_or(usize::MAX);
+        let offset = usize::try_from(part.offset).unwrap_or(usize::MAX);
+        // The frame decoder checked these already; repeated so a caller building parts by
+        // hand cannot get past them.
+        if total > MAX_ENVELOPE_LEN
+            || part.bytes.is_empty()
+            || part.bytes.len() > MAX_ENVELOPE_PART
+            || offset.saturating_add(part.bytes.len()) > total
+        {
+            return Err(ProtoError::EnvelopePartViolation {
+                reason: "part is empty, too long or ends beyond the announced total",
+            });
+        }
+        let (expected_total, received) = match &self.state {
+            State::Idle => {
+                if offset != 0 {
+                    return Err(ProtoError::EnvelopePartViolation {
+                        reason: "the first part of an envelope must start at offset 0",
+                    });
+                }
+                self.state = if total > self.limit {
+                    State::Discarding {
+                        total,
+                        received: 0,
+                        message_id: message_id_of(&part.bytes),
+                    }
+                } else {
+                    State::Receiving {
+                        total,
+                        raw: Vec::with_capacity(total),
+                        hasher: PayloadHasher::new(),
+                    }
+                };
+                (total, 0)
+            }
+            State::Receiving { total, raw, .. } => (*total, raw.len()),
+            State::Discarding {
+                total, received, ..
+            } => (*total, *received),
+        };
+        if offset == 0 && received != 0 {
+            return Err(ProtoError::EnvelopePartViolation {
+                reason: "a new envelope started before the previous one's last part",
+            });
+        }
+        if total != expected_total {
+            return Err(ProtoError::EnvelopePartViolation {
+                reason: "the total length changed between parts",
+            });
+        }
+        if offset != received {
+            return Err(ProtoError::EnvelopePartViolation {
+                reason: "part out of order (offset is not the bytes received so far)",
+            });
+        }
+        let done = offset + part.bytes.len() == total;
+        match &mut self.state {
+            State::Receiving { raw, hasher, .. } => {
+                raw.extend_from_slice(&part.bytes);
+                hasher.update(raw);
+            }
+            State::Discarding { received, .. } => *received += part.bytes.len(),
+            State::Idle => {} // not reached: set above
+        }
+        if !done {
+            return Ok(Assembled::Pending);
+        }
+        Ok(match std::mem::replace(&mut self.state, State::Idle) {
+            State::Receiving { raw, hasher, .. } => {
+                let digest = hasher.finish(&raw);
+                Assembled::Complete(AssembledEnvelope { raw, digest })
+            }
+            State::Discarding {
+                total, message_id, ..
+            } => Assembled::TooLarge {
+                total,
+                limit: self.limit,
+                message_id,
+            },
+            State::Idle => Assembled::Pending, // not reached: a part always leaves a state
+        })
+    }
+}
+
+/// The message id's bytes of an envelope whose first bytes are `first`, read from its fixed
+/// position (after the 3-byte preamble) without parsing; empty when `first` does not start
+/// like an envelope.
+fn message_id_of(first: &[u8]) -> Vec<u8> {
+    match (first.get(1), first.get(3..19)) {
+        (Some(&kind), Some(id)) if kind == DocumentType::Envelope.wire() => id.to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn bytes(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    fn part(total: usize, offset: usize, bytes: &[u8]) -> EnvelopePart {
+        EnvelopePart {
+            total: total as u32,
+            offset: offset as u32,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    fn assemble(
+        asm: &mut EnvelopeAssembler,
+        parts: impl IntoIterator<Item = EnvelopePart>,
+    ) -> Vec<u8> {
+        let mut out = None;
+        for p in parts {
+            assert!(out.is_none(), "a part after the last one");
+            match asm.push(p).unwrap() {
+                Assembled::Pending => {}
+                Assembled::Complete(env) => out = Some(env.raw),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        out.expect("the last part completes the envelope")
+    }
+
+    #[test]
+    fn large_envelope_splits_into_bounded_parts_and_reassembles() {
+        let env = bytes(2 * MAX_ENVELOPE_PART + 17);
+        let split: Vec<_> = parts(&env).unwrap().collect();
+        assert_eq!(split.len(), 3);
+        assert!(split.iter().all(|p| p.bytes.len() <= MAX_ENVELOPE_PART));
+        assert!(split[2].is_last() && !split[1].is_last());
+        let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN);
+        assert_eq!(assemble(&mut asm, split.clone()), env);
+        assert!(!asm.in_progress());
+        // The assembler takes the next envelope on the same link.
+        assert_eq!(assemble(&mut asm, split), env);
+        assert!(sent_in_parts(env.len()) && !sent_in_parts(ENVELOPE_PART_THRESHOLD));
+        assert!(parts(&[]).is_err());
+    }
+
+    #[test]
+    fn out_of_order_interleaved_and_inconsistent_parts_are_violations() {
+        let env = bytes(3000);
+        let fresh = || {
+            let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN);
+            assert!(matches!(
+                asm.push(part(3000, 0, &env[..1000])),
+                Ok(Assembled::Pending)
+            ));
+            asm
+        };
+        let cases = [
+            // skips bytes 1000..1500
+            part(3000, 1500, &env[1500..2000]),
+            // repeats the first part's bytes
+            part(3000, 500, &env[500..1000]),
+            // a second envelope starts before the first is complete
+            part(3000, 0, &env[..1000]),
+            // the total changes
+            part(4000, 1000, &env[1000..2000]),
+            // ends beyond the total
+            part(3000, 1000, &bytes(2500)),
+            // carries nothing
+            part(3000, 1000, &[]),
+        ];
+        for (i, bad) in cases.into_iter().enumerate() {
+            let mut asm = fresh();
+            assert!(
+                matches!(asm.push(bad), Err(ProtoError::EnvelopePartViolation { .. })),
+                "case {i}"
+            );
+        }
+        // A whole Envelope frame between parts is refused; before the first, it is fine.
+        assert!(fresh().check_frame().is_err());
+        assert!(EnvelopeAssembler::new(10).check_frame().is_ok());
+        // A sequence must start at offset 0.
+        let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN);
+        assert!(asm.push(part(3000, 1000, &env[1000..2000])).is_err());
+        // Nothing beyond the protocol's largest envelope, whatever the receiver's limit.
+        let mut asm = EnvelopeAssembler::new(usize::MAX);
+        assert_eq!(asm.limit(), MAX_ENVELOPE_LEN);
+        assert!(asm.push(part(MAX_ENVELOPE_LEN + 1, 0, &env[..10])).is_err());
+    }
+
+    #[test]
+    fn envelope_over_the_limit_is_counted_not_buffered_and_refused_with_its_id() {
+        let mut env = bytes(5000);
+        env[1] = DocumentType::Envelope.wire();
+        let mut asm = EnvelopeAssembler::new(4000);
+        let mut split = env
+            .chunks(1000)
+            .enumerate()
+            .map(|(i, c)| part(5000, i * 1000, c));
+        for p in split.by_ref().take(4) {
+            assert!(matches!(asm.push(p), Ok(Assembled::Pending)));
+            // Nothing is kept for an envelope that will be refused.
+            assert!(matches!(asm.state, State::Discarding { .. }));
+        }
+        match asm.push(split.next().unwrap()) {
+            Ok(Assembled::TooLarge {
+                total,
+                limit,
+                message_id,
+            }) => {
+                assert_eq!((total, limit), (5000, 4000));
+                assert_eq!(message_id, env[3..19].to_vec());
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        // The order is still checked while discarding, and the link goes on afterwards.
+        assert!(!asm.in_progress());
+        assert_eq!(
+            assemble(&mut asm, [part(10, 0, &env[..10])]),
+            env[..10].to_vec()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any split of an envelope into non-empty parts, in order, reassembles to it.
+        #[test]
+        fn any_in_order_split_reassembles(
+            len in 1usize..6000,
+            cuts in proptest::collection::vec(any::<usize>(), 0..12),
+        ) {
+            let env = bytes(len);
+            let mut points: Vec<usize> = cuts.into_iter().map(|c| c % len).filter(|&c| c > 0).collect();
+            points.push(0);
+            points.push(len);
+            points.sort_unstable();
+            points.dedup();
+            let split = points.windows(2).map(|w| part(len, w[0], &env[w[0]..w[1]]));
+            let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN);
+            prop_assert_eq!(assemble(&mut asm, split), env);
+        }
+
+        /// Parts in any other order never complete an envelope that differs from the original:
+        /// the assembler refuses them instead.
+        #[test]
+        fn reordered_parts_are_refused(len in 3usize..3000, a in any::<usize>(), b in any::<usize>()) {
+            let env = bytes(len);
+            let (a, b) = (1 + a % (len - 1), 1 + b % (len - 1));
+            prop_assume!(a != b);
+            let (lo, hi) = (a.min(b), a.max(b));
+            let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN);
+            prop_assert!(matches!(asm.push(part(len, 0, &env[..lo])), Ok(Assembled::Pending)));
+            prop_assert!(asm.push(part(len, hi, &env[hi..])).is_err());
+        }
+    }
+}
