@@ -1,5 +1,6 @@
 """spec/test-vectors/frames.json checked by liaison_py: every inner link frame type's encoding
-(protocol-link.md §3.3), the non-fatal ``Refused`` and ``PrekeyPublish`` frames (§3.4-3.5), the
+(protocol-link.md §3.3, including ``EnvelopePart``), the non-fatal ``Refused`` and
+``PrekeyPublish`` frames (§3.4-3.5), the
 per-type body limits (§3.1), the relay wire codes (§6) and a ``PrekeyBundle`` (§3.5), each
 parsed and re-encoded here from the spec text and compared byte for byte with Rust's output."""
 
@@ -38,6 +39,16 @@ def parse_refused(body: bytes) -> tuple[bytes, int, str]:
     return rid, code, reason.decode("utf-8")
 
 
+def parse_envelope_part(body: bytes) -> tuple[int, int, bytes]:
+    """``total (be32) || offset (be32) || bytes [1..=MAX_ENVELOPE_PART]`` with
+    ``offset + len(bytes) <= total <= MAX_ENVELOPE_LEN`` (protocol-link.md §3.3)."""
+    total, offset = struct.unpack(">II", body[:8])
+    part = body[8:]
+    assert 1 <= len(part) <= hs.MAX_ENVELOPE_PART
+    assert offset + len(part) <= total <= hs.MAX_ENVELOPE_LEN
+    return total, offset, part
+
+
 def encode_refused(rid: bytes, code: int, reason: str) -> bytes:
     text = reason.encode("utf-8")
     return bytes([len(rid)]) + rid + struct.pack(">HH", code, len(text)) + text
@@ -49,6 +60,7 @@ def test_body_limits_match_the_rust_table(frames):
     assert rust[hs.REFUSED] == hs.MAX_REFUSED_BODY == 1093
     assert rust[hs.PREKEY_PUBLISH] == hs.MAX_SIGNED_PREKEY_LEN
     assert rust[0x20] == hs.MAX_ENVELOPE_LEN == 256 * 1024 * 1024 + 256 * 1024
+    assert rust[hs.ENVELOPE_PART] == 8 + hs.MAX_ENVELOPE_PART == 1048584
     TALLY["values recomputed and byte-compared"] += len(rust)
 
 
@@ -64,11 +76,14 @@ def test_every_vector_frame_decodes_and_reencodes(frames):
         if t == hs.REFUSED:
             rid, code, reason = parse_refused(body)
             assert encode_refused(rid, code, reason) == body, f["name"]
+        elif t == hs.ENVELOPE_PART:
+            total, offset, part = parse_envelope_part(body)
+            assert struct.pack(">II", total, offset) + part == body, f["name"]
         elif t == 0x21:  # Ack
             mid, rest = item_id(body)
             assert len(rest) == 1 and rest[0] in (0, 1, 2, 3)
         TALLY["values recomputed and byte-compared"] += 1
-    assert {hs.REFUSED, hs.PREKEY_PUBLISH, 0x23, 0x24} <= seen
+    assert {hs.REFUSED, hs.PREKEY_PUBLISH, hs.ENVELOPE_PART, 0x23, 0x24} <= seen
 
 
 def test_refusals_name_their_item_and_carry_relay_codes(frames):
