@@ -7,12 +7,13 @@
 //! * any other part: one primitive the composite calls, invoked directly on its crate with the
 //!   same inputs (the ML-DSA and Ed25519 parts sign the same composite message `M'`);
 //! * `pqclean`: the same ML-KEM / ML-DSA operation in PQClean (`pqcrypto-*`, AVX2), the
-//!   reference for what the C library would cost in place of the RustCrypto ML part. For the
-//!   verification operations, whose ML-DSA half now runs on PQClean, it is the primitive and
+//!   reference for what the C library would cost in place of the RustCrypto ML part. For
+//!   signing and verification, whose ML-DSA half now runs on PQClean, it is the primitive and
 //!   the RustCrypto `mldsa` part is the reference instead (see `summarize.py`);
 //! * `diag_*`: diagnostics that explain an overhead; they are not part of any sum. The
-//!   `diag_rustcrypto*` parts replay the RustCrypto-only verifier `sign.rs` used before ML-DSA
-//!   verification moved to PQClean (issue 9), so old and new are measured in one run.
+//!   `diag_rustcrypto*` parts replay the RustCrypto-only verifier and signer `sign.rs` used
+//!   before ML-DSA verification (issue 9) and signing (issue 9, scenario 4) moved to PQClean,
+//!   so old and new are measured in one run.
 //!
 //! Verification only: `cargo bench -p liaison-crypto --bench crypto -- verify`.
 //!
@@ -28,7 +29,9 @@ use ed25519_dalek::Signer as _;
 use liaison_crypto::kem::KemSecretKey;
 use liaison_crypto::rng::os_rng;
 use liaison_crypto::sign::{SigningKey, VerifyingKey, composite_message};
-use liaison_crypto::{ED25519_PK_LEN, ED25519_SIG_LEN, Suite, SymmetricKey, aead, labels};
+use liaison_crypto::{
+    ED25519_PK_LEN, ED25519_SIG_LEN, IdentityId, Suite, SymmetricKey, aead, labels,
+};
 use ml_dsa::{
     B32, EncodedSignature, EncodedVerifyingKey, ExpandedSigningKey, MlDsa65, MlDsa87, MlDsaParams,
 };
@@ -38,7 +41,7 @@ use ml_kem::{
     MlKem768, MlKem1024,
 };
 use pqcrypto_traits::kem::{Ciphertext as _, PublicKey as _};
-use pqcrypto_traits::sign::DetachedSignature as _;
+use pqcrypto_traits::sign::{DetachedSignature as _, SecretKey as _};
 use rand_core::Rng as _;
 use sha3::digest::{ExtendableOutput, Update, XofReader};
 use sha3::{Digest, Sha3_256, Shake256};
@@ -249,13 +252,14 @@ macro_rules! sig_suite {
         });
         shake_expand(&mut g, "sig_keygen", labels::SIG_SEED_EXPAND, 64);
         os_rng_seed(&mut g, "sig_keygen");
-        // What `sign.rs` does instead of the line above: expand, clone, re-derive the key.
-        g.bench_function("sig_keygen/diag_mldsa_expanded_then_vk", |b| {
+        // What `sign.rs` adds to the line above: the `skEncode` bytes PQClean signs with.
+        g.bench_function("sig_keygen/diag_mldsa_then_sk_encode", |b| {
             b.iter(|| {
-                let sk = ExpandedSigningKey::<$mldsa>::from_seed(black_box(&xi));
-                let vk = sk.verifying_key();
-                let pk = vk.encode();
-                (sk, vk, pk)
+                let sk = ml_dsa::SigningKey::<$mldsa>::from_seed(black_box(&xi));
+                #[allow(deprecated)] // skEncode, as `sign.rs` keeps it
+                let enc = sk.expanded_key().to_expanded();
+                let pk = AsRef::<ml_dsa::VerifyingKey<$mldsa>>::as_ref(&sk).encode();
+                (enc, pk)
             })
         });
         g.bench_function("sig_keygen/pqclean", |b| b.iter(pq::keypair));
@@ -278,8 +282,29 @@ macro_rules! sig_suite {
             b.iter(|| ed_sk.sign(black_box(&m_prime)).to_bytes())
         });
         let (pq_pk, pq_sk) = pq::keypair();
+        // What `sign.rs` calls since scenario 4: PQClean over the encoded key, rnd from `rng`.
+        let pq_sk_bytes = pq_sk.as_bytes().to_vec();
         g.bench_function("sign/pqclean", |b| {
+            b.iter(|| {
+                let mut rnd = [0u8; 32];
+                rng.fill_bytes(&mut rnd);
+                pq::detached_sign_ctx_with_rnd(black_box(&m_prime), b"", &pq_sk_bytes, &rnd)
+            })
+        });
+        // PQClean's own entry point (its `randombytes`, a `Copy` secret key): the patched
+        // entry point above must cost the same.
+        g.bench_function("sign/diag_pqclean_randombytes", |b| {
             b.iter(|| pq::detached_sign(black_box(&m_prime), &pq_sk))
+        });
+        // Before scenario 4: the composite signer on RustCrypto (Ed25519 + `sign_randomized`).
+        g.bench_function("sign/diag_rustcrypto_composite", |b| {
+            b.iter(|| {
+                let m = composite_message(suite, CONTEXT, black_box(&message)).expect("short");
+                let mut sig = ed_sk.sign(&m).to_bytes().to_vec();
+                let ml = ml_sk.sign_randomized(&m, b"", &mut rng).expect("sign");
+                sig.extend_from_slice(&ml.encode());
+                sig
+            })
         });
 
         // Verification, with a key parsed once (as a cached peer key is).
@@ -344,6 +369,19 @@ macro_rules! sig_suite {
             b.iter(|| {
                 RustCryptoVerifier::<$mldsa>::parse(black_box(&public))
                     .is_some_and(|key| key.verify(suite, &message, signature.as_bytes()))
+            })
+        });
+
+        // Identity ids: hashed once per key, then read from the key (`IdentityId::of`). The
+        // diagnostic is a fresh parse plus the first `of`, the hash a parse would cost if the
+        // id were computed eagerly, against `verify_key_parse/composite` (lazy).
+        let _ = IdentityId::of(&verifier);
+        g.bench_function("identity_id/composite", |b| {
+            b.iter(|| IdentityId::of(black_box(&verifier)))
+        });
+        g.bench_function("identity_id/diag_parse_then_first_id", |b| {
+            b.iter(|| {
+                VerifyingKey::from_bytes(suite, black_box(&public)).map(|k| IdentityId::of(&k))
             })
         });
         g.finish();

@@ -8,7 +8,7 @@ median and the ratio composite / sum. `pqclean` is the PQClean ML part (referenc
 `pqclean+rest` replaces the RustCrypto ML part by it; `diag_*` parts are listed separately.
 
 Operations in PQCLEAN_BACKED run their ML part on PQClean in `liaison-crypto` itself (composite
-verification since issue 9): there `pqclean` is summed as a primitive and the RustCrypto `mldsa`
+verification since issue 9, composite signing since its scenario 4): there `pqclean` is summed as a primitive and the RustCrypto `mldsa`
 part is shown as the reference in the "RustCrypto / PQClean ML part" column instead.
 """
 
@@ -18,9 +18,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ML_PARTS = {"mlkem", "mldsa"}
-PQCLEAN_BACKED = {"verify"}
+PQCLEAN_BACKED = {"sign", "verify"}
 ORDER = ["kem_keygen", "kem_encaps", "kem_decaps", "sig_keygen", "sign", "verify",
-         "verify_key_parse", "verify_with_key_parse"] + [
+         "verify_key_parse", "verify_with_key_parse", "identity_id"] + [
     f"{op}_{size}" for size in ("1KiB", "1MiB") for op in ("seal", "open", "xseal", "xopen")
 ]
 

@@ -54,7 +54,7 @@ pub enum CryptoError {
     /// A KDF was asked for more output than it can produce.
     #[error("KDF output too long ({0} bytes)")]
     KdfOutputTooLong(usize),
-    /// The signing algorithm failed internally (ML-DSA rejection sampling did not terminate).
+    /// The signing algorithm failed internally (ML-DSA rejected its own key or inputs).
     #[error("signing failed")]
     SigningFailed,
 }

@@ -14,7 +14,7 @@ use core::str::FromStr;
 use sha3::{Digest, Sha3_256};
 
 use crate::sign::VerifyingKey;
-use crate::{CryptoError, kdf, labels};
+use crate::{CryptoError, Suite, kdf, labels};
 
 /// Bytes of an identity id.
 pub const IDENTITY_ID_LEN: usize = 32;
@@ -26,9 +26,15 @@ pub const FINGERPRINT_BYTES: usize = 20;
 pub struct IdentityId([u8; IDENTITY_ID_LEN]);
 
 impl IdentityId {
-    /// The id of `key`.
+    /// The id of `key`. Hashed once per key and then kept inside it, so calling this
+    /// repeatedly on one key (or its clones) is cheap.
     pub fn of(key: &VerifyingKey) -> Self {
-        let encoded = kdf::info(labels::IDENTITY_ID, &[&[key.suite().id()], key.as_bytes()]);
+        key.cached_id()
+    }
+
+    /// The hash itself, over a composite public key's suite and wire bytes.
+    pub(crate) fn compute(suite: Suite, public_key: &[u8]) -> Self {
+        let encoded = kdf::info(labels::IDENTITY_ID, &[&[suite.id()], public_key]);
         Self(Sha3_256::digest(encoded).into())
     }
 
@@ -96,8 +102,8 @@ impl FromStr for IdentityId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Seed32;
     use crate::sign::SigningKey;
-    use crate::{Seed32, Suite};
 
     #[test]
     fn id_depends_on_key_and_suite_and_parses_back() {
@@ -107,6 +113,21 @@ mod tests {
         assert_ne!(id_a, IdentityId::of(b.verifying_key()));
         assert_eq!(id_a.to_string().parse::<IdentityId>().unwrap(), id_a);
         assert_eq!(id_a.fingerprint().len(), 10 * 4 + 9);
+    }
+
+    #[test]
+    fn cached_id_is_the_hash_of_the_key() {
+        for suite in Suite::ALL {
+            let key = SigningKey::from_seed(suite, Seed32::from_bytes([7; 32]));
+            let vk = key.verifying_key();
+            let expected = IdentityId::compute(suite, vk.as_bytes());
+            // Before and after the cache is filled, on the key, a clone and a re-parse.
+            let parsed = VerifyingKey::from_bytes(suite, vk.as_bytes()).unwrap();
+            assert_eq!(IdentityId::of(&parsed), expected);
+            assert_eq!(IdentityId::of(vk), expected);
+            assert_eq!(IdentityId::of(&vk.clone()), expected);
+            assert_eq!(IdentityId::of(vk), expected);
+        }
     }
 
     #[test]

@@ -758,6 +758,97 @@ extern "C" {
 
 }
 
+// Liaison patch: `crypto_sign_signature_internal`, added to the C sources (sign.c) so the
+// hedging randomness comes from the caller; see vendor/README.md.
+
+#[link(name = "ml-dsa-65_clean")] // Liaison patch
+extern "C" { // Liaison patch
+    pub fn PQCLEAN_MLDSA65_CLEAN_crypto_sign_signature_internal( // Liaison patch
+        sig: *mut u8, // Liaison patch
+        siglen: *mut usize, // Liaison patch
+        m: *const u8, // Liaison patch
+        mlen: usize, // Liaison patch
+        pre: *const u8, // Liaison patch
+        prelen: usize, // Liaison patch
+        rnd: *const u8, // Liaison patch
+        sk: *const u8, // Liaison patch
+    ) -> c_int; // Liaison patch
+} // Liaison patch
+
+#[cfg(enable_x86_avx2)] // Liaison patch
+#[link(name = "ml-dsa-65_avx2")] // Liaison patch
+extern "C" { // Liaison patch
+    pub fn PQCLEAN_MLDSA65_AVX2_crypto_sign_signature_internal( // Liaison patch
+        sig: *mut u8, // Liaison patch
+        siglen: *mut usize, // Liaison patch
+        m: *const u8, // Liaison patch
+        mlen: usize, // Liaison patch
+        pre: *const u8, // Liaison patch
+        prelen: usize, // Liaison patch
+        rnd: *const u8, // Liaison patch
+        sk: *const u8, // Liaison patch
+    ) -> c_int; // Liaison patch
+} // Liaison patch
+
+#[cfg(enable_aarch64_neon)] // Liaison patch
+#[link(name = "ml-dsa-65_aarch64")] // Liaison patch
+extern "C" { // Liaison patch
+    pub fn PQCLEAN_MLDSA65_AARCH64_crypto_sign_signature_internal( // Liaison patch
+        sig: *mut u8, // Liaison patch
+        siglen: *mut usize, // Liaison patch
+        m: *const u8, // Liaison patch
+        mlen: usize, // Liaison patch
+        pre: *const u8, // Liaison patch
+        prelen: usize, // Liaison patch
+        rnd: *const u8, // Liaison patch
+        sk: *const u8, // Liaison patch
+    ) -> c_int; // Liaison patch
+} // Liaison patch
+
+#[link(name = "ml-dsa-87_clean")] // Liaison patch
+extern "C" { // Liaison patch
+    pub fn PQCLEAN_MLDSA87_CLEAN_crypto_sign_signature_internal( // Liaison patch
+        sig: *mut u8, // Liaison patch
+        siglen: *mut usize, // Liaison patch
+        m: *const u8, // Liaison patch
+        mlen: usize, // Liaison patch
+        pre: *const u8, // Liaison patch
+        prelen: usize, // Liaison patch
+        rnd: *const u8, // Liaison patch
+        sk: *const u8, // Liaison patch
+    ) -> c_int; // Liaison patch
+} // Liaison patch
+
+#[cfg(enable_x86_avx2)] // Liaison patch
+#[link(name = "ml-dsa-87_avx2")] // Liaison patch
+extern "C" { // Liaison patch
+    pub fn PQCLEAN_MLDSA87_AVX2_crypto_sign_signature_internal( // Liaison patch
+        sig: *mut u8, // Liaison patch
+        siglen: *mut usize, // Liaison patch
+        m: *const u8, // Liaison patch
+        mlen: usize, // Liaison patch
+        pre: *const u8, // Liaison patch
+        prelen: usize, // Liaison patch
+        rnd: *const u8, // Liaison patch
+        sk: *const u8, // Liaison patch
+    ) -> c_int; // Liaison patch
+} // Liaison patch
+
+#[cfg(enable_aarch64_neon)] // Liaison patch
+#[link(name = "ml-dsa-87_aarch64")] // Liaison patch
+extern "C" { // Liaison patch
+    pub fn PQCLEAN_MLDSA87_AARCH64_crypto_sign_signature_internal( // Liaison patch
+        sig: *mut u8, // Liaison patch
+        siglen: *mut usize, // Liaison patch
+        m: *const u8, // Liaison patch
+        mlen: usize, // Liaison patch
+        pre: *const u8, // Liaison patch
+        prelen: usize, // Liaison patch
+        rnd: *const u8, // Liaison patch
+        sk: *const u8, // Liaison patch
+    ) -> c_int; // Liaison patch
+} // Liaison patch
+
 #[cfg(test)]
 mod test_mldsa44_clean {
     use super::*;

@@ -568,6 +568,103 @@ pub fn verify_detached_signature_ctx(
     )
 }
 
+// Liaison patch: signing with the secret key as bytes and caller-supplied hedging randomness.
+// See vendor/README.md.
+
+/// Length of the hedging randomness `rnd` of FIPS 204 Algorithm 2 (Liaison patch).
+pub const RND_BYTES: usize = 32; // Liaison patch
+
+macro_rules! detached_signature_rnd { // Liaison patch
+    ($variant:ident, $msg:ident, $pre:ident, $rnd:ident, $sk:ident) => {{ // Liaison patch
+        let mut sig = DetachedSignature::new(); // Liaison patch
+        // Safety: `sk` is checked to be `secret_key_bytes()` long, `rnd` is 32 bytes,
+        // `sig.0` has room for `signature_bytes()`; the C code only reads the inputs. // Liaison patch
+        let rc = unsafe { // Liaison patch
+            ffi::$variant( // Liaison patch
+                sig.0.as_mut_ptr(), // Liaison patch
+                &mut sig.1 as *mut usize, // Liaison patch
+                $msg.as_ptr(), // Liaison patch
+                $msg.len(), // Liaison patch
+                $pre.as_ptr(), // Liaison patch
+                $pre.len(), // Liaison patch
+                $rnd.as_ptr(), // Liaison patch
+                $sk.as_ptr(), // Liaison patch
+            ) // Liaison patch
+        }; // Liaison patch
+        (rc, sig) // Liaison patch
+    }}; // Liaison patch
+} // Liaison patch
+
+/// Liaison patch: FIPS 204 `ML-DSA.Sign(sk, msg, ctx)` (Algorithm 2, hedged) with the
+/// encoded secret key given as bytes and the 32-byte randomness `rnd` supplied by the
+/// caller, so no [`SecretKey`] (a `Copy` array that cannot be zeroized) is created and the
+/// signature is a deterministic function of `(sk, msg, ctx, rnd)`.
+///
+/// The C code (`crypto_sign_signature_internal`) scrubs its secret stack values before it
+/// returns. Dispatches to the AVX2 code when the CPU has it, like [`detached_sign_ctx`].
+///
+/// Errors, never panics: `sk` not `secret_key_bytes()` long, `ctx` longer than 255 bytes.
+pub fn detached_sign_ctx_with_rnd( // Liaison patch
+    msg: &[u8], // Liaison patch
+    ctx: &[u8], // Liaison patch
+    sk: &[u8], // Liaison patch
+    rnd: &[u8; RND_BYTES], // Liaison patch
+) -> Result<DetachedSignature> { // Liaison patch
+    if sk.len() != secret_key_bytes() { // Liaison patch
+        return Err(Error::BadLength { // Liaison patch
+            name: "SecretKey", // Liaison patch
+            actual: sk.len(), // Liaison patch
+            expected: secret_key_bytes(), // Liaison patch
+        }); // Liaison patch
+    } // Liaison patch
+    let Ok(ctx_len) = u8::try_from(ctx.len()) else { // Liaison patch
+        return Err(Error::BadLength { // Liaison patch
+            name: "context", // Liaison patch
+            actual: ctx.len(), // Liaison patch
+            expected: 255, // Liaison patch
+        }); // Liaison patch
+    }; // Liaison patch
+    // FIPS 204 Algorithm 2, line 10: M' = 0 || len(ctx) || ctx || msg; the C code takes the
+    // prefix and the message apart. // Liaison patch
+    let mut pre_buf = [0u8; 2 + 255]; // Liaison patch
+    pre_buf[1] = ctx_len; // Liaison patch
+    pre_buf[2..2 + ctx.len()].copy_from_slice(ctx); // Liaison patch
+    let pre = &pre_buf[..2 + ctx.len()]; // Liaison patch
+    let (rc, sig) = 'sign: { // Liaison patch
+        #[cfg(all(enable_x86_avx2, feature = "avx2"))] // Liaison patch
+        { // Liaison patch
+            if std::is_x86_feature_detected!("avx2") { // Liaison patch
+                break 'sign detached_signature_rnd!( // Liaison patch
+                    PQCLEAN_MLDSA87_AVX2_crypto_sign_signature_internal, // Liaison patch
+                    msg, pre, rnd, sk // Liaison patch
+                ); // Liaison patch
+            } // Liaison patch
+        } // Liaison patch
+        #[cfg(all(enable_aarch64_neon, feature = "neon"))] // Liaison patch
+        { // Liaison patch
+            if true { // Liaison patch
+                break 'sign detached_signature_rnd!( // Liaison patch
+                    PQCLEAN_MLDSA87_AARCH64_crypto_sign_signature_internal, // Liaison patch
+                    msg, pre, rnd, sk // Liaison patch
+                ); // Liaison patch
+            } // Liaison patch
+        } // Liaison patch
+        detached_signature_rnd!( // Liaison patch
+            PQCLEAN_MLDSA87_CLEAN_crypto_sign_signature_internal, // Liaison patch
+            msg, pre, rnd, sk // Liaison patch
+        ) // Liaison patch
+    }; // Liaison patch
+    // The C function has no failure path; check anyway rather than trust it. // Liaison patch
+    if rc != 0 || sig.1 != signature_bytes() { // Liaison patch
+        return Err(Error::BadLength { // Liaison patch
+            name: "DetachedSignature", // Liaison patch
+            actual: sig.1, // Liaison patch
+            expected: signature_bytes(), // Liaison patch
+        }); // Liaison patch
+    } // Liaison patch
+    Ok(sig) // Liaison patch
+} // Liaison patch
+
 #[cfg(test)]
 mod test {
     use super::*;

@@ -40,6 +40,14 @@
 #include "sign.h"
 #include "symmetric.h"
 #include <stdint.h>
+#include <string.h> /* Liaison patch */
+
+/* Liaison patch: zeroes secret stack memory. Calling memset through a volatile function
+ * pointer keeps the compiler from proving the call dead and eliding it. */
+static void *(*const volatile liaison_memset)(void *, int, size_t) = memset; /* Liaison patch */
+static void liaison_scrub(void *p, size_t n) { /* Liaison patch */
+    (void)liaison_memset(p, 0, n); /* Liaison patch */
+} /* Liaison patch */
 
 /*************************************************
 * Name:        crypto_sign_keypair
@@ -115,47 +123,42 @@ int crypto_sign_keypair(uint8_t *pk, uint8_t *sk) {
 *
 * Returns 0 (success) or -1 (context string too long)
 **************************************************/
-int crypto_sign_signature_ctx(uint8_t *sig,
-                              size_t *siglen,
-                              const uint8_t *m,
-                              size_t mlen,
-                              const uint8_t *ctx,
-                              size_t ctxlen,
-                              const uint8_t *sk) {
+/* Liaison patch: the body of crypto_sign_signature_ctx with the hedging randomness rnd
+ * and the message prefix pre = 0 || ctxlen || ctx taken from the caller, as in
+ * pq-crystals/dilithium's crypto_sign_signature_internal (FIPS 204 Algorithm 7,
+ * ML-DSA.Sign_internal, with M' = pre || m). Secret stack values are scrubbed before
+ * returning. See vendor/README.md. */
+int crypto_sign_signature_internal(uint8_t *sig, size_t *siglen, /* Liaison patch */
+        const uint8_t *m, size_t mlen, /* Liaison patch */
+        const uint8_t *pre, size_t prelen, /* Liaison patch */
+        const uint8_t rnd[RNDBYTES], const uint8_t *sk) { /* Liaison patch */
     unsigned int n;
     uint8_t seedbuf[2 * SEEDBYTES + TRBYTES + RNDBYTES + 2 * CRHBYTES];
-    uint8_t *rho, *tr, *key, *mu, *rhoprime, *rnd;
+    uint8_t *rho, *tr, *key, *mu, *rhoprime, *rndcopy; /* Liaison patch */
     uint16_t nonce = 0;
     polyvecl mat[K], s1, y, z;
     polyveck t0, s2, w1, w0, h;
     poly cp;
     shake256incctx state;
 
-    if (ctxlen > 255) {
-        return -1;
-    }
-
     rho = seedbuf;
     tr = rho + SEEDBYTES;
     key = tr + TRBYTES;
-    rnd = key + SEEDBYTES;
-    mu = rnd + RNDBYTES;
+    rndcopy = key + SEEDBYTES; /* Liaison patch */
+    mu = rndcopy + RNDBYTES; /* Liaison patch */
     rhoprime = mu + CRHBYTES;
     unpack_sk(rho, tr, key, &t0, &s1, &s2, sk);
 
-    /* Compute mu = CRH(tr, 0, ctxlen, ctx, msg) */
-    mu[0] = 0;
-    mu[1] = ctxlen;
+    /* Compute mu = CRH(tr, pre, msg) */ /* Liaison patch */
     shake256_inc_init(&state);
     shake256_inc_absorb(&state, tr, TRBYTES);
-    shake256_inc_absorb(&state, mu, 2);
-    shake256_inc_absorb(&state, ctx, ctxlen);
+    shake256_inc_absorb(&state, pre, prelen); /* Liaison patch: pre = 0 || len(ctx) || ctx from the caller */
     shake256_inc_absorb(&state, m, mlen);
     shake256_inc_finalize(&state);
     shake256_inc_squeeze(mu, CRHBYTES, &state);
     shake256_inc_ctx_release(&state);
 
-    randombytes(rnd, RNDBYTES);
+    memcpy(rndcopy, rnd, RNDBYTES); /* Liaison patch */
     shake256(rhoprime, CRHBYTES, key, SEEDBYTES + RNDBYTES + CRHBYTES);
 
     /* Expand matrix and transform vectors */
@@ -225,8 +228,44 @@ rej:
     /* Write signature */
     pack_sig(sig, sig, &z, &h);
     *siglen = DILITHIUM_CRYPTO_BYTES;
+    /* Liaison patch: scrub the key, rho', y and everything derived from them. */
+    liaison_scrub(&seedbuf, sizeof seedbuf); /* Liaison patch */
+    liaison_scrub(&s1, sizeof s1); /* Liaison patch */
+    liaison_scrub(&s2, sizeof s2); /* Liaison patch */
+    liaison_scrub(&t0, sizeof t0); /* Liaison patch */
+    liaison_scrub(&y, sizeof y); /* Liaison patch */
+    liaison_scrub(&z, sizeof z); /* Liaison patch */
+    liaison_scrub(&w1, sizeof w1); /* Liaison patch */
+    liaison_scrub(&w0, sizeof w0); /* Liaison patch */
+    liaison_scrub(&h, sizeof h); /* Liaison patch */
+    liaison_scrub(&cp, sizeof cp); /* Liaison patch */
     return 0;
 }
+
+/* Liaison patch: crypto_sign_signature_ctx keeps its interface and behaviour: it checks the
+ * context length, builds pre = 0 || ctxlen || ctx, draws rnd with randombytes and
+ * calls crypto_sign_signature_internal. */
+int crypto_sign_signature_ctx(uint8_t *sig, size_t *siglen, /* Liaison patch */
+        const uint8_t *m, size_t mlen, /* Liaison patch */
+        const uint8_t *ctx, size_t ctxlen, /* Liaison patch */
+        const uint8_t *sk) { /* Liaison patch */
+    uint8_t pre[2 + 255]; /* Liaison patch */
+    uint8_t rnd[RNDBYTES]; /* Liaison patch */
+    int ret; /* Liaison patch */
+
+    if (ctxlen > 255) { /* Liaison patch */
+        return -1; /* Liaison patch */
+    } /* Liaison patch */
+    pre[0] = 0; /* Liaison patch */
+    pre[1] = (uint8_t)ctxlen; /* Liaison patch */
+    if (ctxlen > 0) { /* Liaison patch */
+        memcpy(pre + 2, ctx, ctxlen); /* Liaison patch */
+    } /* Liaison patch */
+    randombytes(rnd, RNDBYTES); /* Liaison patch */
+    ret = crypto_sign_signature_internal(sig, siglen, m, mlen, pre, 2 + ctxlen, rnd, sk); /* Liaison patch */
+    liaison_scrub(rnd, sizeof rnd); /* Liaison patch */
+    return ret; /* Liaison patch */
+} /* Liaison patch */
 
 /*************************************************
 * Name:        crypto_sign

@@ -22,6 +22,13 @@ int crypto_sign_signature_ctx(uint8_t *sig, size_t *siglen,
                               const uint8_t *ctx, size_t ctxlen,
                               const uint8_t *sk);
 
+/* Liaison patch: signing with caller-supplied rnd (sign.c, vendor/README.md). */
+#define crypto_sign_signature_internal DILITHIUM_NAMESPACE(crypto_sign_signature_internal) /* Liaison patch */
+int crypto_sign_signature_internal(uint8_t *sig, size_t *siglen, /* Liaison patch */
+        const uint8_t *m, size_t mlen, /* Liaison patch */
+        const uint8_t *pre, size_t prelen, /* Liaison patch */
+        const uint8_t rnd[RNDBYTES], const uint8_t *sk); /* Liaison patch */
+
 #define crypto_sign_ctx DILITHIUM_NAMESPACE(crypto_sign_ctx)
 int crypto_sign_ctx(uint8_t *sm, size_t *smlen,
                     const uint8_t *m, size_t mlen,
