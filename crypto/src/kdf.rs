@@ -185,9 +185,99 @@ impl Transcript {
     }
 }
 
+/// One labelled field hashed as [`Transcript::new`]`(label)` then [`Transcript::absorb`]`(field)`
+/// would hash it, for a field whose bytes arrive in pieces (a large envelope's payload
+/// ciphertext received part by part). The length is declared up front, as the prefix must be;
+/// [`Self::finish`] refuses unless exactly that many bytes were given.
+#[derive(Clone, Debug)]
+pub struct TranscriptField {
+    hash: Sha384,
+    declared: usize,
+    absorbed: usize,
+}
+
+impl TranscriptField {
+    /// Starts the transcript `label` and the field's length prefix, for a field of `len`
+    /// bytes (at most 4 GiB − 1, the prefix's range).
+    pub fn new(label: &[u8], len: usize) -> Result<Self, CryptoError> {
+        let prefix = u32::try_from(len).map_err(|_| CryptoError::BadLength {
+            what: "transcript field (at most 2^32 - 1 bytes)",
+            expected: u32::MAX as usize,
+            got: len,
+        })?;
+        let mut hash = Sha384::new();
+        hash.update(info(label, &[]));
+        hash.update(prefix.to_be_bytes());
+        Ok(Self {
+            hash,
+            declared: len,
+            absorbed: 0,
+        })
+    }
+
+    /// Absorbs the next piece of the field; refuses bytes beyond the declared length.
+    pub fn update(&mut self, piece: &[u8]) -> Result<(), CryptoError> {
+        let total = self.absorbed.saturating_add(piece.len());
+        if total > self.declared {
+            return Err(CryptoError::BadLength {
+                what: "transcript field",
+                expected: self.declared,
+                got: total,
+            });
+        }
+        self.hash.update(piece);
+        self.absorbed = total;
+        Ok(())
+    }
+
+    /// Bytes absorbed so far.
+    pub fn absorbed(&self) -> usize {
+        self.absorbed
+    }
+
+    /// The transcript's hash, once the whole declared field was absorbed.
+    pub fn finish(self) -> Result<[u8; HASH_LEN], CryptoError> {
+        if self.absorbed != self.declared {
+            return Err(CryptoError::BadLength {
+                what: "transcript field",
+                expected: self.declared,
+                got: self.absorbed,
+            });
+        }
+        Ok(self.hash.finalize().into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_in_pieces_hashes_as_the_whole_field_and_only_when_complete() {
+        for len in [0usize, 1, 127, 128, 4096, 100_000] {
+            let field: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let mut whole = Transcript::new(b"liaison test field v1");
+            whole.absorb(&field);
+            for piece in [1usize, 999, 65_536] {
+                let mut t = TranscriptField::new(b"liaison test field v1", len).unwrap();
+                for chunk in field.chunks(piece) {
+                    t.update(chunk).unwrap();
+                }
+                assert_eq!(t.absorbed(), len);
+                assert_eq!(
+                    t.finish().unwrap(),
+                    whole.current(),
+                    "len {len} piece {piece}"
+                );
+            }
+        }
+        let mut short = TranscriptField::new(b"l", 10).unwrap();
+        short.update(&[0; 9]).unwrap();
+        assert!(short.clone().finish().is_err(), "one byte short");
+        assert!(short.update(&[0; 2]).is_err(), "one byte too many");
+        short.update(&[0]).unwrap();
+        assert!(short.finish().is_ok());
+    }
 
     fn ss(b: u8) -> KemSharedSecret {
         KemSharedSecret::from_bytes([b; 32])

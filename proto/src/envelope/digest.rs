@@ -6,13 +6,13 @@
 //! The hash is the one of `spec/protocol.md` §11 (module docs of [`super`]):
 //! `SHA-384(info("liaison envelope payload v1", [payload ciphertext]))`, i.e. the label's
 //! `info` encoding, the ciphertext's `be32` length, then the ciphertext — fed here piece by
-//! piece instead of from one slice. A unit test checks it equals [`super::payload_hash`].
+//! piece through `liaison_crypto::kdf::TranscriptField` instead of from one slice. A unit test
+//! checks it equals [`super::payload_hash`].
 
 use core::ops::Range;
 
-use liaison_crypto::kdf::{HASH_LEN, info};
+use liaison_crypto::kdf::{HASH_LEN, TranscriptField};
 use liaison_crypto::labels;
-use sha2::{Digest, Sha384};
 
 use super::{MAX_PAYLOAD_LEN, read_block, read_header};
 use crate::codec::Reader;
@@ -78,7 +78,7 @@ enum HashState {
     Ciphertext {
         range: Range<usize>,
         hashed: usize,
-        sha: Box<Sha384>,
+        field: Box<TranscriptField>,
     },
     /// The prefix can never parse (the decode will say why).
     Abandoned,
@@ -121,24 +121,32 @@ impl PayloadHasher {
             self.next_attempt = prefix.len().saturating_mul(2);
             self.state = match ciphertext_range(prefix) {
                 Ok(Some(range)) => {
-                    let mut sha = Box::new(Sha384::new());
-                    sha.update(info(labels::ENVELOPE_PAYLOAD_HASH, &[]));
-                    // ok: the range's length was checked against MAX_PAYLOAD_LEN + 16 < 2^32
-                    sha.update((range.len() as u32).to_be_bytes());
-                    HashState::Ciphertext {
-                        hashed: range.start,
-                        range,
-                        sha,
+                    match TranscriptField::new(labels::ENVELOPE_PAYLOAD_HASH, range.len()) {
+                        Ok(field) => HashState::Ciphertext {
+                            hashed: range.start,
+                            range,
+                            field: Box::new(field),
+                        },
+                        Err(_) => HashState::Abandoned,
                     }
                 }
                 Ok(None) => HashState::Prefix,
                 Err(_) => HashState::Abandoned,
             };
         }
-        if let HashState::Ciphertext { range, hashed, sha } = &mut self.state {
+        if let HashState::Ciphertext {
+            range,
+            hashed,
+            field,
+        } = &mut self.state
+        {
             let end = range.end.min(prefix.len());
             if let Some(new) = prefix.get(*hashed..end) {
-                sha.update(new);
+                // Cannot fail: `end` never passes the range the field was declared for.
+                if field.update(new).is_err() {
+                    self.state = HashState::Abandoned;
+                    return;
+                }
                 *hashed = end;
             }
         }
@@ -150,12 +158,13 @@ impl PayloadHasher {
         self.next_attempt = 0;
         self.update(envelope);
         match self.state {
-            HashState::Ciphertext { range, hashed, sha } if hashed == range.end => {
+            HashState::Ciphertext { range, field, .. } => {
+                let hash = field.finish().ok()?;
                 Some(PayloadDigest {
                     buffer: envelope.as_ptr() as usize,
                     envelope_len: envelope.len(),
                     ciphertext: range,
-                    hash: sha.finalize().into(),
+                    hash,
                 })
             }
             _ => None,
@@ -199,20 +208,21 @@ fn ciphertext_range(prefix: &[u8]) -> Result<Option<Range<usize>>, ProtoError> {
 mod tests {
     use super::*;
 
-    /// A byte string shaped like nothing in particular still hashes like `payload_hash` when
-    /// its "ciphertext" is given directly: the streamed construction is the transcript's.
+    /// The streamed construction is the payload hash: fed in pieces through
+    /// `TranscriptField`, the ciphertext hashes as `payload_hash` hashes it whole.
     #[test]
     fn streamed_hash_equals_the_transcript_hash() {
         for len in [0usize, 1, 127, 128, 4096, 100_000] {
             let ct: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
-            let mut sha = Sha384::new();
-            sha.update(info(labels::ENVELOPE_PAYLOAD_HASH, &[]));
-            sha.update((len as u32).to_be_bytes());
+            let mut field = TranscriptField::new(labels::ENVELOPE_PAYLOAD_HASH, len).unwrap();
             for chunk in ct.chunks(999) {
-                sha.update(chunk);
+                field.update(chunk).unwrap();
             }
-            let streamed: [u8; HASH_LEN] = sha.finalize().into();
-            assert_eq!(streamed, super::super::payload_hash(&ct), "len {len}");
+            assert_eq!(
+                field.finish().unwrap(),
+                super::super::payload_hash(&ct),
+                "len {len}"
+            );
         }
     }
 
