@@ -807,6 +807,19 @@ impl Session {
                 self.link.answer_rekey(s).await.map_err(ClientError::Link)?;
                 Ok(Pumped::Handled)
             }
+            LinkEvent::EnvelopeTooLarge {
+                message_id,
+                total,
+                limit,
+            } => {
+                // Not reached with the default limit (`MAX_ENVELOPE_LEN`), which the part
+                // decoder enforces itself; answered as the protocol says all the same.
+                self.link
+                    .refuse_too_large(message_id, total, limit)
+                    .await
+                    .map_err(ClientError::Link)?;
+                Ok(Pumped::Handled)
+            }
             LinkEvent::Closed => Err(ClientError::Unreachable {
                 address: self.link.connection().remote_address().to_string(),
                 reason: "the relay closed the link".into(),

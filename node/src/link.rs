@@ -226,6 +226,19 @@ pub enum LinkEvent {
     Housekeeping,
     /// The peer finished the stream (or closed the connection) cleanly.
     Closed,
+    /// The peer sent an envelope in parts longer than this link's limit
+    /// ([`Link::set_max_envelope_len`]); none of it was kept. Answer it with a non-fatal
+    /// `Refused(TooLarge)`: [`Link::refuse_too_large`] does, and a relay answers through its own
+    /// refusal path, which also audits it.
+    EnvelopeTooLarge {
+        /// The 16 bytes where the envelope's message id sits (empty when the first part did
+        /// not start like an envelope).
+        message_id: Vec<u8>,
+        /// The length its parts announced.
+        total: usize,
+        /// This link's limit.
+        limit: usize,
+    },
 }
 
 /// An established link over one QUIC connection.
@@ -454,9 +467,27 @@ impl Link {
         self.last_ping = Instant::now();
     }
 
+    /// Answers [`LinkEvent::EnvelopeTooLarge`] with a non-fatal `Refused(TooLarge)` naming
+    /// the envelope's id (for a link user without a refusal path of its own).
+    pub async fn refuse_too_large(
+        &mut self,
+        message_id: Vec<u8>,
+        total: usize,
+        limit: usize,
+    ) -> Result<(), LinkError> {
+        tracing::warn!(total, limit, "envelope in parts too large; refused");
+        self.send(&LinkFrame::Refused {
+            id: message_id,
+            code: WireCode::TooLarge as u16,
+            reason: format!("envelope of {total} bytes exceeds this link's limit of {limit}"),
+        })
+        .await
+    }
+
     /// Keeps envelopes the peer sends in parts only up to `limit` bytes (at most
-    /// `MAX_ENVELOPE_LEN`, the default): a longer one is refused (`Refused(TooLarge)`, queued
-    /// for [`Self::flush`]) once its last part arrived, and its parts are never buffered.
+    /// `MAX_ENVELOPE_LEN`, the default): a longer one is reported as
+    /// [`LinkEvent::EnvelopeTooLarge`] once its last part arrived, and its parts are never
+    /// buffered.
     pub fn set_max_envelope_len(&mut self, limit: usize) {
         self.assembler = EnvelopeAssembler::new(limit);
     }
@@ -565,21 +596,11 @@ impl Link {
                                 message_id,
                             } => {
                                 self.parts_started = None;
-                                let refusal = LinkFrame::Refused {
-                                    id: message_id,
-                                    code: WireCode::TooLarge as u16,
-                                    reason: format!(
-                                        "envelope of {total} bytes exceeds this link's limit of \
-                                         {limit}"
-                                    ),
-                                };
-                                tracing::warn!(
+                                Ok(LinkEvent::EnvelopeTooLarge {
+                                    message_id,
                                     total,
                                     limit,
-                                    "envelope in parts too large; refused"
-                                );
-                                self.outbox.push(self.session.seal_frame(&refusal)?);
-                                Ok(LinkEvent::Housekeeping)
+                                })
                             }
                         }
                     }

@@ -303,6 +303,29 @@ impl Relay {
         Arc::clone(map.entry(destination).or_default())
     }
 
+    /// Refuses (non-fatally, audited) an envelope of `len` bytes from `peer` over this relay's
+    /// limit: one sent whole, or one sent in parts whose parts the link did not keep
+    /// ([`crate::link::LinkEvent::EnvelopeTooLarge`]). `message_id` is the 16 bytes where its
+    /// id sits (zeros when there were fewer).
+    pub async fn refuse_too_large(
+        &self,
+        peer: &LinkPeer,
+        message_id: &[u8],
+        len: usize,
+    ) -> Vec<LinkFrame> {
+        let message_id = <[u8; 16]>::try_from(message_id).unwrap_or([0; 16]);
+        let refusal = Refusal::new(
+            WireCode::TooLarge,
+            format!(
+                "envelope of {len} bytes exceeds this relay's limit of {}",
+                self.max_envelope_bytes
+            ),
+        );
+        let from = *peer.certificate.subject().as_bytes();
+        self.answer(message_id, from, Err(refusal), unix_now())
+            .await
+    }
+
     /// Handles one `Envelope` frame from `peer`; returns the frames to send back (an `Ack`, or
     /// a `Refused` after which the link stays up). Parsing and signature checks (which hash
     /// the whole envelope, up to the size limit) run on the blocking pool, as many at a time as
@@ -320,19 +343,9 @@ impl Relay {
         if raw.len() > self.max_envelope_bytes {
             // Refused before spending a parse on it; the id is read from its fixed position
             // (after the 3-byte preamble) so the sender can tell which envelope it was.
-            let message_id = raw
-                .get(3..19)
-                .and_then(|id| <[u8; 16]>::try_from(id).ok())
-                .unwrap_or([0; 16]);
-            let refusal = Refusal::new(
-                WireCode::TooLarge,
-                format!(
-                    "envelope of {} bytes exceeds this relay's limit of {}",
-                    raw.len(),
-                    self.max_envelope_bytes
-                ),
-            );
-            return self.answer(message_id, from, Err(refusal), now).await;
+            return self
+                .refuse_too_large(peer, raw.get(3..19).unwrap_or_default(), raw.len())
+                .await;
         }
         // The permit bounds the checks running at once (CPU work), not the items waiting for
         // their commit: those must pile up so that one group commit serves many of them.

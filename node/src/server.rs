@@ -574,6 +574,18 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                         break Ending::Failed(e);
                     }
                 }
+                Ok(LinkEvent::EnvelopeTooLarge { message_id, total, .. }) => {
+                    // Answered like an oversized `Envelope` frame: refused, audited, counted.
+                    let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
+                    let (arrived, ops) = (std::time::Instant::now(), Arc::clone(&shared.ops));
+                    shared.tracker.spawn(async move {
+                        let frames = relay.refuse_too_large(&p, &message_id, total).await;
+                        ops.custody_answered(arrived, &frames);
+                        for f in frames {
+                            if out.send(f).await.is_err() { break; }
+                        }
+                    }.in_current_span());
+                }
                 Ok(LinkEvent::Closed) => break Ending::PeerGone,
                 Err(e) => break Ending::Failed(e),
             }

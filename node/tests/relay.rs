@@ -522,7 +522,7 @@ async fn envelope_in_parts_over_the_relay_limit_is_refused_and_the_link_stays_up
             ..Options::default()
         },
     );
-    let _r1 = fed.start(0);
+    let r1 = fed.start(0);
     let mut alice = fed.connect(0).await;
     let env = fed.seal(0, 3, Classification::RestreintUe, &vec![7; limit], false);
     alice.send(&env).await;
@@ -535,6 +535,10 @@ async fn envelope_in_parts_over_the_relay_limit_is_refused_and_the_link_stays_up
     }
     let small = fed.seal(0, 3, Classification::RestreintUe, b"fits", false);
     send_accepted(&mut alice, &small).await;
+    // Refused through the relay's own path: audited like an oversized `Envelope` frame.
+    assert!(r1.terminate().success());
+    let report = audit_report(&fed, 0);
+    assert_eq!(report["by_kind"]["refused"], 1, "{report}");
 }
 
 /// Parts out of order, interleaved with another envelope or changing their total end only the

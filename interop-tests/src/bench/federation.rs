@@ -483,6 +483,11 @@ pub async fn next_frame(link: &mut Link, wait: Duration) -> Result<LinkFrame, Be
             LinkEvent::Housekeeping => link.flush().await?,
             LinkEvent::RekeyDue => link.start_rekey().await?,
             LinkEvent::RekeyRequested(s) => link.answer_rekey(s).await?,
+            LinkEvent::EnvelopeTooLarge {
+                message_id,
+                total,
+                limit,
+            } => link.refuse_too_large(message_id, total, limit).await?,
             LinkEvent::Closed => {
                 return Err(BenchError::Unexpected("the relay closed the link".into()));
             }

@@ -582,6 +582,15 @@ impl OfficerClient {
                 Ok(Ok(LinkEvent::Housekeeping)) => self.link.flush().await.ok()?,
                 Ok(Ok(LinkEvent::RekeyDue)) => self.link.start_rekey().await.ok()?,
                 Ok(Ok(LinkEvent::RekeyRequested(s))) => self.link.answer_rekey(s).await.ok()?,
+                Ok(Ok(LinkEvent::EnvelopeTooLarge {
+                    message_id,
+                    total,
+                    limit,
+                })) => self
+                    .link
+                    .refuse_too_large(message_id, total, limit)
+                    .await
+                    .ok()?,
                 Ok(Ok(LinkEvent::Closed) | Err(_)) => return None,
             }
         }
