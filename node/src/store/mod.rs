@@ -14,6 +14,7 @@
 //!   without a second copy travelling on.
 //! * Killing the process at any instant loses no committed envelope: redb's commit is atomic.
 
+mod format;
 mod recent;
 mod writer;
 
@@ -26,12 +27,22 @@ use tokio::sync::oneshot;
 
 use crate::audit::AuditKind;
 
-pub(crate) const ENVELOPES: TableDefinition<'_, [u8; 16], &[u8]> =
-    TableDefinition::new("envelopes");
-pub(crate) const QUEUE: TableDefinition<'_, ([u8; 32], u64), [u8; 16]> =
-    TableDefinition::new("queue");
+/// Envelope bodies by *body number* (the queue sequence number of the envelope's first queue
+/// entry, so consecutive arrivals append to the same leaf pages): `be64(expires) ||
+/// be32(queue references) || message id (16) || envelope bytes`. Layout 2 (see
+/// [`STORE_FORMAT`]).
+pub(crate) const ENVELOPES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("envelopes_v2");
+/// Queue entries: `(destination, sequence number)` → body number.
+pub(crate) const QUEUE: TableDefinition<'_, ([u8; 32], u64), u64> =
+    TableDefinition::new("queue_v2");
+/// Dedup records: message id → Unix seconds until which a retransmission is a duplicate.
 pub(crate) const SEEN: TableDefinition<'_, [u8; 16], u64> = TableDefinition::new("seen");
-pub(crate) const EXPIRY: TableDefinition<'_, (u64, [u8; 16]), ()> = TableDefinition::new("expiry");
+/// Expiry index: `(expires, body number)`.
+pub(crate) const EXPIRY: TableDefinition<'_, (u64, u64), ()> = TableDefinition::new("expiry_v2");
+/// Layout of the custody tables, recorded in the audit's `meta` table under
+/// `store_format` (one byte). A database without it has layout 1 (envelopes, queue entries
+/// and the expiry index keyed by message id) and is converted when opened.
+pub const STORE_FORMAT: u8 = 2;
 pub(crate) const DEPTH: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("queue_depth");
 pub(crate) const COUNTERS: TableDefinition<'_, &str, u64> = TableDefinition::new("counters");
 /// Signed prekeys of local officers: `(owner, created, prekey id)` → `be64(expires) || bytes`.
@@ -163,6 +174,9 @@ pub enum StoreError {
     /// The writer thread has stopped (shutdown in progress or a fatal storage error).
     #[error("custody writer has stopped")]
     Closed,
+    /// The database was written by a newer build, in a layout this one does not know.
+    #[error("custody database layout {0} is newer than this build supports ({STORE_FORMAT})")]
+    UnsupportedFormat(u8),
     /// Signing an audit checkpoint failed.
     #[error("audit checkpoint signing failed: {0}")]
     Signing(#[from] liaison_crypto::CryptoError),
@@ -485,13 +499,12 @@ fn read_pending(
         if out.len() >= limit {
             break;
         }
-        let (key, id) = item?;
+        let (key, body) = item?;
         let (_, seq) = key.value();
-        let id = id.value();
         let record = envelopes
-            .get(id)?
+            .get(body.value())?
             .ok_or(StoreError::Corrupt("queued envelope without body"))?;
-        let (expires, _, raw) = writer::decode_record(record.value())?;
+        let (expires, _, id, raw) = writer::decode_record(record.value())?;
         out.push(Queued {
             seq,
             message_id: id,

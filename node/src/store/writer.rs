@@ -19,10 +19,11 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error};
 
+use super::format;
 use super::recent::{Committed, Recent};
 use super::{
     AcceptOutcome, COUNTERS, DEPTH, Destination, ENVELOPES, EXPIRY, Handoff, Incoming, PREKEYS,
-    PrekeyKey, PrekeyRecord, QUEUE, SEEN, StoreConfig, StoreError,
+    PrekeyKey, PrekeyRecord, QUEUE, SEEN, STORE_FORMAT, StoreConfig, StoreError,
 };
 use crate::audit::{AUDIT_ENTRIES, AuditHead, AuditKind};
 
@@ -110,6 +111,13 @@ pub(super) fn spawn(
     let mut txn = db.begin_write()?;
     let head = AuditHead::load(&txn, &signer)?;
     head.persist(&txn)?;
+    let converted = format::ensure(&txn)?;
+    if converted > 0 {
+        tracing::info!(
+            envelopes = converted,
+            "custody database converted to layout {STORE_FORMAT}"
+        );
+    }
     txn.set_two_phase_commit(true);
     txn.commit()?;
 
@@ -244,10 +252,10 @@ struct Effects {
 /// [`Tables::flush`]: a counter or a queue depth costs one update per commit, however many
 /// envelopes the commit carries.
 struct Tables<'t> {
-    envelopes: Table<'t, [u8; 16], &'static [u8]>,
-    queue: Table<'t, ([u8; 32], u64), [u8; 16]>,
+    envelopes: Table<'t, u64, &'static [u8]>,
+    queue: Table<'t, ([u8; 32], u64), u64>,
     seen: Table<'t, [u8; 16], u64>,
-    expiry: Table<'t, (u64, [u8; 16]), ()>,
+    expiry: Table<'t, (u64, u64), ()>,
     depth: Table<'t, [u8; 32], u64>,
     counters: Table<'t, &'static str, u64>,
     prekeys: Table<'t, PrekeyKey, &'static [u8]>,
@@ -461,18 +469,25 @@ fn accept(
     tables
         .seen
         .insert(id, expires.saturating_add(config.dedup_grace_secs))?;
-    tables.expiry.insert((expires, id), ())?;
     let refs = u32::try_from(destinations.len())
         .map_err(|_| StoreError::Invalid("too many destinations"))?;
-    let record = encode_record(expires, refs, &raw);
-    drop(raw);
-    tables.envelopes.insert(id, record.as_slice())?;
     let mut entries = Vec::with_capacity(destinations.len());
     for dest in destinations {
-        let seq = tables.take_seq();
-        tables.queue.insert((dest.0, seq), id)?;
+        entries.push((dest, tables.take_seq()));
+    }
+    // The body is numbered by its first queue entry: numbers grow with every arrival, so the
+    // bodies of one batch land on the same leaf pages instead of one random page each.
+    let body = entries
+        .first()
+        .map(|&(_, seq)| seq)
+        .ok_or(StoreError::Invalid("destination count out of range"))?;
+    let record = encode_record(expires, refs, &id, &raw);
+    drop(raw);
+    tables.envelopes.insert(body, record.as_slice())?;
+    tables.expiry.insert((expires, body), ())?;
+    for &(dest, seq) in &entries {
+        tables.queue.insert((dest.0, seq), body)?;
         tables.change_depth(dest, 1);
-        entries.push((dest, seq));
     }
     head.append(&mut tables.audit, now, AuditKind::Accepted, id, from, "")?;
     tables.bump("stored", 1);
@@ -493,7 +508,7 @@ fn acknowledge(
     how: Handoff,
     now: u64,
 ) -> Result<bool, StoreError> {
-    let Some(id) = tables
+    let Some(body) = tables
         .queue
         .remove((destination.0, seq))?
         .map(|v| v.value())
@@ -501,7 +516,7 @@ fn acknowledge(
         return Ok(false);
     };
     tables.change_depth(destination, -1);
-    release(tables, id)?;
+    let id = release(tables, body)?;
     let kind = match how {
         Handoff::Forwarded => AuditKind::Forwarded,
         Handoff::Delivered => AuditKind::Delivered,
@@ -511,33 +526,32 @@ fn acknowledge(
     Ok(true)
 }
 
-/// Drops one queue reference to an envelope; deletes the body when none remain.
-fn release(tables: &mut Tables<'_>, id: [u8; 16]) -> Result<(), StoreError> {
+/// Drops one queue reference to envelope `body`; deletes it when none remain. Returns its
+/// message id.
+fn release(tables: &mut Tables<'_>, body: u64) -> Result<[u8; 16], StoreError> {
     // Only the header is needed to decide; the body is copied only when another queue still
     // holds the envelope and its record is rewritten with one reference fewer.
-    let Some((expires, refs)) = tables
+    let (expires, refs, id) = tables
         .envelopes
-        .get(id)?
-        .map(|v| decode_record(v.value()).map(|(expires, refs, _)| (expires, refs)))
+        .get(body)?
+        .map(|v| decode_record(v.value()).map(|(expires, refs, id, _)| (expires, refs, id)))
         .transpose()?
-    else {
-        return Ok(());
-    };
+        .ok_or(StoreError::Corrupt("queued envelope without body"))?;
     if refs <= 1 {
-        tables.envelopes.remove(id)?;
-        tables.expiry.remove((expires, id))?;
+        tables.envelopes.remove(body)?;
+        tables.expiry.remove((expires, body))?;
     } else {
         let record = tables
             .envelopes
-            .get(id)?
+            .get(body)?
             .map(|v| v.value().to_vec())
             .ok_or(StoreError::Corrupt("envelope record vanished"))?;
-        let (_, _, raw) = decode_record(&record)?;
+        let (_, _, _, raw) = decode_record(&record)?;
         tables
             .envelopes
-            .insert(id, encode_record(expires, refs - 1, raw).as_slice())?;
+            .insert(body, encode_record(expires, refs - 1, &id, raw).as_slice())?;
     }
-    Ok(())
+    Ok(id)
 }
 
 fn sweep(
@@ -546,16 +560,17 @@ fn sweep(
     now: u64,
 ) -> Result<Vec<[u8; 16]>, StoreError> {
     let mut expired = Vec::new();
-    for item in tables.expiry.range((0u64, [0u8; 16])..=(now, [0xff; 16]))? {
+    for item in tables.expiry.range((0u64, 0u64)..=(now, u64::MAX))? {
         let (key, _) = item?;
         expired.push(key.value());
     }
+    let mut ids = Vec::with_capacity(expired.len());
     if !expired.is_empty() {
-        let ids: std::collections::HashSet<[u8; 16]> = expired.iter().map(|(_, id)| *id).collect();
+        let bodies: std::collections::HashSet<u64> = expired.iter().map(|&(_, b)| b).collect();
         let mut stale = Vec::new();
         for item in tables.queue.range::<([u8; 32], u64)>(..)? {
-            let (key, id) = item?;
-            if ids.contains(&id.value()) {
+            let (key, body) = item?;
+            if bodies.contains(&body.value()) {
                 stale.push(key.value());
             }
         }
@@ -563,19 +578,23 @@ fn sweep(
             tables.queue.remove(key)?;
             tables.change_depth(Destination(key.0), -1);
         }
-        for (expires, id) in &expired {
-            tables.expiry.remove((*expires, *id))?;
-            tables.envelopes.remove(*id)?;
+        for &(expires, body) in &expired {
+            tables.expiry.remove((expires, body))?;
+            let Some(record) = tables.envelopes.remove(body)? else {
+                continue; // an index entry without its body: nothing left to drop
+            };
+            let (_, _, id, _) = decode_record(record.value())?;
             head.append(
                 &mut tables.audit,
                 now,
                 AuditKind::Expired,
-                *id,
+                id,
                 [0; 32],
                 "expiry passed before delivery",
             )?;
+            ids.push(id);
         }
-        tables.bump("expired", expired.len() as u64);
+        tables.bump("expired", ids.len() as u64);
     }
     // Forget dedup records whose window (expiry + grace) has closed.
     tables.seen.retain(|_, until| until > now)?;
@@ -583,26 +602,41 @@ fn sweep(
     tables
         .prekeys
         .retain(|_, value| decode_prekey_value(value).is_ok_and(|(expires, _)| expires >= now))?;
-    Ok(expired.into_iter().map(|(_, id)| id).collect())
+    Ok(ids)
 }
 
-const RECORD_HEADER: usize = 8 + 4;
+/// Bytes before the envelope in a stored record: expiry, queue references, message id.
+const RECORD_HEADER: usize = 8 + 4 + 16;
 
-fn encode_record(expires: u64, refs: u32, raw: &[u8]) -> Vec<u8> {
+pub(super) fn encode_record(expires: u64, refs: u32, id: &[u8; 16], raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(RECORD_HEADER + raw.len());
     out.extend_from_slice(&expires.to_be_bytes());
     out.extend_from_slice(&refs.to_be_bytes());
+    out.extend_from_slice(id);
     out.extend_from_slice(raw);
     out
 }
 
-pub(super) fn decode_record(record: &[u8]) -> Result<(u64, u32, &[u8]), StoreError> {
-    if record.len() < RECORD_HEADER {
+/// A stored record, decoded: expiry, queue references, message id, envelope bytes.
+pub(super) type Record<'a> = (u64, u32, [u8; 16], &'a [u8]);
+
+/// Splits a stored record into expiry, queue references, message id and envelope bytes.
+pub(super) fn decode_record(record: &[u8]) -> Result<Record<'_>, StoreError> {
+    let Some((expires, rest)) = record.split_first_chunk::<8>() else {
         return Err(StoreError::Corrupt("envelope record"));
-    }
-    let expires = u64::from_be_bytes(core::array::from_fn(|i| record[i]));
-    let refs = u32::from_be_bytes(core::array::from_fn(|i| record[8 + i]));
-    Ok((expires, refs, &record[RECORD_HEADER..]))
+    };
+    let Some((refs, rest)) = rest.split_first_chunk::<4>() else {
+        return Err(StoreError::Corrupt("envelope record"));
+    };
+    let Some((id, raw)) = rest.split_first_chunk::<16>() else {
+        return Err(StoreError::Corrupt("envelope record"));
+    };
+    Ok((
+        u64::from_be_bytes(*expires),
+        u32::from_be_bytes(*refs),
+        *id,
+        raw,
+    ))
 }
 
 #[cfg(test)]
@@ -748,12 +782,13 @@ mod tests {
             // A still waits for y, with one reference left; its x entry is gone.
             let txn = db.begin_read().unwrap();
             let envelopes = txn.open_table(ENVELOPES).unwrap();
-            let record = envelopes.get([1; 16]).unwrap().unwrap();
-            let (_, refs, raw) = decode_record(record.value()).unwrap();
-            assert_eq!((refs, raw), (1, &[1u8; 100][..]));
+            // Its body is numbered by its first queue entry (x:0).
+            let record = envelopes.get(0).unwrap().unwrap();
+            let (_, refs, id, raw) = decode_record(record.value()).unwrap();
+            assert_eq!((refs, id, raw), (1, [1; 16], &[1u8; 100][..]));
             let queue = txn.open_table(QUEUE).unwrap();
             assert!(queue.get(([1; 32], 0)).unwrap().is_none());
-            assert_eq!(queue.get(([2; 32], 1)).unwrap().unwrap().value(), [1; 16]);
+            assert_eq!(queue.get(([2; 32], 1)).unwrap().unwrap().value(), 0);
         }
 
         // Draining every queue in a second batch removes the depth rows altogether.
