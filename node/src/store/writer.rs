@@ -165,6 +165,9 @@ fn run(
         if result.is_ok() {
             // Before the callers hear of it: a forwarder woken by an arrival finds it cached.
             recent.committed(effects.stored, &effects.released, effects.swept);
+        } else {
+            // A failed commit may still have reached the disk: let the database answer.
+            recent.committed(Vec::new(), &[], true);
         }
         if shutdown {
             // Release the writer's database handle before answering, so that once the caller
