@@ -207,10 +207,11 @@ impl AuditHead {
         })
     }
 
-    /// Appends one entry inside `txn` and advances the head (persisted by [`Self::persist`]).
+    /// Appends one entry to `entries` (the [`AUDIT_ENTRIES`] table, opened once per write
+    /// transaction by the caller) and advances the head (persisted by [`Self::persist`]).
     pub(crate) fn append(
         &mut self,
-        txn: &WriteTransaction,
+        entries: &mut redb::Table<'_, u64, &'static [u8]>,
         time: u64,
         kind: AuditKind,
         message_id: [u8; 16],
@@ -226,8 +227,7 @@ impl AuditHead {
             detail: detail.to_owned(),
         };
         let bytes = entry.encode();
-        txn.open_table(AUDIT_ENTRIES)?
-            .insert(self.next_seq, bytes.as_slice())?;
+        entries.insert(self.next_seq, bytes.as_slice())?;
         self.hash = chain(&self.hash, &bytes);
         self.next_seq += 1;
         self.since_checkpoint += 1;

@@ -14,6 +14,8 @@
 //!   without a second copy travelling on.
 //! * Killing the process at any instant loses no committed envelope: redb's commit is atomic.
 
+mod format;
+mod recent;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -25,12 +27,22 @@ use tokio::sync::oneshot;
 
 use crate::audit::AuditKind;
 
-pub(crate) const ENVELOPES: TableDefinition<'_, [u8; 16], &[u8]> =
-    TableDefinition::new("envelopes");
-pub(crate) const QUEUE: TableDefinition<'_, ([u8; 32], u64), [u8; 16]> =
-    TableDefinition::new("queue");
+/// Envelope bodies by *body number* (the queue sequence number of the envelope's first queue
+/// entry, so consecutive arrivals append to the same leaf pages): `be64(expires) ||
+/// be32(queue references) || message id (16) || envelope bytes`. Layout 2 (see
+/// [`STORE_FORMAT`]).
+pub(crate) const ENVELOPES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("envelopes_v2");
+/// Queue entries: `(destination, sequence number)` → body number.
+pub(crate) const QUEUE: TableDefinition<'_, ([u8; 32], u64), u64> =
+    TableDefinition::new("queue_v2");
+/// Dedup records: message id → Unix seconds until which a retransmission is a duplicate.
 pub(crate) const SEEN: TableDefinition<'_, [u8; 16], u64> = TableDefinition::new("seen");
-pub(crate) const EXPIRY: TableDefinition<'_, (u64, [u8; 16]), ()> = TableDefinition::new("expiry");
+/// Expiry index: `(expires, body number)`.
+pub(crate) const EXPIRY: TableDefinition<'_, (u64, u64), ()> = TableDefinition::new("expiry_v2");
+/// Layout of the custody tables, recorded in the audit's `meta` table under
+/// `store_format` (one byte). A database without it has layout 1 (envelopes, queue entries
+/// and the expiry index keyed by message id) and is converted when opened.
+pub const STORE_FORMAT: u8 = 2;
 pub(crate) const DEPTH: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("queue_depth");
 pub(crate) const COUNTERS: TableDefinition<'_, &str, u64> = TableDefinition::new("counters");
 /// Signed prekeys of local officers: `(owner, created, prekey id)` → `be64(expires) || bytes`.
@@ -118,6 +130,9 @@ pub struct StoreConfig {
     pub checkpoint_every: u64,
     /// Keep dedup records this long after an envelope's expiry (clock-skew allowance).
     pub dedup_grace_secs: u64,
+    /// Bytes of just-committed envelopes kept in memory for the forwarders (0: none), so
+    /// that [`CustodyStore::pending`] usually answers without reading the database.
+    pub recent_bytes: usize,
 }
 
 impl Default for StoreConfig {
@@ -126,6 +141,7 @@ impl Default for StoreConfig {
             max_batch: 1024,
             checkpoint_every: 256,
             dedup_grace_secs: 3600,
+            recent_bytes: 8 << 20,
         }
     }
 }
@@ -158,6 +174,9 @@ pub enum StoreError {
     /// The writer thread has stopped (shutdown in progress or a fatal storage error).
     #[error("custody writer has stopped")]
     Closed,
+    /// The database was written by a newer build, in a layout this one does not know.
+    #[error("custody database layout {0} is newer than this build supports ({STORE_FORMAT})")]
+    UnsupportedFormat(u8),
     /// Signing an audit checkpoint failed.
     #[error("audit checkpoint signing failed: {0}")]
     Signing(#[from] liaison_crypto::CryptoError),
@@ -186,6 +205,7 @@ storage_from!(
 #[derive(Debug, Clone)]
 pub struct CustodyStore {
     db: Arc<redb::Database>,
+    recent: Arc<recent::Recent>,
     path: PathBuf,
     ops: tokio::sync::mpsc::Sender<writer::Op>,
 }
@@ -207,19 +227,23 @@ impl CustodyStore {
         })?);
         // The writer reads the audit head and checks the node key first: a damaged file fails
         // there too, and the error names the file.
-        let ops = writer::spawn(Arc::clone(&db), signer, config).map_err(|e| match e {
-            StoreError::Storage(reason) => StoreError::Open {
-                path: path.to_owned(),
-                reason,
+        let recent = Arc::new(recent::Recent::new(config.recent_bytes));
+        let ops = writer::spawn(Arc::clone(&db), Arc::clone(&recent), signer, config).map_err(
+            |e| match e {
+                StoreError::Storage(reason) => StoreError::Open {
+                    path: path.to_owned(),
+                    reason,
+                },
+                StoreError::Corrupt(what) => StoreError::Open {
+                    path: path.to_owned(),
+                    reason: format!("corrupt: {what}"),
+                },
+                other => other,
             },
-            StoreError::Corrupt(what) => StoreError::Open {
-                path: path.to_owned(),
-                reason: format!("corrupt: {what}"),
-            },
-            other => other,
-        })?;
+        )?;
         Ok(Self {
             db,
+            recent,
             path: path.to_owned(),
             ops,
         })
@@ -379,12 +403,21 @@ impl CustodyStore {
     }
 
     /// Up to `limit` envelopes waiting for `destination`, oldest first, after `after_seq`.
+    ///
+    /// Entries committed lately come from memory when they cover everything after
+    /// `after_seq` (a forwarder keeping up with its queue); otherwise, and always for
+    /// `after_seq = None`, the database is read on the blocking pool.
     pub async fn pending(
         &self,
         destination: Destination,
         after_seq: Option<u64>,
         limit: usize,
     ) -> Result<Vec<Queued>, StoreError> {
+        if let Some(after) = after_seq
+            && let Some(cached) = self.recent.after(destination, after, limit)
+        {
+            return Ok(cached);
+        }
         let db = Arc::clone(&self.db);
         tokio::task::spawn_blocking(move || read_pending(&db, destination, after_seq, limit))
             .await
@@ -466,13 +499,12 @@ fn read_pending(
         if out.len() >= limit {
             break;
         }
-        let (key, id) = item?;
+        let (key, body) = item?;
         let (_, seq) = key.value();
-        let id = id.value();
         let record = envelopes
-            .get(id)?
+            .get(body.value())?
             .ok_or(StoreError::Corrupt("queued envelope without body"))?;
-        let (expires, _, raw) = writer::decode_record(record.value())?;
+        let (expires, _, id, raw) = writer::decode_record(record.value())?;
         out.push(Queued {
             seq,
             message_id: id,
@@ -508,6 +540,79 @@ mod tests {
             expires,
             raw: vec![owner, created as u8],
         }
+    }
+
+    fn envelope(n: u8, expires: u64, destinations: &[Destination]) -> Incoming {
+        Incoming {
+            message_id: [n; 16],
+            raw: vec![n; 64 + usize::from(n)],
+            expires,
+            from: [9; 32],
+            destinations: destinations.to_vec(),
+        }
+    }
+
+    /// What `pending` answers from memory is exactly what the database holds, through
+    /// arrivals, releases, a sweep and a reopen.
+    #[tokio::test]
+    async fn pending_from_memory_matches_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.redb");
+        let key = Arc::new(SigningKey::generate(
+            Suite::Lq2,
+            &mut liaison_crypto::rng::os_rng(),
+        ));
+        let (x, y) = (Destination([1; 32]), Destination([2; 32]));
+        let now = 1_000;
+        let store = CustodyStore::open(&path, Arc::clone(&key), StoreConfig::default()).unwrap();
+        let from_db = |after, limit| read_pending(&store.db, x, after, limit).unwrap();
+        for n in 1..=3 {
+            store
+                .accept(envelope(n, 5_000, &[x, y]), now)
+                .await
+                .unwrap();
+        }
+        let first = store.pending(x, None, 2).await.unwrap();
+        assert_eq!(first, from_db(None, 2));
+        let cursor = first.last().map(|q| q.seq);
+        for n in 4..=5 {
+            store.accept(envelope(n, 2_000, &[x]), now).await.unwrap();
+        }
+        assert!(store.recent.after(x, cursor.unwrap(), 10).is_some());
+        let next = store.pending(x, cursor, 10).await.unwrap();
+        assert_eq!(next.len(), 3);
+        assert_eq!(next, from_db(cursor, 10));
+        assert_eq!(next[1].raw, vec![4; 68]);
+        assert!(
+            store
+                .acknowledge(x, next[1].seq, Handoff::Forwarded, now)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.pending(x, cursor, 10).await.unwrap(),
+            from_db(cursor, 10)
+        );
+        assert_eq!(
+            store.pending(x, cursor, 1).await.unwrap(),
+            from_db(cursor, 1)
+        );
+        // The sweep drops envelope 5 (and forgets the cache): the database answers again.
+        assert_eq!(store.sweep_expired(3_000).await.unwrap(), vec![[5; 16]]);
+        assert!(store.recent.after(x, cursor.unwrap(), 10).is_none());
+        let after_sweep = store.pending(x, cursor, 10).await.unwrap();
+        assert_eq!(
+            after_sweep.iter().map(|q| q.message_id).collect::<Vec<_>>(),
+            vec![[3; 16]]
+        );
+        store.close().await.unwrap();
+        drop(store);
+
+        let store = CustodyStore::open(&path, key, StoreConfig::default()).unwrap();
+        assert!(store.recent.after(x, cursor.unwrap(), 10).is_none());
+        assert_eq!(store.pending(x, cursor, 10).await.unwrap(), after_sweep);
+        assert_eq!(store.pending(y, None, 10).await.unwrap().len(), 3);
+        store.close().await.unwrap();
     }
 
     #[tokio::test]

@@ -10,24 +10,30 @@
 //! downstream as duplicates: custody is never lost, and the forwarding path costs half the
 //! fsyncs.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use liaison_crypto::sign::SigningKey;
-use redb::{Durability, ReadableTable, WriteTransaction};
+use redb::{Durability, ReadableTable, Table, WriteTransaction};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error};
 
+use super::format;
+use super::recent::{Committed, Recent};
 use super::{
     AcceptOutcome, COUNTERS, DEPTH, Destination, ENVELOPES, EXPIRY, Handoff, Incoming, PREKEYS,
-    PrekeyRecord, QUEUE, SEEN, StoreConfig, StoreError,
+    PrekeyKey, PrekeyRecord, QUEUE, SEEN, STORE_FORMAT, StoreConfig, StoreError,
 };
-use crate::audit::{AuditHead, AuditKind};
+use crate::audit::{AUDIT_ENTRIES, AuditHead, AuditKind};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 /// Most release-only batches committed in a row without an fsync; the next one is durable.
 pub(super) const MAX_LAZY_COMMITS: u32 = 64;
+
+/// The [`COUNTERS`] entry holding the next queue sequence number.
+const QUEUE_SEQ: &str = "queue_seq";
 
 pub(super) enum Op {
     Accept {
@@ -96,6 +102,7 @@ impl Done {
 
 pub(super) fn spawn(
     db: Arc<redb::Database>,
+    recent: Arc<Recent>,
     signer: Arc<SigningKey>,
     config: StoreConfig,
 ) -> Result<mpsc::Sender<Op>, StoreError> {
@@ -104,19 +111,27 @@ pub(super) fn spawn(
     let mut txn = db.begin_write()?;
     let head = AuditHead::load(&txn, &signer)?;
     head.persist(&txn)?;
+    let converted = format::ensure(&txn)?;
+    if converted > 0 {
+        tracing::info!(
+            envelopes = converted,
+            "custody database converted to layout {STORE_FORMAT}"
+        );
+    }
     txn.set_two_phase_commit(true);
     txn.commit()?;
 
     let (tx, rx) = mpsc::channel(config.max_batch * 4);
     std::thread::Builder::new()
         .name("custody-writer".into())
-        .spawn(move || run(db, &signer, &config, head, rx))
+        .spawn(move || run(db, &recent, &signer, &config, head, rx))
         .map_err(|e| StoreError::Storage(format!("cannot start writer thread: {e}")))?;
     Ok(tx)
 }
 
 fn run(
     db: Arc<redb::Database>,
+    recent: &Recent,
     signer: &SigningKey,
     config: &StoreConfig,
     mut head: AuditHead,
@@ -137,7 +152,23 @@ fn run(
         lazy_commits = if durable { 0 } else { lazy_commits + 1 };
         let before = head.clone();
         let mut done = Vec::with_capacity(batch.len());
-        let result = commit_batch(&db, signer, config, &mut head, batch, &mut done, durable);
+        let mut effects = Effects::default();
+        let result = commit_batch(
+            &db,
+            signer,
+            config,
+            &mut head,
+            batch,
+            (&mut done, &mut effects),
+            durable,
+        );
+        if result.is_ok() {
+            // Before the callers hear of it: a forwarder woken by an arrival finds it cached.
+            recent.committed(effects.stored, &effects.released, effects.swept);
+        } else {
+            // A failed commit may still have reached the disk: let the database answer.
+            recent.committed(Vec::new(), &[], true);
+        }
         if shutdown {
             // Release the writer's database handle before answering, so that once the caller
             // drops its own handles the file is closed and can be reopened or verified.
@@ -171,7 +202,7 @@ fn commit_batch(
     config: &StoreConfig,
     head: &mut AuditHead,
     batch: Vec<Op>,
-    done: &mut Vec<Done>,
+    (done, effects): (&mut Vec<Done>, &mut Effects),
     durable: bool,
 ) -> Result<(), BatchError> {
     let fail = |e: StoreError| (e, Vec::new());
@@ -185,23 +216,121 @@ fn commit_batch(
     txn.set_durability(durability).map_err(|e| fail(e.into()))?;
     // redb's design notes: two-phase commit when the data written can be attacker-chosen.
     txn.set_two_phase_commit(true);
-    let mut ops = batch.into_iter();
-    while let Some(op) = ops.next() {
-        if let Err(e) = apply(&txn, head, config, op, done) {
-            let undone = ops.filter_map(reply_of).collect();
-            return Err((e, undone));
+    {
+        let mut tables = Tables::open(&txn).map_err(fail)?;
+        let mut ops = batch.into_iter();
+        while let Some(op) = ops.next() {
+            if let Err(e) = apply(&mut tables, head, config, op, done, effects) {
+                let undone = ops.filter_map(reply_of).collect();
+                return Err((e, undone));
+            }
         }
+        tables.bump("commits", 1);
+        tables.flush().map_err(fail)?;
     }
     let finish = (|| {
         if shutdown || head.since_checkpoint >= config.checkpoint_every {
             head.checkpoint(&txn, signer)?;
         }
         head.persist(&txn)?;
-        bump(&txn, "commits", 1)?;
         txn.commit()?;
         Ok::<(), StoreError>(())
     })();
     finish.map_err(|e| (e, Vec::new()))
+}
+
+/// What a committed batch changed that the in-memory cache of recent entries must follow.
+#[derive(Default)]
+struct Effects {
+    /// Envelopes stored, with their new queue entries.
+    stored: Vec<Committed>,
+    /// Queue entries released.
+    released: Vec<(Destination, u64)>,
+    /// An expiry sweep removed queue entries.
+    swept: bool,
+}
+
+/// The tables of one write transaction, each opened once per batch rather than once per
+/// operation, and the counters the batch changes, summed in memory and written once by
+/// [`Tables::flush`]: a counter or a queue depth costs one update per commit, however many
+/// envelopes the commit carries.
+struct Tables<'t> {
+    envelopes: Table<'t, u64, &'static [u8]>,
+    queue: Table<'t, ([u8; 32], u64), u64>,
+    seen: Table<'t, [u8; 16], u64>,
+    expiry: Table<'t, (u64, u64), ()>,
+    depth: Table<'t, [u8; 32], u64>,
+    counters: Table<'t, &'static str, u64>,
+    prekeys: Table<'t, PrekeyKey, &'static [u8]>,
+    audit: Table<'t, u64, &'static [u8]>,
+    /// The next queue sequence number (`queue_seq` in [`COUNTERS`], read at open).
+    next_seq: u64,
+    /// Whether `next_seq` moved and must be written back.
+    seq_taken: bool,
+    /// Net change of each destination's queue depth in this batch.
+    depth_delta: BTreeMap<[u8; 32], i64>,
+    /// Increments of the store-wide counters in this batch.
+    bumps: BTreeMap<&'static str, u64>,
+}
+
+impl<'t> Tables<'t> {
+    fn open(txn: &'t WriteTransaction) -> Result<Self, StoreError> {
+        let counters = txn.open_table(COUNTERS)?;
+        let next_seq = counters.get(QUEUE_SEQ)?.map_or(0, |v| v.value());
+        Ok(Self {
+            envelopes: txn.open_table(ENVELOPES)?,
+            queue: txn.open_table(QUEUE)?,
+            seen: txn.open_table(SEEN)?,
+            expiry: txn.open_table(EXPIRY)?,
+            depth: txn.open_table(DEPTH)?,
+            counters,
+            prekeys: txn.open_table(PREKEYS)?,
+            audit: txn.open_table(AUDIT_ENTRIES)?,
+            next_seq,
+            seq_taken: false,
+            depth_delta: BTreeMap::new(),
+            bumps: BTreeMap::new(),
+        })
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.seq_taken = true;
+        seq
+    }
+
+    fn bump(&mut self, name: &'static str, by: u64) {
+        *self.bumps.entry(name).or_default() += by;
+    }
+
+    fn change_depth(&mut self, destination: Destination, by: i64) {
+        *self.depth_delta.entry(destination.0).or_default() += by;
+    }
+
+    /// Writes the batch's counters and queue depths (one update per name and destination).
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.seq_taken {
+            self.counters.insert(QUEUE_SEQ, self.next_seq)?;
+        }
+        for (name, by) in std::mem::take(&mut self.bumps) {
+            let v = self.counters.get(name)?.map_or(0, |v| v.value());
+            self.counters.insert(name, v.saturating_add(by))?;
+        }
+        for (dest, delta) in std::mem::take(&mut self.depth_delta) {
+            if delta == 0 {
+                continue;
+            }
+            let d = self.depth.get(dest)?.map_or(0, |v| v.value());
+            let d = d.saturating_add_signed(delta);
+            if d == 0 {
+                self.depth.remove(dest)?;
+            } else {
+                self.depth.insert(dest, d)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Turns an op that was never applied into a `Done` so its caller hears about the failure.
@@ -217,11 +346,12 @@ fn reply_of(op: Op) -> Option<Done> {
 }
 
 fn apply(
-    txn: &WriteTransaction,
+    tables: &mut Tables<'_>,
     head: &mut AuditHead,
     config: &StoreConfig,
     op: Op,
     done: &mut Vec<Done>,
+    effects: &mut Effects,
 ) -> Result<(), StoreError> {
     match op {
         Op::Accept {
@@ -229,7 +359,13 @@ fn apply(
             now,
             reply,
         } => {
-            let outcome = accept(txn, head, &incoming, now, config)?;
+            let outcome = match accept(tables, head, incoming, now, config)? {
+                Some(stored) => {
+                    effects.stored.push(stored);
+                    AcceptOutcome::Stored
+                }
+                None => AcceptOutcome::Duplicate,
+            };
             done.push(Done::Accept(reply, outcome));
         }
         Op::Ack {
@@ -239,7 +375,10 @@ fn apply(
             now,
             reply,
         } => {
-            let removed = acknowledge(txn, head, destination, seq, how, now)?;
+            let removed = acknowledge(tables, head, destination, seq, how, now)?;
+            if removed {
+                effects.released.push((destination, seq));
+            }
             done.push(Done::Ack(reply, removed));
         }
         Op::Audit {
@@ -250,12 +389,13 @@ fn apply(
             now,
             reply,
         } => {
-            head.append(txn, now, kind, message_id, peer, &detail)?;
-            bump(txn, kind.name(), 1)?;
+            head.append(&mut tables.audit, now, kind, message_id, peer, &detail)?;
+            tables.bump(kind.name(), 1);
             done.push(Done::Unit(reply));
         }
         Op::Sweep { now, reply } => {
-            let expired = sweep(txn, head, now, config)?;
+            let expired = sweep(tables, head, now)?;
+            effects.swept |= !expired.is_empty();
             done.push(Done::Sweep(reply, expired));
         }
         Op::PutPrekey {
@@ -263,7 +403,7 @@ fn apply(
             keep,
             reply,
         } => {
-            let outcome = put_prekey(txn, &record, keep)?;
+            let outcome = put_prekey(&mut tables.prekeys, &record, keep)?;
             done.push(Done::Accept(reply, outcome));
         }
         Op::Shutdown { reply } => done.push(Done::Unit(reply)),
@@ -274,11 +414,10 @@ fn apply(
 /// Stores a signed prekey under `(owner, created, prekey id)` and keeps only the owner's
 /// `keep` newest (by `created`).
 fn put_prekey(
-    txn: &WriteTransaction,
+    table: &mut Table<'_, PrekeyKey, &'static [u8]>,
     record: &PrekeyRecord,
     keep: usize,
 ) -> Result<AcceptOutcome, StoreError> {
-    let mut table = txn.open_table(PREKEYS)?;
     let key = (record.owner, record.created, record.prekey_id);
     if table.get(key)?.is_some() {
         return Ok(AcceptOutcome::Duplicate);
@@ -307,179 +446,395 @@ pub(super) fn decode_prekey_value(value: &[u8]) -> Result<(u64, &[u8]), StoreErr
     Ok((u64::from_be_bytes(*head), raw))
 }
 
+/// Takes custody of `incoming`; `None` if its id was seen already (a duplicate).
 fn accept(
-    txn: &WriteTransaction,
+    tables: &mut Tables<'_>,
     head: &mut AuditHead,
-    incoming: &Incoming,
+    incoming: Incoming,
     now: u64,
     config: &StoreConfig,
-) -> Result<AcceptOutcome, StoreError> {
-    let id = incoming.message_id;
-    let mut seen = txn.open_table(SEEN)?;
-    if seen.get(id)?.is_some() {
-        head.append(txn, now, AuditKind::Duplicate, id, incoming.from, "")?;
-        bump(txn, "duplicates", 1)?;
-        return Ok(AcceptOutcome::Duplicate);
+) -> Result<Option<Committed>, StoreError> {
+    let Incoming {
+        message_id: id,
+        raw,
+        expires,
+        from,
+        mut destinations,
+    } = incoming;
+    if tables.seen.get(id)?.is_some() {
+        head.append(&mut tables.audit, now, AuditKind::Duplicate, id, from, "")?;
+        tables.bump("duplicates", 1);
+        return Ok(None);
     }
-    let mut destinations = incoming.destinations.clone();
     destinations.sort_unstable();
     destinations.dedup();
 
-    seen.insert(id, incoming.expires.saturating_add(config.dedup_grace_secs))?;
-    txn.open_table(EXPIRY)?.insert((incoming.expires, id), ())?;
+    tables
+        .seen
+        .insert(id, expires.saturating_add(config.dedup_grace_secs))?;
     let refs = u32::try_from(destinations.len())
         .map_err(|_| StoreError::Invalid("too many destinations"))?;
-    txn.open_table(ENVELOPES)?.insert(
-        id,
-        encode_record(incoming.expires, refs, &incoming.raw).as_slice(),
-    )?;
-    let mut queue = txn.open_table(QUEUE)?;
-    let mut depth = txn.open_table(DEPTH)?;
-    for dest in &destinations {
-        let seq = next_seq(txn)?;
-        queue.insert((dest.0, seq), id)?;
-        let d = depth.get(dest.0)?.map_or(0, |v| v.value());
-        depth.insert(dest.0, d + 1)?;
+    let mut entries = Vec::with_capacity(destinations.len());
+    for dest in destinations {
+        entries.push((dest, tables.take_seq()));
     }
-    head.append(txn, now, AuditKind::Accepted, id, incoming.from, "")?;
-    bump(txn, "stored", 1)?;
-    Ok(AcceptOutcome::Stored)
+    // The body is numbered by its first queue entry: numbers grow with every arrival, so the
+    // bodies of one batch land on the same leaf pages instead of one random page each.
+    let body = entries
+        .first()
+        .map(|&(_, seq)| seq)
+        .ok_or(StoreError::Invalid("destination count out of range"))?;
+    let record = encode_record(expires, refs, &id, &raw);
+    drop(raw);
+    tables.envelopes.insert(body, record.as_slice())?;
+    tables.expiry.insert((expires, body), ())?;
+    for &(dest, seq) in &entries {
+        tables.queue.insert((dest.0, seq), body)?;
+        tables.change_depth(dest, 1);
+    }
+    head.append(&mut tables.audit, now, AuditKind::Accepted, id, from, "")?;
+    tables.bump("stored", 1);
+    Ok(Some(Committed {
+        message_id: id,
+        expires,
+        record: Arc::new(record),
+        offset: RECORD_HEADER,
+        entries,
+    }))
 }
 
 fn acknowledge(
-    txn: &WriteTransaction,
+    tables: &mut Tables<'_>,
     head: &mut AuditHead,
     destination: Destination,
     seq: u64,
     how: Handoff,
     now: u64,
 ) -> Result<bool, StoreError> {
-    let Some(id) = txn
-        .open_table(QUEUE)?
+    let Some(body) = tables
+        .queue
         .remove((destination.0, seq))?
         .map(|v| v.value())
     else {
         return Ok(false);
     };
-    decrement_depth(txn, destination)?;
-    release(txn, id)?;
+    tables.change_depth(destination, -1);
+    let id = release(tables, body)?;
     let kind = match how {
         Handoff::Forwarded => AuditKind::Forwarded,
         Handoff::Delivered => AuditKind::Delivered,
     };
-    head.append(txn, now, kind, id, destination.0, "")?;
-    bump(txn, kind.name(), 1)?;
+    head.append(&mut tables.audit, now, kind, id, destination.0, "")?;
+    tables.bump(kind.name(), 1);
     Ok(true)
 }
 
-/// Drops one queue reference to an envelope; deletes the body when none remain.
-fn release(txn: &WriteTransaction, id: [u8; 16]) -> Result<(), StoreError> {
-    let mut envelopes = txn.open_table(ENVELOPES)?;
-    let Some(record) = envelopes.get(id)?.map(|v| v.value().to_vec()) else {
-        return Ok(());
-    };
-    let (expires, refs, raw) = decode_record(&record)?;
+/// Drops one queue reference to envelope `body`; deletes it when none remain. Returns its
+/// message id.
+fn release(tables: &mut Tables<'_>, body: u64) -> Result<[u8; 16], StoreError> {
+    // Only the header is needed to decide; the body is copied only when another queue still
+    // holds the envelope and its record is rewritten with one reference fewer.
+    let (expires, refs, id) = tables
+        .envelopes
+        .get(body)?
+        .map(|v| decode_record(v.value()).map(|(expires, refs, id, _)| (expires, refs, id)))
+        .transpose()?
+        .ok_or(StoreError::Corrupt("queued envelope without body"))?;
     if refs <= 1 {
-        envelopes.remove(id)?;
-        txn.open_table(EXPIRY)?.remove((expires, id))?;
+        tables.envelopes.remove(body)?;
+        tables.expiry.remove((expires, body))?;
     } else {
-        envelopes.insert(id, encode_record(expires, refs - 1, raw).as_slice())?;
+        let record = tables
+            .envelopes
+            .get(body)?
+            .map(|v| v.value().to_vec())
+            .ok_or(StoreError::Corrupt("envelope record vanished"))?;
+        let (_, _, _, raw) = decode_record(&record)?;
+        tables
+            .envelopes
+            .insert(body, encode_record(expires, refs - 1, &id, raw).as_slice())?;
     }
-    Ok(())
+    Ok(id)
 }
 
 fn sweep(
-    txn: &WriteTransaction,
+    tables: &mut Tables<'_>,
     head: &mut AuditHead,
     now: u64,
-    _config: &StoreConfig,
 ) -> Result<Vec<[u8; 16]>, StoreError> {
     let mut expired = Vec::new();
-    {
-        let expiry = txn.open_table(EXPIRY)?;
-        for item in expiry.range((0u64, [0u8; 16])..=(now, [0xff; 16]))? {
-            let (key, _) = item?;
-            expired.push(key.value());
-        }
+    for item in tables.expiry.range((0u64, 0u64)..=(now, u64::MAX))? {
+        let (key, _) = item?;
+        expired.push(key.value());
     }
+    let mut ids = Vec::with_capacity(expired.len());
     if !expired.is_empty() {
-        let mut expiry = txn.open_table(EXPIRY)?;
-        let mut envelopes = txn.open_table(ENVELOPES)?;
-        let mut queue = txn.open_table(QUEUE)?;
-        let ids: std::collections::HashSet<[u8; 16]> = expired.iter().map(|(_, id)| *id).collect();
+        let bodies: std::collections::HashSet<u64> = expired.iter().map(|&(_, b)| b).collect();
         let mut stale = Vec::new();
-        for item in queue.range::<([u8; 32], u64)>(..)? {
-            let (key, id) = item?;
-            if ids.contains(&id.value()) {
+        for item in tables.queue.range::<([u8; 32], u64)>(..)? {
+            let (key, body) = item?;
+            if bodies.contains(&body.value()) {
                 stale.push(key.value());
             }
         }
         for key in stale {
-            queue.remove(key)?;
-            decrement_depth(txn, Destination(key.0))?;
+            tables.queue.remove(key)?;
+            tables.change_depth(Destination(key.0), -1);
         }
-        for (expires, id) in &expired {
-            expiry.remove((*expires, *id))?;
-            envelopes.remove(*id)?;
+        for &(expires, body) in &expired {
+            tables.expiry.remove((expires, body))?;
+            let Some(record) = tables.envelopes.remove(body)? else {
+                continue; // an index entry without its body: nothing left to drop
+            };
+            let (_, _, id, _) = decode_record(record.value())?;
             head.append(
-                txn,
+                &mut tables.audit,
                 now,
                 AuditKind::Expired,
-                *id,
+                id,
                 [0; 32],
                 "expiry passed before delivery",
             )?;
+            ids.push(id);
         }
-        bump(txn, "expired", expired.len() as u64)?;
+        tables.bump("expired", ids.len() as u64);
     }
     // Forget dedup records whose window (expiry + grace) has closed.
-    txn.open_table(SEEN)?.retain(|_, until| until > now)?;
+    tables.seen.retain(|_, until| until > now)?;
     // Expired prekeys are no use to any sender.
-    txn.open_table(PREKEYS)?
+    tables
+        .prekeys
         .retain(|_, value| decode_prekey_value(value).is_ok_and(|(expires, _)| expires >= now))?;
-    Ok(expired.into_iter().map(|(_, id)| id).collect())
+    Ok(ids)
 }
 
-fn decrement_depth(txn: &WriteTransaction, destination: Destination) -> Result<(), StoreError> {
-    let mut depth = txn.open_table(DEPTH)?;
-    let d = depth.get(destination.0)?.map_or(0, |v| v.value());
-    if d <= 1 {
-        depth.remove(destination.0)?;
-    } else {
-        depth.insert(destination.0, d - 1)?;
-    }
-    Ok(())
-}
+/// Bytes before the envelope in a stored record: expiry, queue references, message id.
+const RECORD_HEADER: usize = 8 + 4 + 16;
 
-fn next_seq(txn: &WriteTransaction) -> Result<u64, StoreError> {
-    let mut counters = txn.open_table(COUNTERS)?;
-    let seq = counters.get("queue_seq")?.map_or(0, |v| v.value());
-    counters.insert("queue_seq", seq + 1)?;
-    Ok(seq)
-}
-
-fn bump(txn: &WriteTransaction, name: &str, by: u64) -> Result<(), StoreError> {
-    let mut counters = txn.open_table(COUNTERS)?;
-    let v = counters.get(name)?.map_or(0, |v| v.value());
-    counters.insert(name, v + by)?;
-    Ok(())
-}
-
-const RECORD_HEADER: usize = 8 + 4;
-
-fn encode_record(expires: u64, refs: u32, raw: &[u8]) -> Vec<u8> {
+pub(super) fn encode_record(expires: u64, refs: u32, id: &[u8; 16], raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(RECORD_HEADER + raw.len());
     out.extend_from_slice(&expires.to_be_bytes());
     out.extend_from_slice(&refs.to_be_bytes());
+    out.extend_from_slice(id);
     out.extend_from_slice(raw);
     out
 }
 
-pub(super) fn decode_record(record: &[u8]) -> Result<(u64, u32, &[u8]), StoreError> {
-    if record.len() < RECORD_HEADER {
+/// A stored record, decoded: expiry, queue references, message id, envelope bytes.
+pub(super) type Record<'a> = (u64, u32, [u8; 16], &'a [u8]);
+
+/// Splits a stored record into expiry, queue references, message id and envelope bytes.
+pub(super) fn decode_record(record: &[u8]) -> Result<Record<'_>, StoreError> {
+    let Some((expires, rest)) = record.split_first_chunk::<8>() else {
         return Err(StoreError::Corrupt("envelope record"));
+    };
+    let Some((refs, rest)) = rest.split_first_chunk::<4>() else {
+        return Err(StoreError::Corrupt("envelope record"));
+    };
+    let Some((id, raw)) = rest.split_first_chunk::<16>() else {
+        return Err(StoreError::Corrupt("envelope record"));
+    };
+    Ok((
+        u64::from_be_bytes(*expires),
+        u32::from_be_bytes(*refs),
+        *id,
+        raw,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use liaison_crypto::{Seed32, Suite};
+    use redb::ReadableDatabase;
+
+    use super::*;
+    use crate::store::CustodyStore;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn signer() -> Arc<SigningKey> {
+        Arc::new(SigningKey::from_seed(
+            Suite::Lq2,
+            Seed32::from_bytes([3; 32]),
+        ))
     }
-    let expires = u64::from_be_bytes(core::array::from_fn(|i| record[i]));
-    let refs = u32::from_be_bytes(core::array::from_fn(|i| record[8 + i]));
-    Ok((expires, refs, &record[RECORD_HEADER..]))
+
+    fn incoming(n: u8, destinations: &[Destination]) -> Incoming {
+        Incoming {
+            message_id: [n; 16],
+            raw: vec![n; 100],
+            expires: NOW + 600,
+            from: [9; 32],
+            destinations: destinations.to_vec(),
+        }
+    }
+
+    fn accept_op(n: u8, destinations: &[Destination]) -> (Op, oneshot::Receiver<AcceptResult>) {
+        let (reply, rx) = oneshot::channel();
+        let op = Op::Accept {
+            incoming: incoming(n, destinations),
+            now: NOW,
+            reply,
+        };
+        (op, rx)
+    }
+
+    fn ack_op(destination: Destination, seq: u64) -> (Op, oneshot::Receiver<AckResult>) {
+        let (reply, rx) = oneshot::channel();
+        let op = Op::Ack {
+            destination,
+            seq,
+            how: Handoff::Forwarded,
+            now: NOW,
+            reply,
+        };
+        (op, rx)
+    }
+
+    type AcceptResult = Result<AcceptOutcome, StoreError>;
+    type AckResult = Result<bool, StoreError>;
+
+    /// Queue depths and counters as committed.
+    type Snapshot = (Vec<([u8; 32], u64)>, BTreeMap<String, u64>);
+
+    fn snapshot(db: &redb::Database) -> Snapshot {
+        let txn = db.begin_read().unwrap();
+        let depth = txn.open_table(DEPTH).unwrap();
+        let depths = depth
+            .range::<[u8; 32]>(..)
+            .unwrap()
+            .map(|i| {
+                let (k, v) = i.unwrap();
+                (k.value(), v.value())
+            })
+            .collect();
+        let counters = txn.open_table(COUNTERS).unwrap();
+        let counters = counters
+            .range::<&str>(..)
+            .unwrap()
+            .map(|i| {
+                let (k, v) = i.unwrap();
+                (k.value().to_owned(), v.value())
+            })
+            .collect();
+        (depths, counters)
+    }
+
+    /// Counters and queue depths are summed in memory per batch and written once: a batch
+    /// mixing arrivals, a duplicate, releases (one of an entry queued in the same batch) and
+    /// a release of nothing must leave exactly what one-at-a-time updates would.
+    #[tokio::test]
+    async fn a_batch_mixing_accepts_acks_and_duplicates_keeps_depths_and_counters_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.redb");
+        let (x, y) = (Destination([1; 32]), Destination([2; 32]));
+        let db = Arc::new(redb::Database::create(&path).unwrap());
+        let key = signer();
+        let config = StoreConfig::default();
+        let mut txn = db.begin_write().unwrap();
+        let mut head = AuditHead::load(&txn, &key).unwrap();
+        head.persist(&txn).unwrap();
+        txn.set_two_phase_commit(true);
+        txn.commit().unwrap();
+
+        // Seqs are handed out in order: A → x:0, y:1; B → x:2; C → y:3.
+        let (a, a_rx) = accept_op(1, &[x, y, x]);
+        let (b, b_rx) = accept_op(2, &[x]);
+        let (dup, dup_rx) = accept_op(1, &[x]);
+        let (ack_a, ack_a_rx) = ack_op(x, 0);
+        let (ack_none, ack_none_rx) = ack_op(x, 99);
+        let (c, c_rx) = accept_op(3, &[y]);
+        let mut done = Vec::new();
+        let mut effects = Effects::default();
+        let batch = vec![a, b, dup, ack_a, ack_none, c];
+        let result = commit_batch(
+            &db,
+            &key,
+            &config,
+            &mut head,
+            batch,
+            (&mut done, &mut effects),
+            true,
+        );
+        let entries: Vec<Vec<(Destination, u64)>> =
+            effects.stored.iter().map(|c| c.entries.clone()).collect();
+        assert_eq!(
+            entries,
+            vec![vec![(x, 0), (y, 1)], vec![(x, 2)], vec![(y, 3)]]
+        );
+        assert_eq!((effects.released, effects.swept), (vec![(x, 0)], false));
+        assert!(result.is_ok());
+        finish(result, done);
+        assert_eq!(a_rx.await.unwrap().unwrap(), AcceptOutcome::Stored);
+        assert_eq!(b_rx.await.unwrap().unwrap(), AcceptOutcome::Stored);
+        assert_eq!(dup_rx.await.unwrap().unwrap(), AcceptOutcome::Duplicate);
+        assert!(ack_a_rx.await.unwrap().unwrap());
+        assert!(!ack_none_rx.await.unwrap().unwrap());
+        assert_eq!(c_rx.await.unwrap().unwrap(), AcceptOutcome::Stored);
+
+        let (depths, counters) = snapshot(&db);
+        assert_eq!(depths, vec![([1; 32], 1), ([2; 32], 2)]);
+        let get = |k: &str| counters.get(k).copied().unwrap_or(0);
+        assert_eq!(
+            (get("stored"), get("duplicates"), get("forwarded")),
+            (3, 1, 1)
+        );
+        assert_eq!((get(QUEUE_SEQ), get("commits")), (4, 1));
+        assert_eq!(head.next_seq, 5, "3 accepted, 1 duplicate, 1 forwarded");
+        {
+            // A still waits for y, with one reference left; its x entry is gone.
+            let txn = db.begin_read().unwrap();
+            let envelopes = txn.open_table(ENVELOPES).unwrap();
+            // Its body is numbered by its first queue entry (x:0).
+            let record = envelopes.get(0).unwrap().unwrap();
+            let (_, refs, id, raw) = decode_record(record.value()).unwrap();
+            assert_eq!((refs, id, raw), (1, [1; 16], &[1u8; 100][..]));
+            let queue = txn.open_table(QUEUE).unwrap();
+            assert!(queue.get(([1; 32], 0)).unwrap().is_none());
+            assert_eq!(queue.get(([2; 32], 1)).unwrap().unwrap().value(), 0);
+        }
+
+        // Draining every queue in a second batch removes the depth rows altogether.
+        let mut done = Vec::new();
+        let mut rxs = Vec::new();
+        let mut batch = Vec::new();
+        for (dest, seq) in [(y, 1), (x, 2), (y, 3)] {
+            let (op, rx) = ack_op(dest, seq);
+            batch.push(op);
+            rxs.push(rx);
+        }
+        let mut effects = Effects::default();
+        let result = commit_batch(
+            &db,
+            &key,
+            &config,
+            &mut head,
+            batch,
+            (&mut done, &mut effects),
+            false,
+        );
+        assert!(result.is_ok());
+        finish(result, done);
+        for rx in rxs {
+            assert!(rx.await.unwrap().unwrap());
+        }
+        let (depths, counters) = snapshot(&db);
+        assert!(depths.is_empty(), "{depths:?}");
+        assert_eq!(counters.get("forwarded"), Some(&4));
+        assert_eq!(counters.get(QUEUE_SEQ), Some(&4));
+        drop(db);
+
+        // Reopened: the sequence continues where it stopped, and the counters stand.
+        let store = CustodyStore::open(&path, key, config).unwrap();
+        store.accept(incoming(4, &[x]), NOW).await.unwrap();
+        let queued = store.pending(x, None, 10).await.unwrap();
+        assert_eq!(queued.iter().map(|q| q.seq).collect::<Vec<_>>(), vec![4]);
+        assert_eq!(store.depth(x).await.unwrap(), 1);
+        let counters: BTreeMap<String, u64> = store.counters().await.unwrap().into_iter().collect();
+        assert_eq!(counters.get("stored"), Some(&4));
+        assert_eq!(counters.get("duplicates"), Some(&1));
+        assert_eq!(counters.get("commits"), Some(&3));
+        assert_eq!(counters.get("audit_entries"), Some(&9));
+        store.close().await.unwrap();
+    }
 }
