@@ -30,6 +30,12 @@ pub const EXPORTER_LEN: usize = 32;
 /// `net.core.wmem_max`, so raise those too (`sysctl -w net.core.rmem_max=8388608`).
 pub const UDP_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
+/// Bytes a peer may send on one stream ahead of what the receiver has read: 8 MiB, eight
+/// envelope parts (quinn's default, 1.25 MB, let the sender run barely one part ahead).
+pub const STREAM_RECEIVE_WINDOW: u32 = 8 * 1024 * 1024;
+/// Bytes a peer may send on all streams of a connection ahead of what was read: 16 MiB.
+pub const CONNECTION_RECEIVE_WINDOW: u32 = 16 * 1024 * 1024;
+
 /// Errors setting up or using the transport.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -114,6 +120,12 @@ fn transport_config(
             .map_err(|_| TransportError::Tls("idle timeout out of range".into()))?,
     ));
     t.keep_alive_interval(Some(limits.keep_alive));
+    // Flow-control credit, not buffers (nothing is allocated until bytes arrive): room for
+    // several 1 MiB envelope parts in flight while the receiver opens and hashes the previous
+    // one, and a connection-wide cap so that unread streams cannot pile up more than that.
+    t.stream_receive_window(STREAM_RECEIVE_WINDOW.into());
+    t.receive_window(CONNECTION_RECEIVE_WINDOW.into());
+    t.send_window(u64::from(CONNECTION_RECEIVE_WINDOW));
     Ok(Arc::new(t))
 }
 
