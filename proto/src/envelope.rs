@@ -294,7 +294,8 @@ impl Envelope {
         w.raw(recipient_section);
         w.raw(payload_section);
         write_signature(&mut w, &sig)?;
-        Self::decode(w.as_slice())
+        // The final decode checks what was built and keeps the buffer (no copy).
+        Self::decode_owned(w.into_vec(), None)
     }
 
     /// The exact bytes.

@@ -166,7 +166,7 @@ fn envelope_for_three_recipients_opens_for_each_and_receipts_verify() {
         let receipt = Receipt::issue(&o.key, &env, NOW.plus_secs(5), &mut rng(9)).unwrap();
         let receipt = Receipt::decode(receipt.raw()).unwrap();
         receipt.verify(&w.trust, &o.cert, &env, NOW).unwrap();
-        assert_eq!(receipt.envelope_hash(), &opened.envelope_hash);
+        assert_eq!(receipt.envelope_hash(), &env.envelope_hash());
     }
 }
 

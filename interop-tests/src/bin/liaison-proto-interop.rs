@@ -160,7 +160,7 @@ fn open(args: &Args) -> Result<Value, Failure> {
     let mut out = envelope_json(&env);
     out["ok"] = json!(true);
     out["plaintext"] = json!(hex::encode(&opened.plaintext));
-    out["opened_envelope_hash"] = json!(hex::encode(opened.envelope_hash));
+    out["opened_envelope_hash"] = json!(hex::encode(env.envelope_hash()));
     Ok(out)
 }
 

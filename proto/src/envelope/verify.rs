@@ -15,10 +15,9 @@ use crate::{Classification, ProtoError, Tlp, UnixTime};
 /// A verified, decrypted envelope.
 #[derive(Debug)]
 pub struct Opened {
-    /// The plaintext payload.
+    /// The plaintext payload. (The envelope's hash, which a receipt names, is
+    /// [`Envelope::envelope_hash`]: computed when a receipt is made, not on every open.)
     pub plaintext: Vec<u8>,
-    /// `Envelope::envelope_hash`, what the receipt names.
-    pub envelope_hash: [u8; liaison_crypto::kdf::HASH_LEN],
 }
 
 impl Envelope {
@@ -177,9 +176,6 @@ impl Envelope {
             SymmetricKey::try_from_slice(ck.expose_secret()).map_err(|_| mismatch())?;
         let plaintext = aead::open(&content_key, &ZERO_NONCE, &hh, self.payload_ciphertext())
             .map_err(|_| ProtoError::PayloadDecryptionFailed)?;
-        Ok(Opened {
-            plaintext,
-            envelope_hash: self.envelope_hash(),
-        })
+        Ok(Opened { plaintext })
     }
 }
