@@ -487,27 +487,17 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                 }
                 Ok(LinkEvent::Frame(frame)) => match frame {
                     LinkFrame::Envelope(raw) => {
-                        let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
-                        let (arrived, ops) = (std::time::Instant::now(), Arc::clone(&shared.ops));
+                        let (relay, p) = (Arc::clone(&shared.relay), peer.clone());
                         let digest = link.take_payload_digest();
-                        shared.tracker.spawn(async move {
-                            let frames = relay.take_envelope(&p, raw, digest).await;
-                            ops.custody_answered(arrived, &frames);
-                            for f in frames {
-                                if out.send(f).await.is_err() { break; }
-                            }
-                        }.in_current_span());
+                        answer_custody(shared, &out_tx, async move {
+                            relay.take_envelope(&p, raw, digest).await
+                        });
                     }
                     LinkFrame::Receipt(raw) => {
-                        let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
-                        let (arrived, ops) = (std::time::Instant::now(), Arc::clone(&shared.ops));
-                        shared.tracker.spawn(async move {
-                            let frames = relay.take_receipt(&p, raw).await;
-                            ops.custody_answered(arrived, &frames);
-                            for f in frames {
-                                if out.send(f).await.is_err() { break; }
-                            }
-                        }.in_current_span());
+                        let (relay, p) = (Arc::clone(&shared.relay), peer.clone());
+                        answer_custody(shared, &out_tx, async move {
+                            relay.take_receipt(&p, raw).await
+                        });
                     }
                     LinkFrame::Ack { message_id, status } => {
                         // Never block the link on the forwarder: an honest peer has at most a
@@ -576,15 +566,10 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                 }
                 Ok(LinkEvent::EnvelopeTooLarge { message_id, total, .. }) => {
                     // Answered like an oversized `Envelope` frame: refused, audited, counted.
-                    let (relay, out, p) = (Arc::clone(&shared.relay), out_tx.clone(), peer.clone());
-                    let (arrived, ops) = (std::time::Instant::now(), Arc::clone(&shared.ops));
-                    shared.tracker.spawn(async move {
-                        let frames = relay.refuse_too_large(&p, &message_id, total).await;
-                        ops.custody_answered(arrived, &frames);
-                        for f in frames {
-                            if out.send(f).await.is_err() { break; }
-                        }
-                    }.in_current_span());
+                    let (relay, p) = (Arc::clone(&shared.relay), peer.clone());
+                    answer_custody(shared, &out_tx, async move {
+                        relay.refuse_too_large(&p, &message_id, total).await
+                    });
                 }
                 Ok(LinkEvent::Closed) => break Ending::PeerGone,
                 Err(e) => break Ending::Failed(e),
@@ -612,6 +597,32 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
             link.fail(&e).await;
         }
     }
+}
+
+/// Runs a custody answer (`Ack`s or `Refused`s for an envelope or receipt) off the link's task,
+/// counts it, and queues its frames for the peer.
+fn answer_custody(
+    shared: &Shared,
+    out: &mpsc::Sender<LinkFrame>,
+    answer: impl Future<Output = Vec<LinkFrame>> + Send + 'static,
+) {
+    let (out, ops, arrived) = (
+        out.clone(),
+        Arc::clone(&shared.ops),
+        std::time::Instant::now(),
+    );
+    shared.tracker.spawn(
+        async move {
+            let frames = answer.await;
+            ops.custody_answered(arrived, &frames);
+            for f in frames {
+                if out.send(f).await.is_err() {
+                    break;
+                }
+            }
+        }
+        .in_current_span(),
+    );
 }
 
 /// Counts a rate-limit refusal, logs it, and audits the first of each run (a flood is counted,
