@@ -20,7 +20,9 @@ use liaison_crypto::{IdentityId, SymmetricKey};
 use liaison_proto::certificate::{MAX_CERTIFICATE_LEN, MemberCertificate};
 use liaison_proto::envelope::{ContentType, MAX_ENVELOPE_LEN, MESSAGE_ID_LEN, MessageId};
 use liaison_proto::{Classification, Tlp, UnixTime};
-use redb::{Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition};
+use redb::{
+    Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition, TableHandle as _,
+};
 use zeroize::Zeroizing;
 
 mod record;
@@ -589,14 +591,9 @@ impl MessageStore {
                 reason: format!("{} bytes exceed {MAX_ENVELOPE_LEN}", envelope_raw.len()),
             });
         }
-        let sealed = self.seal("sent_envelopes", &id, envelope_raw);
-        let path = &self.path;
         let txn = self.begin()?;
-        txn.open_table(SENT_ENVELOPES)
-            .st(path)?
-            .insert(id, sealed.as_slice())
-            .st(path)?;
-        txn.commit().st(path)
+        self.insert_sealed(&txn, SENT_ENVELOPES, id, envelope_raw)?;
+        txn.commit().st(&self.path)
     }
 
     /// The sent envelope kept by [`Self::record_sent_envelope`].
@@ -698,15 +695,9 @@ impl MessageStore {
 
     /// Adds or replaces (by subject id) a contact's certificate. The caller validated it.
     pub fn upsert_contact(&self, cert: &MemberCertificate) -> Result<(), StoreError> {
-        let id = *cert.subject().as_bytes();
-        let sealed = self.seal("contacts", &id, cert.raw());
-        let path = &self.path;
         let txn = self.begin()?;
-        txn.open_table(CONTACTS)
-            .st(path)?
-            .insert(id, sealed.as_slice())
-            .st(path)?;
-        txn.commit().st(path)
+        self.insert_sealed(&txn, CONTACTS, *cert.subject().as_bytes(), cert.raw())?;
+        txn.commit().st(&self.path)
     }
 
     /// Adds or replaces a contact's certificate and remembers its verified prekey bundle
@@ -717,19 +708,10 @@ impl MessageStore {
         raw: &[u8],
     ) -> Result<(), StoreError> {
         let id = *cert.subject().as_bytes();
-        let sealed_cert = self.seal("contacts", &id, cert.raw());
-        let sealed_bundle = self.seal("prekey_bundles", &id, raw);
-        let path = &self.path;
         let txn = self.begin()?;
-        txn.open_table(CONTACTS)
-            .st(path)?
-            .insert(id, sealed_cert.as_slice())
-            .st(path)?;
-        txn.open_table(BUNDLES)
-            .st(path)?
-            .insert(id, sealed_bundle.as_slice())
-            .st(path)?;
-        txn.commit().st(path)
+        self.insert_sealed(&txn, CONTACTS, id, cert.raw())?;
+        self.insert_sealed(&txn, BUNDLES, id, raw)?;
+        txn.commit().st(&self.path)
     }
 
     /// The last prekey bundle remembered for `id` (to be verified again before use).
@@ -893,6 +875,23 @@ impl MessageStore {
     fn decode_summary(&self, id: &[u8; 16], sealed: &[u8]) -> Result<ReceivedSummary, StoreError> {
         let plain = self.open_checked("received_index", id, sealed)?;
         decode_summary(&plain).map_err(|e| self.corrupt("received_index", id, e.to_string()))
+    }
+
+    /// Seals `plaintext` for `table` under `key` (the table's name and the key are its
+    /// associated data) and inserts it, replacing any previous value.
+    fn insert_sealed<const N: usize>(
+        &self,
+        txn: &redb::WriteTransaction,
+        table: TableDefinition<'_, [u8; N], &[u8]>,
+        key: [u8; N],
+        plaintext: &[u8],
+    ) -> Result<(), StoreError> {
+        let sealed = self.seal(table.name(), &key, plaintext);
+        txn.open_table(table)
+            .st(&self.path)?
+            .insert(key, sealed.as_slice())
+            .st(&self.path)?;
+        Ok(())
     }
 
     fn begin(&self) -> Result<redb::WriteTransaction, StoreError> {
