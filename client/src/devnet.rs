@@ -101,6 +101,23 @@ fn officer_sae(dirname: &str) -> String {
     format!("officer-{dirname}")
 }
 
+/// The client certificate and key `pki::generate` made for SAE `sae`.
+fn sae_files(
+    pki_files: &pki::PkiFiles,
+    sae: &str,
+    step: &'static str,
+) -> Result<(PathBuf, PathBuf), DevnetError> {
+    pki_files
+        .saes
+        .iter()
+        .find(|(id, _, _)| id == sae)
+        .map(|(_, c, k)| (c.clone(), k.clone()))
+        .ok_or_else(|| DevnetError::Step {
+            step,
+            reason: format!("no SAE certificate for {sae}"),
+        })
+}
+
 /// An officer's `[supplied_keys]`: its own SAE at the devnet KME, its home relay's SAE for the
 /// link, and every other officer by name.
 fn officer_supplied_keys(
@@ -110,15 +127,7 @@ fn officer_supplied_keys(
     kme: &str,
 ) -> Result<SuppliedKeysConfig, DevnetError> {
     let me = officer_sae(dirname);
-    let (cert, key) = pki_files
-        .saes
-        .iter()
-        .find(|(sae, _, _)| *sae == me)
-        .map(|(_, c, k)| (c.clone(), k.clone()))
-        .ok_or_else(|| DevnetError::Step {
-            step: "configuring an officer's supplied keys",
-            reason: format!("no SAE certificate for {me}"),
-        })?;
+    let (cert, key) = sae_files(pki_files, &me, "configuring an officer's supplied keys")?;
     Ok(SuppliedKeysConfig {
         sae_id: me,
         policy: liaison_qkd::QkdPolicy::Preferred,
@@ -637,15 +646,7 @@ pub async fn run(dir: &Path, events: &EventLog) -> Result<(Devnet, Summary), Dev
     let mut relays = Vec::new();
     for (i, (name, _)) in RELAYS.iter().enumerate() {
         let other = RELAYS[1 - i].0;
-        let (sae_cert, sae_key) = pki_files
-            .saes
-            .iter()
-            .find(|(sae, _, _)| sae == name)
-            .map(|(_, c, k)| (c.clone(), k.clone()))
-            .ok_or_else(|| DevnetError::Step {
-                step: "configuring a relay",
-                reason: format!("no SAE certificate for {name}"),
-            })?;
+        let (sae_cert, sae_key) = sae_files(&pki_files, name, "configuring a relay")?;
         let config_file = relay_dirs[i].join("relay.toml");
         let text = format!(
             "# Written by `liaison devnet`; the same schema as examples/relay.toml.\n\
