@@ -49,7 +49,7 @@ use crate::keystore::OfficerKeystore;
 use crate::passphrase::Passphrase;
 use crate::profile::Profile;
 use crate::store::{MessageStore, SentMessage, StoreError};
-use crate::supplied::{RecipientKey, SuppliedKeys};
+use crate::supplied::SuppliedKeys;
 
 /// How long envelopes live by default (relays drop them after): 7 days.
 pub const DEFAULT_LIFETIME_SECS: u64 = 7 * 24 * 3600;
@@ -467,10 +467,16 @@ impl Session {
         }
         let mut keys = Vec::with_capacity(bundles.len());
         for b in &bundles {
-            keys.push(
-                self.supplied_key_for(&b.certificate, classification)
-                    .await?,
-            );
+            // Without a [supplied_keys] section none is mixed in; a classification that needs
+            // one was refused above already (the link to the relay mixes none either).
+            keys.push(match &self.supplied {
+                Some(supplied) => {
+                    supplied
+                        .for_recipient(&b.certificate, classification)
+                        .await?
+                }
+                None => None,
+            });
         }
         let supplied_keys = keys.iter().filter(|k| k.is_some()).count();
         let now = unix_now();
@@ -538,33 +544,6 @@ impl Session {
             envelope: envelope.raw().to_vec(),
             supplied_keys,
         })
-    }
-
-    /// The end-to-end supplied key for one recipient, per the profile's `[supplied_keys]` and
-    /// the classification's policy (`supplied.rs`).
-    async fn supplied_key_for(
-        &self,
-        recipient: &MemberCertificate,
-        classification: Classification,
-    ) -> Result<Option<RecipientKey>, ClientError> {
-        match &self.supplied {
-            Some(keys) => keys.for_recipient(recipient, classification).await,
-            None if classification.min_policy().supplied_key_required => {
-                Err(ClientError::SuppliedKeyMissing {
-                    peer: format!(
-                        "recipient {} ({})",
-                        recipient.name(),
-                        recipient.subject().fingerprint()
-                    ),
-                    reason: format!(
-                        "{} needs a supplied (QKD or pre-shared) key for every recipient, and \
-                         this profile has no [supplied_keys] section (docs/CLIENT.md)",
-                        classification.marking()
-                    ),
-                })
-            }
-            None => Ok(None),
-        }
     }
 
     /// Hands a previously sealed envelope of ours (`SendOutcome::envelope`, or a file saved

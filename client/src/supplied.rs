@@ -223,10 +223,7 @@ impl SuppliedKeys {
         let needed = classification.min_policy().supplied_key_required;
         let must = needed || self.policy == QkdPolicy::Required;
         let why = if needed {
-            format!(
-                "{} needs a supplied (QKD or pre-shared) key for every recipient",
-                classification.marking()
-            )
+            needed_by(classification)
         } else {
             "[supplied_keys] policy \"required\" asks for a supplied key for every recipient"
                 .to_owned()
@@ -344,6 +341,13 @@ impl SuppliedKeys {
         })?;
         Ok(into_secret(key))
     }
+}
+
+fn needed_by(classification: Classification) -> String {
+    format!(
+        "{} needs a supplied (QKD or pre-shared) key for every recipient",
+        classification.marking()
+    )
 }
 
 fn missing(recipient: &MemberCertificate, needed: &str, why: &str) -> ClientError {
