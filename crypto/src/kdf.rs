@@ -205,8 +205,8 @@ impl TranscriptField {
             expected: u32::MAX as usize,
             got: len,
         })?;
-        let mut hash = Sha384::new();
-        hash.update(info(label, &[]));
+        // The transcript's start, then the field's length prefix as `absorb` writes it.
+        let mut hash = Transcript::new(label).hash;
         hash.update(prefix.to_be_bytes());
         Ok(Self {
             hash,
