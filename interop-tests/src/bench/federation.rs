@@ -326,8 +326,13 @@ impl BenchFederation {
         let child = Command::new(node_bin)
             .args(["run", "--config"])
             .arg(&r.config)
-            // Per-envelope debug lines would be part of what we measure; keep the start line.
-            .env("RUST_LOG", "warn,liaison_node::server=info")
+            // Per-envelope debug lines would be part of what we measure; keep the start line
+            // unless a diagnosis asks for more (`LIAISON_BENCH_RELAY_LOG`, an `EnvFilter`).
+            .env(
+                "RUST_LOG",
+                std::env::var("LIAISON_BENCH_RELAY_LOG")
+                    .unwrap_or_else(|_| "warn,liaison_node::server=info".into()),
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
