@@ -161,7 +161,6 @@ pub struct Relay {
     directory: Arc<Live<Directory>>,
     routes: BTreeMap<IdentityId, Route>,
     max_envelope_bytes: usize,
-    wakeups: Mutex<HashMap<Destination, Arc<Notify>>>,
     /// One lease per destination: the forwarder holding it is the only one draining the queue.
     leases: Mutex<HashMap<Destination, Arc<tokio::sync::Mutex<()>>>>,
     /// Relays with a link up (dialled or accepted): the newest link's outbound queue.
@@ -205,7 +204,6 @@ impl Relay {
             directory,
             routes: routes.iter().map(|r| (r.relay, r.clone())).collect(),
             max_envelope_bytes,
-            wakeups: Mutex::default(),
             leases: Mutex::default(),
             neighbours: Mutex::default(),
             link_numbers: AtomicU64::new(0),
@@ -299,8 +297,7 @@ impl Relay {
     }
 
     fn wakeup(&self, destination: Destination) -> Arc<Notify> {
-        let mut map = self.wakeups.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(map.entry(destination).or_default())
+        self.store.wakeup(destination)
     }
 
     /// Refuses (non-fatally, audited) an envelope of `len` bytes from `peer` over this relay's

@@ -424,6 +424,12 @@ impl CustodyStore {
             .map_err(|_| StoreError::Closed)?
     }
 
+    /// What a forwarder for `destination` waits on: notified as soon as the writer has applied
+    /// new entries for it, before their commit completes (cut-through; `recent` module doc).
+    pub fn wakeup(&self, destination: Destination) -> Arc<tokio::sync::Notify> {
+        self.recent.wakeup(destination)
+    }
+
     /// Items waiting for `destination` (from the counter kept in the same transactions).
     pub async fn depth(&self, destination: Destination) -> Result<u64, StoreError> {
         let store = self.clone();

@@ -1,13 +1,21 @@
-//! Queue entries the writer has just committed, kept in memory so that a forwarder draining a
+//! Queue entries the writer has just applied, kept in memory so that a forwarder draining a
 //! queue gets the envelope it was woken for without a blocking-pool trip and a read
 //! transaction that would fetch the bytes the writer held a moment earlier.
 //!
-//! Per destination the cache keeps a *tail*: every committed entry with a sequence number at
-//! or above the tail's `from`, minus those released since. The writer updates it after each
-//! successful commit (so it never shows an entry the database does not hold durably) and
-//! before answering the batch's callers (so a forwarder woken by an arrival finds it here).
+//! Per destination the cache keeps a *tail*: every entry with a sequence number at or above
+//! the tail's `from`, minus those released since. The writer **stages** a batch's new entries
+//! here once they are applied to its write transaction and *before* that transaction commits
+//! ([`Recent::stage`]), and wakes the destinations' forwarders. A forwarder may therefore hand
+//! an envelope to the next hop while this relay's fsync is still running (cut-through): the
+//! upstream `Ack` still waits for the commit, so custody is unchanged. If the commit fails the
+//! cache is cleared ([`Recent::reset`]) and the sender, answered `Deferred`, sends again; a
+//! copy that already went ahead is recognised downstream as a duplicate (by message id), as
+//! after any crash. Sequence numbers are never reused within a process (the writer keeps a
+//! floor), so a forwarder's cursor past a staged entry that was lost cannot hide a new one.
+//!
 //! [`Recent::after`] answers only when the tail covers everything after the caller's cursor;
-//! otherwise the caller reads the database, which stays the source of truth.
+//! otherwise the caller reads the database, which stays the source of truth (it holds only
+//! committed entries, all numbered below any staged one).
 //!
 //! Memory is bounded by a byte budget over all tails: past it the oldest entries, whatever
 //! their destination, are dropped, and their tail's `from` moves past them. A queue for an
@@ -16,6 +24,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
 
 use super::{Destination, Queued};
 
@@ -61,9 +71,11 @@ struct Inner {
 pub(super) struct Recent {
     inner: Mutex<Inner>,
     budget: usize,
+    /// One wake-up per destination, notified when entries for it are staged.
+    wakeups: Mutex<HashMap<Destination, Arc<Notify>>>,
 }
 
-/// An envelope the writer just committed, to be cached for each of its queue entries.
+/// An envelope the writer just applied, to be cached for each of its queue entries.
 #[derive(Debug)]
 pub(super) struct Committed {
     pub(super) message_id: [u8; 16],
@@ -80,7 +92,15 @@ impl Recent {
         Self {
             inner: Mutex::new(Inner::default()),
             budget,
+            wakeups: Mutex::default(),
         }
+    }
+
+    /// The notification a forwarder for `destination` waits on: notified when the writer
+    /// stages entries for it.
+    pub(super) fn wakeup(&self, destination: Destination) -> Arc<Notify> {
+        let mut map = self.wakeups.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(map.entry(destination).or_default())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -89,15 +109,39 @@ impl Recent {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records a commit: `stored` envelopes joined their queues, then `released` entries
-    /// left them (an entry may do both in one batch). `swept` (an expiry sweep removed
-    /// entries) drops every tail instead, and caches nothing of the batch.
-    pub(super) fn committed(
-        &self,
-        stored: Vec<Committed>,
-        released: &[(Destination, u64)],
-        swept: bool,
-    ) {
+    /// Stages a batch's new entries before its commit (see the module doc) and wakes the
+    /// forwarders of their destinations. Nothing is cached (and nobody woken) when the cache
+    /// is disabled: the relay then wakes forwarders after the commit.
+    pub(super) fn stage(&self, stored: &[Committed]) {
+        if self.budget == 0 || stored.is_empty() {
+            return;
+        }
+        let mut woken: Vec<Destination> = Vec::new();
+        {
+            let mut inner = self.lock();
+            for envelope in stored {
+                for &(destination, seq) in &envelope.entries {
+                    let entry = Entry {
+                        message_id: envelope.message_id,
+                        expires: envelope.expires,
+                        record: Arc::clone(&envelope.record),
+                        offset: envelope.offset,
+                    };
+                    inner.push(destination, seq, entry, self.budget);
+                    if !woken.contains(&destination) {
+                        woken.push(destination);
+                    }
+                }
+            }
+        }
+        for destination in woken {
+            self.wakeup(destination).notify_one();
+        }
+    }
+
+    /// Records a successful commit: `released` entries left their queues. `swept` (an expiry
+    /// sweep removed entries) drops every tail instead.
+    pub(super) fn committed(&self, released: &[(Destination, u64)], swept: bool) {
         if self.budget == 0 {
             return;
         }
@@ -106,20 +150,15 @@ impl Recent {
             *inner = Inner::default();
             return;
         }
-        for envelope in stored {
-            for &(destination, seq) in &envelope.entries {
-                let entry = Entry {
-                    message_id: envelope.message_id,
-                    expires: envelope.expires,
-                    record: Arc::clone(&envelope.record),
-                    offset: envelope.offset,
-                };
-                inner.push(destination, seq, entry, self.budget);
-            }
-        }
         for &(destination, seq) in released {
             inner.release(destination, seq);
         }
+    }
+
+    /// Forgets every tail: a commit failed, so what was staged may not be in the database.
+    /// Forwarders fall back to reading the database.
+    pub(super) fn reset(&self) {
+        *self.lock() = Inner::default();
     }
 
     /// Up to `limit` entries of `destination` after `after_seq`, oldest first, if the tail
@@ -224,8 +263,10 @@ mod tests {
         let (x, y) = (Destination([1; 32]), Destination([2; 32]));
         let recent = Recent::new(1 << 20);
         assert_eq!(seqs(recent.after(x, 0, 10)), None, "no tail yet");
-        recent.committed(vec![committed(1, 10, &[(x, 5), (y, 6)])], &[], false);
-        recent.committed(vec![committed(2, 10, &[(x, 7)])], &[], false);
+        recent.stage(&[committed(1, 10, &[(x, 5), (y, 6)])]);
+        recent.committed(&[], false);
+        recent.stage(&[committed(2, 10, &[(x, 7)])]);
+        recent.committed(&[], false);
         // The tail of x starts at 5: a cursor at 3 may have 4 waiting in the database.
         assert_eq!(seqs(recent.after(x, 3, 10)), None);
         assert_eq!(seqs(recent.after(x, 4, 10)), Some(vec![5, 7]));
@@ -240,14 +281,15 @@ mod tests {
             "the record header is not part of it"
         );
         // A release leaves the coverage as it was.
-        recent.committed(Vec::new(), &[(x, 5)], false);
+        recent.committed(&[(x, 5)], false);
         assert_eq!(seqs(recent.after(x, 4, 10)), Some(vec![7]));
         assert_eq!(seqs(recent.after(x, 7, 10)), Some(vec![]));
-        // Stored and released in one batch: not cached, and still covered.
-        recent.committed(vec![committed(3, 10, &[(x, 8)])], &[(x, 8)], false);
+        // Staged and released in one batch: not cached, and still covered.
+        recent.stage(&[committed(3, 10, &[(x, 8)])]);
+        recent.committed(&[(x, 8)], false);
         assert_eq!(seqs(recent.after(x, 7, 10)), Some(vec![]));
         // A sweep forgets everything.
-        recent.committed(Vec::new(), &[], true);
+        recent.committed(&[], true);
         assert_eq!(seqs(recent.after(x, 7, 10)), None);
     }
 
@@ -255,9 +297,11 @@ mod tests {
     fn the_budget_drops_the_oldest_and_narrows_the_coverage() {
         let (x, y) = (Destination([1; 32]), Destination([2; 32]));
         let recent = Recent::new(250);
-        recent.committed(vec![committed(1, 100, &[(y, 1)])], &[], false);
+        recent.stage(&[committed(1, 100, &[(y, 1)])]);
+        recent.committed(&[], false);
         for seq in 2..=4 {
-            recent.committed(vec![committed(seq as u8, 100, &[(x, seq)])], &[], false);
+            recent.stage(&[committed(seq as u8, 100, &[(x, seq)])]);
+            recent.committed(&[], false);
         }
         // 400 bytes against 250: the oldest entries go first, whatever their queue (1 of y,
         // then 2 of x).
@@ -276,11 +320,13 @@ mod tests {
         );
         assert_eq!(seqs(recent.after(y, 1, 10)), Some(vec![]));
         // A release frees its bytes: two more fit without dropping anything.
-        recent.committed(Vec::new(), &[(x, 3)], false);
-        recent.committed(vec![committed(5, 100, &[(y, 5)])], &[], false);
+        recent.committed(&[(x, 3)], false);
+        recent.stage(&[committed(5, 100, &[(y, 5)])]);
+        recent.committed(&[], false);
         assert_eq!((recent.cached(x), recent.cached(y)), (vec![4], vec![5]));
         // An entry larger than the whole budget is not kept, nor anything older.
-        recent.committed(vec![committed(9, 300, &[(x, 9)])], &[], false);
+        recent.stage(&[committed(9, 300, &[(x, 9)])]);
+        recent.committed(&[], false);
         assert_eq!(recent.cached(x), Vec::<u64>::new());
         assert_eq!(recent.cached(y), Vec::<u64>::new());
         assert_eq!(seqs(recent.after(x, 4, 10)), None);
@@ -290,10 +336,43 @@ mod tests {
     }
 
     #[test]
+    fn staged_entries_are_served_and_woken_before_the_commit_and_forgotten_if_it_fails() {
+        let (x, y) = (Destination([1; 32]), Destination([2; 32]));
+        let recent = Recent::new(1 << 20);
+        let (wake_x, wake_y) = (recent.wakeup(x), recent.wakeup(y));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        recent.stage(&[committed(1, 10, &[(x, 5)])]);
+        // The permit was stored by `notify_one`: the forwarder of x wakes at once; y's does not.
+        rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(5), wake_x.notified())
+                .await
+                .expect("x woken by the staging");
+            assert!(
+                tokio::time::timeout(std::time::Duration::from_millis(20), wake_y.notified())
+                    .await
+                    .is_err(),
+                "y has nothing staged"
+            );
+        });
+        assert_eq!(
+            seqs(recent.after(x, 4, 10)),
+            Some(vec![5]),
+            "served before the commit"
+        );
+        // The commit failed: nothing staged may be served any more.
+        recent.reset();
+        assert_eq!(seqs(recent.after(x, 4, 10)), None);
+    }
+
+    #[test]
     fn a_zero_budget_disables_the_cache() {
         let x = Destination([1; 32]);
         let recent = Recent::new(0);
-        recent.committed(vec![committed(1, 10, &[(x, 1)])], &[], false);
+        recent.stage(&[committed(1, 10, &[(x, 1)])]);
+        recent.committed(&[], false);
         assert_eq!(seqs(recent.after(x, 0, 10)), None);
     }
 }

@@ -3,6 +3,11 @@
 //! one transaction with immediate durability and two-phase commit, then answers every waiter.
 //! Under load each fsync is shared by many envelopes (group commit); idle, latency is one commit.
 //!
+//! The batch's new queue entries are staged in the in-memory tail ([`Recent::stage`]) after
+//! they are applied and before the commit, so a forwarder can send them on while the fsync
+//! runs; callers (the upstream `Ack`) still hear only after the commit. Queue sequence numbers
+//! are never reused within the process, even after a failed commit (`seq_floor`).
+//!
 //! A batch made only of releases (the next hop or the recipient acknowledged an entry) is
 //! committed without an fsync (`Durability::None`): redb makes it durable with the next durable
 //! commit, which comes with the next arrival or after [`MAX_LAZY_COMMITS`] such batches. A
@@ -138,6 +143,9 @@ fn run(
     mut rx: mpsc::Receiver<Op>,
 ) {
     let mut lazy_commits = 0;
+    // The next sequence number handed out so far; a failed commit rolls the database's counter
+    // back, but staged entries may already have been sent under the numbers it gave.
+    let mut seq_floor = 0;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < config.max_batch {
@@ -155,19 +163,18 @@ fn run(
         let mut effects = Effects::default();
         let result = commit_batch(
             &db,
-            signer,
-            config,
+            (signer, config, recent),
             &mut head,
             batch,
             (&mut done, &mut effects),
-            durable,
+            (durable, &mut seq_floor),
         );
         if result.is_ok() {
-            // Before the callers hear of it: a forwarder woken by an arrival finds it cached.
-            recent.committed(effects.stored, &effects.released, effects.swept);
+            recent.committed(&effects.released, effects.swept);
         } else {
-            // A failed commit may still have reached the disk: let the database answer.
-            recent.committed(Vec::new(), &[], true);
+            // What was staged may be missing, and a failed commit may still have reached the
+            // disk: let the database answer.
+            recent.reset();
         }
         if shutdown {
             // Release the writer's database handle before answering, so that once the caller
@@ -198,12 +205,11 @@ fn finish(result: Result<(), BatchError>, done: Vec<Done>) {
 
 fn commit_batch(
     db: &redb::Database,
-    signer: &SigningKey,
-    config: &StoreConfig,
+    (signer, config, recent): (&SigningKey, &StoreConfig, &Recent),
     head: &mut AuditHead,
     batch: Vec<Op>,
     (done, effects): (&mut Vec<Done>, &mut Effects),
-    durable: bool,
+    (durable, seq_floor): (bool, &mut u64),
 ) -> Result<(), BatchError> {
     let fail = |e: StoreError| (e, Vec::new());
     let shutdown = batch.iter().any(|op| matches!(op, Op::Shutdown { .. }));
@@ -217,7 +223,7 @@ fn commit_batch(
     // redb's design notes: two-phase commit when the data written can be attacker-chosen.
     txn.set_two_phase_commit(true);
     {
-        let mut tables = Tables::open(&txn).map_err(fail)?;
+        let mut tables = Tables::open(&txn, *seq_floor).map_err(fail)?;
         let mut ops = batch.into_iter();
         while let Some(op) = ops.next() {
             if let Err(e) = apply(&mut tables, head, config, op, done, effects) {
@@ -226,6 +232,7 @@ fn commit_batch(
             }
         }
         tables.bump("commits", 1);
+        *seq_floor = tables.next_seq;
         tables.flush().map_err(fail)?;
     }
     let finish = (|| {
@@ -233,6 +240,9 @@ fn commit_batch(
             head.checkpoint(&txn, signer)?;
         }
         head.persist(&txn)?;
+        // Everything is applied; only the commit (the fsyncs) remains. Forwarders may send
+        // the new entries on meanwhile (cut-through); see the module doc.
+        recent.stage(&effects.stored);
         txn.commit()?;
         Ok::<(), StoreError>(())
     })();
@@ -274,9 +284,14 @@ struct Tables<'t> {
 }
 
 impl<'t> Tables<'t> {
-    fn open(txn: &'t WriteTransaction) -> Result<Self, StoreError> {
+    /// Opens the tables; sequence numbers continue from the stored counter or `seq_floor`,
+    /// whichever is higher.
+    fn open(txn: &'t WriteTransaction, seq_floor: u64) -> Result<Self, StoreError> {
         let counters = txn.open_table(COUNTERS)?;
-        let next_seq = counters.get(QUEUE_SEQ)?.map_or(0, |v| v.value());
+        let next_seq = counters
+            .get(QUEUE_SEQ)?
+            .map_or(0, |v| v.value())
+            .max(seq_floor);
         Ok(Self {
             envelopes: txn.open_table(ENVELOPES)?,
             queue: txn.open_table(QUEUE)?,
@@ -747,15 +762,17 @@ mod tests {
         let mut done = Vec::new();
         let mut effects = Effects::default();
         let batch = vec![a, b, dup, ack_a, ack_none, c];
+        let recent = Recent::new(1 << 20);
+        let mut seq_floor = 0;
         let result = commit_batch(
             &db,
-            &key,
-            &config,
+            (&key, &config, &recent),
             &mut head,
             batch,
             (&mut done, &mut effects),
-            true,
+            (true, &mut seq_floor),
         );
+        assert_eq!(seq_floor, 4, "the floor follows the numbers handed out");
         let entries: Vec<Vec<(Destination, u64)>> =
             effects.stored.iter().map(|c| c.entries.clone()).collect();
         assert_eq!(
@@ -806,12 +823,11 @@ mod tests {
         let mut effects = Effects::default();
         let result = commit_batch(
             &db,
-            &key,
-            &config,
+            (&key, &config, &recent),
             &mut head,
             batch,
             (&mut done, &mut effects),
-            false,
+            (false, &mut seq_floor),
         );
         assert!(result.is_ok());
         finish(result, done);
@@ -836,5 +852,53 @@ mod tests {
         assert_eq!(counters.get("commits"), Some(&3));
         assert_eq!(counters.get("audit_entries"), Some(&9));
         store.close().await.unwrap();
+    }
+
+    /// A batch's new entries are staged for the forwarders (and served from memory) with the
+    /// numbers the batch gave them, and numbering continues from the writer's floor when the
+    /// database's counter is behind it (as after a failed commit): a number a forwarder may
+    /// already have used is never handed out again.
+    #[tokio::test]
+    async fn staged_entries_are_served_and_numbers_continue_from_the_floor() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("custody.redb")).unwrap();
+        let key = signer();
+        let config = StoreConfig::default();
+        let x = Destination([1; 32]);
+        let txn = db.begin_write().unwrap();
+        let mut head = AuditHead::load(&txn, &key).unwrap();
+        head.persist(&txn).unwrap();
+        txn.commit().unwrap();
+        let recent = Recent::new(1 << 20);
+        let wake = recent.wakeup(x);
+        // The database's counter says 0; an earlier, failed batch had handed out 0..=9.
+        let mut seq_floor = 10;
+        let (op, rx) = accept_op(1, &[x]);
+        let (mut done, mut effects) = (Vec::new(), Effects::default());
+        let result = commit_batch(
+            &db,
+            (&key, &config, &recent),
+            &mut head,
+            vec![op],
+            (&mut done, &mut effects),
+            (true, &mut seq_floor),
+        );
+        assert!(result.is_ok());
+        finish(result, done);
+        assert_eq!(rx.await.unwrap().unwrap(), AcceptOutcome::Stored);
+        assert_eq!(seq_floor, 11);
+        tokio::time::timeout(std::time::Duration::from_secs(5), wake.notified())
+            .await
+            .expect("the forwarder of x was woken by the staging");
+        let served = recent.after(x, 9, 10).expect("served from memory");
+        assert_eq!(
+            served
+                .iter()
+                .map(|q| (q.seq, q.message_id))
+                .collect::<Vec<_>>(),
+            vec![(10, [1; 16])]
+        );
+        let (_, counters) = snapshot(&db);
+        assert_eq!(counters.get(QUEUE_SEQ), Some(&11));
     }
 }
