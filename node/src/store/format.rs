@@ -1,5 +1,5 @@
 //! The custody tables' layout version, checked when the store opens, and the conversion of a
-//! database written in layout 1.
+//! database written in layout 1 (layout 2 needs none).
 //!
 //! Layout 1 keyed envelope bodies, queue entries' values and the expiry index by message id:
 //! random keys, so every arrival dirtied its own leaf and branch pages. Layout 2 keys them by
@@ -7,12 +7,15 @@
 //! every arrival (see [`super::ENVELOPES`]). The version is one byte under `store_format` in
 //! the `meta` table; a database without it is layout 1 (or new) and is converted in the same
 //! write transaction that records the version, so a crash leaves it wholly in one layout.
+//! Layout 3 stores envelopes over 1 MiB in chunks ([`super::body`]); it adds a table and a
+//! record flag that layout 2 never sets, so a layout-2 database is only re-marked.
 
 use std::collections::HashMap;
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-use super::{ENVELOPES, EXPIRY, QUEUE, STORE_FORMAT, StoreError, writer};
+use super::body::{self, ENVELOPE_CHUNKS};
+use super::{ENVELOPES, EXPIRY, QUEUE, STORE_FORMAT, StoreError};
 use crate::audit::META;
 
 const FORMAT_KEY: &str = "store_format";
@@ -27,13 +30,16 @@ const V1_RECORD_HEADER: usize = 8 + 4;
 pub(super) fn ensure(txn: &WriteTransaction) -> Result<u64, StoreError> {
     let mut meta = txn.open_table(META)?;
     let recorded = meta.get(FORMAT_KEY)?.map(|v| v.value().to_vec());
-    match recorded.as_deref() {
-        None => {}
+    // Layout 3 only adds the chunk table (created here, so read transactions can open it)
+    // and a flag no layout-2 record carries: a layout-2 file is a valid layout-3 file.
+    txn.open_table(ENVELOPE_CHUNKS)?;
+    let converted = match recorded.as_deref() {
+        None => convert_v1(txn)?,
         Some(&[v]) if v == STORE_FORMAT => return Ok(0),
+        Some(&[2]) => 0,
         Some(&[v]) if v > STORE_FORMAT => return Err(StoreError::UnsupportedFormat(v)),
         Some(_) => return Err(StoreError::Corrupt("store format")),
-    }
-    let converted = convert_v1(txn)?;
+    };
     meta.insert(FORMAT_KEY, [STORE_FORMAT].as_slice())?;
     Ok(converted)
 }
@@ -70,7 +76,7 @@ fn convert_v1(txn: &WriteTransaction) -> Result<u64, StoreError> {
             let expires = u64::from_be_bytes(*expires);
             envelopes.insert(
                 body,
-                writer::encode_record(expires, refs, id, raw).as_slice(),
+                body::encode_record(expires, refs, id, false, raw).as_slice(),
             )?;
             expiry.insert((expires, body), ())?;
         }
@@ -211,7 +217,7 @@ mod tests {
         let db = redb::Database::create(&path).unwrap();
         {
             let txn = db.begin_write().unwrap();
-            assert_eq!(ensure(&txn).unwrap(), 0, "already layout 2");
+            assert_eq!(ensure(&txn).unwrap(), 0, "already the current layout");
             txn.abort().unwrap();
         }
         let txn = db.begin_read().unwrap();
@@ -223,6 +229,35 @@ mod tests {
             .map(|i| i.unwrap().0.value())
             .collect();
         assert_eq!(left, vec![3], "only C's body, numbered by its queue entry");
+    }
+
+    #[tokio::test]
+    async fn a_layout_2_database_is_re_marked_without_conversion() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.redb");
+        {
+            let db = redb::Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert(FORMAT_KEY, [2u8].as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let store = CustodyStore::open(&path, key(), StoreConfig::default()).unwrap();
+        store.close().await.unwrap();
+        drop(store);
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_read().unwrap();
+        let meta = txn.open_table(META).unwrap();
+        assert_eq!(
+            meta.get(FORMAT_KEY).unwrap().unwrap().value(),
+            [STORE_FORMAT].as_slice()
+        );
+        assert!(
+            txn.open_table(ENVELOPE_CHUNKS).is_ok(),
+            "chunk table created"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //!   without a second copy travelling on.
 //! * Killing the process at any instant loses no committed envelope: redb's commit is atomic.
 
+mod body;
 mod format;
 mod recent;
 mod writer;
@@ -27,10 +28,10 @@ use tokio::sync::oneshot;
 
 use crate::audit::AuditKind;
 
-/// Envelope bodies by *body number* (the queue sequence number of the envelope's first queue
+/// Envelope records by *body number* (the queue sequence number of the envelope's first queue
 /// entry, so consecutive arrivals append to the same leaf pages): `be64(expires) ||
-/// be32(queue references) || message id (16) || envelope bytes`. Layout 2 (see
-/// [`STORE_FORMAT`]).
+/// be32(flags | queue references) || message id (16) || envelope bytes`, the bytes in chunks
+/// for envelopes over 1 MiB ([`body`]). Layout 3 (see [`STORE_FORMAT`]).
 pub(crate) const ENVELOPES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("envelopes_v2");
 /// Queue entries: `(destination, sequence number)` → body number.
 pub(crate) const QUEUE: TableDefinition<'_, ([u8; 32], u64), u64> =
@@ -41,8 +42,9 @@ pub(crate) const SEEN: TableDefinition<'_, [u8; 16], u64> = TableDefinition::new
 pub(crate) const EXPIRY: TableDefinition<'_, (u64, u64), ()> = TableDefinition::new("expiry_v2");
 /// Layout of the custody tables, recorded in the audit's `meta` table under
 /// `store_format` (one byte). A database without it has layout 1 (envelopes, queue entries
-/// and the expiry index keyed by message id) and is converted when opened.
-pub const STORE_FORMAT: u8 = 2;
+/// and the expiry index keyed by message id) and is converted when opened; layout 2 differs
+/// only in lacking chunked bodies (envelopes over 1 MiB, [`body`]) and is re-marked.
+pub const STORE_FORMAT: u8 = 3;
 pub(crate) const DEPTH: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("queue_depth");
 pub(crate) const COUNTERS: TableDefinition<'_, &str, u64> = TableDefinition::new("counters");
 /// Signed prekeys of local officers: `(owner, created, prekey id)` → `be64(expires) || bytes`.
@@ -489,6 +491,9 @@ impl CustodyStore {
     }
 }
 
+/// Bytes of envelopes one read of a queue returns at most (past the first envelope).
+const PENDING_READ_BYTES: usize = 64 << 20;
+
 fn read_pending(
     db: &redb::Database,
     destination: Destination,
@@ -496,13 +501,19 @@ fn read_pending(
     limit: usize,
 ) -> Result<Vec<Queued>, StoreError> {
     let txn = db.begin_read()?;
-    let (Ok(queue), Ok(envelopes)) = (txn.open_table(QUEUE), txn.open_table(ENVELOPES)) else {
+    let (Ok(queue), Ok(envelopes), Ok(chunks)) = (
+        txn.open_table(QUEUE),
+        txn.open_table(ENVELOPES),
+        txn.open_table(body::ENVELOPE_CHUNKS),
+    ) else {
         return Ok(Vec::new()); // nothing was ever stored
     };
     let start = after_seq.map_or(0, |s| s.saturating_add(1));
     let mut out = Vec::new();
+    let mut bytes = 0usize;
     for item in queue.range((destination.0, start)..=(destination.0, u64::MAX))? {
-        if out.len() >= limit {
+        // A window of large envelopes is read a few at a time, not all into memory at once.
+        if out.len() >= limit || bytes >= PENDING_READ_BYTES {
             break;
         }
         let (key, body) = item?;
@@ -510,12 +521,14 @@ fn read_pending(
         let record = envelopes
             .get(body.value())?
             .ok_or(StoreError::Corrupt("queued envelope without body"))?;
-        let (expires, _, id, raw) = writer::decode_record(record.value())?;
+        let record = body::decode_record(record.value())?;
+        let raw = body::load(&chunks, body.value(), &record, MAX_ENVELOPE_BYTES)?;
+        bytes = bytes.saturating_add(raw.len());
         out.push(Queued {
             seq,
-            message_id: id,
-            raw: raw.to_vec(),
-            expires,
+            message_id: record.id,
+            raw,
+            expires: record.expires,
         });
     }
     Ok(out)
@@ -556,6 +569,74 @@ mod tests {
             from: [9; 32],
             destinations: destinations.to_vec(),
         }
+    }
+
+    /// An envelope over 1 MiB is stored in chunks: read back byte for byte by every queue
+    /// holding it, its chunks kept while one queue still does, and dropped with its last
+    /// queue entry or by the expiry sweep; nothing of it is left behind.
+    #[tokio::test]
+    async fn large_envelopes_are_chunked_released_and_swept_without_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.redb");
+        let key = Arc::new(SigningKey::generate(
+            Suite::Lq2,
+            &mut liaison_crypto::rng::os_rng(),
+        ));
+        let (x, y) = (Destination([1; 32]), Destination([2; 32]));
+        let store = CustodyStore::open(&path, Arc::clone(&key), StoreConfig::default()).unwrap();
+        let big = |n: u8, expires| Incoming {
+            message_id: [n; 16],
+            raw: (0..2 * body::CHUNK_LEN + 1000)
+                .map(|i| (i % 253) as u8 ^ n)
+                .collect(),
+            expires,
+            from: [9; 32],
+            destinations: vec![x, y],
+        };
+        let chunks = |store: &CustodyStore| {
+            use redb::ReadableTableMetadata;
+            let txn = store.db.begin_read().unwrap();
+            txn.open_table(body::ENVELOPE_CHUNKS)
+                .unwrap()
+                .len()
+                .unwrap()
+        };
+        let a = big(1, 5_000);
+        store.accept(a.clone(), 1_000).await.unwrap();
+        store.accept(big(2, 1_500), 1_000).await.unwrap();
+        assert_eq!(chunks(&store), 6, "three chunks each");
+        for d in [x, y] {
+            let got = read_pending(&store.db, d, None, 10).unwrap();
+            assert_eq!(got.len(), 2);
+            assert_eq!(got[0].raw, a.raw, "read back exactly");
+            assert_eq!((got[0].message_id, got[0].expires), ([1; 16], 5_000));
+        }
+        // One of A's two queues releases it: its chunks stay for the other.
+        let seq_x = read_pending(&store.db, x, None, 1).unwrap()[0].seq;
+        assert!(
+            store
+                .acknowledge(x, seq_x, Handoff::Forwarded, 1_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(chunks(&store), 6);
+        let got = read_pending(&store.db, y, None, 1).unwrap();
+        assert_eq!(got[0].raw, a.raw);
+        assert!(
+            store
+                .acknowledge(y, got[0].seq, Handoff::Delivered, 1_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            chunks(&store),
+            3,
+            "A's chunks went with its last queue entry"
+        );
+        // B expires: the sweep drops its chunks too.
+        assert_eq!(store.sweep_expired(2_000).await.unwrap(), vec![[2; 16]]);
+        assert_eq!(chunks(&store), 0);
+        store.close().await.unwrap();
     }
 
     /// What `pending` answers from memory is exactly what the database holds, through

@@ -24,6 +24,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error};
 
+use super::body::{self, ENVELOPE_CHUNKS};
 use super::format;
 use super::recent::{Committed, Recent};
 use super::{
@@ -266,6 +267,8 @@ struct Effects {
 /// envelopes the commit carries.
 struct Tables<'t> {
     envelopes: Table<'t, u64, &'static [u8]>,
+    /// Chunks of large envelopes ([`body`]).
+    chunks: Table<'t, (u64, u32), &'static [u8]>,
     queue: Table<'t, ([u8; 32], u64), u64>,
     seen: Table<'t, [u8; 16], u64>,
     expiry: Table<'t, (u64, u64), ()>,
@@ -294,6 +297,7 @@ impl<'t> Tables<'t> {
             .max(seq_floor);
         Ok(Self {
             envelopes: txn.open_table(ENVELOPES)?,
+            chunks: txn.open_table(ENVELOPE_CHUNKS)?,
             queue: txn.open_table(QUEUE)?,
             seen: txn.open_table(SEEN)?,
             expiry: txn.open_table(EXPIRY)?,
@@ -499,9 +503,13 @@ fn accept(
         .first()
         .map(|&(_, seq)| seq)
         .ok_or(StoreError::Invalid("destination count out of range"))?;
-    let record = encode_record(expires, refs, &id, &raw);
-    drop(raw);
-    tables.envelopes.insert(body, record.as_slice())?;
+    body::store(
+        &mut tables.envelopes,
+        &mut tables.chunks,
+        body,
+        (expires, refs, &id),
+        &raw,
+    )?;
     tables.expiry.insert((expires, body), ())?;
     for &(dest, seq) in &entries {
         tables.queue.insert((dest.0, seq), body)?;
@@ -512,8 +520,8 @@ fn accept(
     Ok(Some(Committed {
         message_id: id,
         expires,
-        record: Arc::new(record),
-        offset: RECORD_HEADER,
+        record: Arc::new(raw),
+        offset: 0,
         entries,
     }))
 }
@@ -547,27 +555,33 @@ fn acknowledge(
 /// Drops one queue reference to envelope `body`; deletes it when none remain. Returns its
 /// message id.
 fn release(tables: &mut Tables<'_>, body: u64) -> Result<[u8; 16], StoreError> {
-    // Only the header is needed to decide; the body is copied only when another queue still
-    // holds the envelope and its record is rewritten with one reference fewer.
-    let (expires, refs, id) = tables
+    // Only the header is needed to decide. An inline body is copied only when another queue
+    // still holds the envelope and its record is rewritten with one reference fewer; a chunked
+    // one never is.
+    let (expires, refs, id, chunked) = tables
         .envelopes
         .get(body)?
-        .map(|v| decode_record(v.value()).map(|(expires, refs, id, _)| (expires, refs, id)))
+        .map(|v| body::decode_record(v.value()).map(|r| (r.expires, r.refs, r.id, r.chunked)))
         .transpose()?
         .ok_or(StoreError::Corrupt("queued envelope without body"))?;
     if refs <= 1 {
         tables.envelopes.remove(body)?;
         tables.expiry.remove((expires, body))?;
+        if chunked {
+            body::remove_chunks(&mut tables.chunks, body)?;
+        }
+    } else if chunked {
+        let record = body::encode_record(expires, refs - 1, &id, true, &[]);
+        tables.envelopes.insert(body, record.as_slice())?;
     } else {
         let record = tables
             .envelopes
             .get(body)?
             .map(|v| v.value().to_vec())
             .ok_or(StoreError::Corrupt("envelope record vanished"))?;
-        let (_, _, _, raw) = decode_record(&record)?;
-        tables
-            .envelopes
-            .insert(body, encode_record(expires, refs - 1, &id, raw).as_slice())?;
+        let inline = body::decode_record(&record)?.inline;
+        let record = body::encode_record(expires, refs - 1, &id, false, inline);
+        tables.envelopes.insert(body, record.as_slice())?;
     }
     Ok(id)
 }
@@ -601,7 +615,11 @@ fn sweep(
             let Some(record) = tables.envelopes.remove(body)? else {
                 continue; // an index entry without its body: nothing left to drop
             };
-            let (_, _, id, _) = decode_record(record.value())?;
+            let record = body::decode_record(record.value())?;
+            let (id, chunked) = (record.id, record.chunked);
+            if chunked {
+                body::remove_chunks(&mut tables.chunks, body)?;
+            }
             head.append(
                 &mut tables.audit,
                 now,
@@ -621,40 +639,6 @@ fn sweep(
         .prekeys
         .retain(|_, value| decode_prekey_value(value).is_ok_and(|(expires, _)| expires >= now))?;
     Ok(ids)
-}
-
-/// Bytes before the envelope in a stored record: expiry, queue references, message id.
-const RECORD_HEADER: usize = 8 + 4 + 16;
-
-pub(super) fn encode_record(expires: u64, refs: u32, id: &[u8; 16], raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(RECORD_HEADER + raw.len());
-    out.extend_from_slice(&expires.to_be_bytes());
-    out.extend_from_slice(&refs.to_be_bytes());
-    out.extend_from_slice(id);
-    out.extend_from_slice(raw);
-    out
-}
-
-/// A stored record, decoded: expiry, queue references, message id, envelope bytes.
-pub(super) type Record<'a> = (u64, u32, [u8; 16], &'a [u8]);
-
-/// Splits a stored record into expiry, queue references, message id and envelope bytes.
-pub(super) fn decode_record(record: &[u8]) -> Result<Record<'_>, StoreError> {
-    let Some((expires, rest)) = record.split_first_chunk::<8>() else {
-        return Err(StoreError::Corrupt("envelope record"));
-    };
-    let Some((refs, rest)) = rest.split_first_chunk::<4>() else {
-        return Err(StoreError::Corrupt("envelope record"));
-    };
-    let Some((id, raw)) = rest.split_first_chunk::<16>() else {
-        return Err(StoreError::Corrupt("envelope record"));
-    };
-    Ok((
-        u64::from_be_bytes(*expires),
-        u32::from_be_bytes(*refs),
-        *id,
-        raw,
-    ))
 }
 
 #[cfg(test)]
@@ -804,8 +788,8 @@ mod tests {
             let envelopes = txn.open_table(ENVELOPES).unwrap();
             // Its body is numbered by its first queue entry (x:0).
             let record = envelopes.get(0).unwrap().unwrap();
-            let (_, refs, id, raw) = decode_record(record.value()).unwrap();
-            assert_eq!((refs, id, raw), (1, [1; 16], &[1u8; 100][..]));
+            let r = body::decode_record(record.value()).unwrap();
+            assert_eq!((r.refs, r.id, r.inline), (1, [1; 16], &[1u8; 100][..]));
             let queue = txn.open_table(QUEUE).unwrap();
             assert!(queue.get(([1; 32], 0)).unwrap().is_none());
             assert_eq!(queue.get(([2; 32], 1)).unwrap().unwrap().value(), 0);
