@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use liaison_proto::frame::{AckStatus, LinkFrame};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::federation::{
@@ -141,22 +142,22 @@ async fn receive_one(
 }
 
 /// Sends `pool[i]` at `start + i * period`, reading the relay's acks meanwhile; returns once
-/// every envelope is acknowledged.
+/// every envelope is acknowledged. The schedule is kept by [`pacer`], not by tokio's timer.
 async fn send_at_rate(
     link: &mut liaison_node::link::Link,
     pool: &[Vec<u8>],
     start: Instant,
     period: Duration,
 ) -> Result<(), BenchError> {
-    let mut next = 0usize;
+    let mut ticks = pacer(pool.len(), start.into_std(), period);
     let mut acked = 0usize;
+    let mut pacing = true;
     while acked < pool.len() {
-        let due = start + period * u32::try_from(next).unwrap_or(u32::MAX);
         tokio::select! {
-            () = tokio::time::sleep_until(due), if next < pool.len() => {
-                link.send(&LinkFrame::Envelope(pool[next].clone())).await?;
-                next += 1;
-            }
+            tick = ticks.recv(), if pacing => match tick {
+                Some(i) => link.send(&LinkFrame::Envelope(pool[i].clone())).await?,
+                None => pacing = false,
+            },
             frame = next_frame(link, WAIT) => match frame? {
                 LinkFrame::Ack { status: AckStatus::Accepted, .. } => acked += 1,
                 LinkFrame::Ack { status, .. } => {
@@ -167,4 +168,25 @@ async fn send_at_rate(
         }
     }
     Ok(())
+}
+
+/// Yields `0..count`, each at `start + i * period`, from an OS thread sleeping with
+/// `std::thread::sleep` (the kernel's high-resolution timers wake it within tens of
+/// microseconds). tokio's timer wheel has 1 ms granularity and rounds deadlines up, which
+/// added up to a millisecond of the generator's own lateness to every measured latency.
+fn pacer(count: usize, start: std::time::Instant, period: Duration) -> mpsc::Receiver<usize> {
+    let (tx, rx) = mpsc::channel(count.max(1));
+    std::thread::spawn(move || {
+        for i in 0..count {
+            let due = start + period * u32::try_from(i).unwrap_or(u32::MAX);
+            let now = std::time::Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if tx.blocking_send(i).is_err() {
+                return; // the sender gave up
+            }
+        }
+    });
+    rx
 }
