@@ -1,6 +1,7 @@
 //! Every domain-separation label, KDF label and fixed constant string Liaison hashes, in one
 //! place (like Rosenpass's `hash_domains.rs`). `spec/protocol.md` lists the same bytes; a label
-//! changes only together with the protocol version.
+//! changes only together with the protocol version, except that while version 1 is pre-release
+//! a label whose inputs change gets a new `vN` suffix instead (`spec/protocol.md` §16).
 //!
 //! Labels are ASCII byte strings. Where a label is fed to a KDF or hash it is always
 //! length-prefixed (see [`crate::kdf`]), so no label is a prefix-collision risk for another.
@@ -46,8 +47,10 @@ pub const ENVELOPE_HEADER_HASH: &[u8] = b"liaison envelope header v1";
 /// Transcript label of the envelope payload-section hash.
 pub const ENVELOPE_PAYLOAD_HASH: &[u8] = b"liaison envelope payload v1";
 
-/// Transcript label of what an envelope's sender signs.
-pub const ENVELOPE_TRANSCRIPT: &[u8] = b"liaison envelope transcript v1";
+/// Transcript label of what an envelope's sender signs: `[header_hash, recipient section,
+/// payload_hash]`. `v2` because the first part changed from the header itself to its hash, so
+/// no digest of the `v1` transcript (which absorbed the header) equals one of this transcript.
+pub const ENVELOPE_TRANSCRIPT: &[u8] = b"liaison envelope transcript v2";
 
 /// Signature context of an envelope (signed by the sender).
 pub const ENVELOPE_SIG: &[u8] = b"liaison envelope signature v1";

@@ -7,10 +7,13 @@
 //! envelope  = header || recipient section || payload section || signature trailer
 //! header_hash  = SHA-384(info("liaison envelope header v1", [header]))
 //! payload_hash = SHA-384(info("liaison envelope payload v1", [payload ciphertext]))
-//! signed       = SHA-384(info("liaison envelope transcript v1",
-//!                             [header, recipient section, payload_hash]))
+//! signed       = SHA-384(info("liaison envelope transcript v2",
+//!                             [header_hash, recipient section, payload_hash]))
 //! signature    = Sign(sender, "liaison envelope signature v1", signed)
 //! ```
+//! The header (a few KiB: it carries the sender's certificate) is hashed once per seal, open
+//! or relay check: the signed transcript absorbs `header_hash`, and each entry point computes
+//! it once and hands it to everything that needs it (signature, KEK context, AEAD data).
 //! Relays read the header (ids, recipients, classification, TLP, times, size) and check it
 //! with [`Envelope::verify_header`] without decrypting; recipients call [`Envelope::open`].
 //! Sealing is in [`EnvelopeBuilder`], verification and opening in [`Envelope::verify_header`]
@@ -283,9 +286,23 @@ impl Envelope {
         payload_section: &[u8],
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<Self, ProtoError> {
+        let hh = header_hash(header);
+        Self::assemble_hashed(sender, header, &hh, recipient_section, payload_section, rng)
+    }
+
+    /// [`Self::assemble`] with the header's hash already computed (`hh` is
+    /// [`header_hash`] of `header`), so sealing hashes the header once.
+    pub(crate) fn assemble_hashed(
+        sender: &SigningKey,
+        header: &[u8],
+        hh: &[u8; HASH_LEN],
+        recipient_section: &[u8],
+        payload_section: &[u8],
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Self, ProtoError> {
         // A malformed payload section is refused by the final decode.
         let ct = payload_section.get(4..).unwrap_or_default();
-        let digest = signed_digest(header, recipient_section, &payload_hash(ct));
+        let digest = signed_digest(hh, recipient_section, &payload_hash(ct));
         let sig = sender.sign(labels::ENVELOPE_SIG, &digest, rng)?;
         let mut w = Writer::with_capacity(
             header.len() + recipient_section.len() + payload_section.len() + 5000,
@@ -338,18 +355,26 @@ impl Envelope {
         &self.signature
     }
 
-    /// `SHA-384(info("liaison envelope header v1", [header]))`: AEAD associated data and KEK
-    /// context.
+    /// `SHA-384(info("liaison envelope header v1", [header]))`: AEAD associated data, KEK
+    /// context and the first part of the signed transcript. Each call hashes the header.
     pub fn header_hash(&self) -> [u8; HASH_LEN] {
         header_hash(self.header_bytes())
     }
 
-    /// The digest the sender signs.
+    /// The digest the sender signs:
+    /// `SHA-384(info("liaison envelope transcript v2", [header_hash, recipient section,
+    /// payload_hash]))`.
     pub fn signed_digest(&self) -> [u8; HASH_LEN] {
+        self.signed_digest_hashed(&self.header_hash())
+    }
+
+    /// [`Self::signed_digest`] given this envelope's [`Self::header_hash`], for callers that
+    /// also need the header hash (opening), so the header is hashed once.
+    pub(crate) fn signed_digest_hashed(&self, hh: &[u8; HASH_LEN]) -> [u8; HASH_LEN] {
         let payload = self
             .payload_hash
             .unwrap_or_else(|| payload_hash(self.payload_ciphertext()));
-        signed_digest(self.header_bytes(), self.recipient_section(), &payload)
+        signed_digest(hh, self.recipient_section(), &payload)
     }
 
     /// `SHA-384(info("liaison envelope hash v1", [envelope]))`: what receipts and
@@ -373,9 +398,16 @@ pub(crate) fn payload_hash(ciphertext: &[u8]) -> [u8; HASH_LEN] {
     t.current()
 }
 
-pub(crate) fn signed_digest(header: &[u8], blocks: &[u8], payload_hash: &[u8]) -> [u8; HASH_LEN] {
+/// The signed transcript absorbs the header's hash, not the header: `header_hash` is a
+/// collision-resistant commitment to the header (`spec/protocol.md` §11.3), so signing it binds
+/// the header exactly as signing the header did, for 48 bytes instead of several KiB.
+pub(crate) fn signed_digest(
+    header_hash: &[u8; HASH_LEN],
+    blocks: &[u8],
+    payload_hash: &[u8; HASH_LEN],
+) -> [u8; HASH_LEN] {
     let mut t = Transcript::new(labels::ENVELOPE_TRANSCRIPT);
-    t.absorb(header);
+    t.absorb(header_hash);
     t.absorb(blocks);
     t.absorb(payload_hash);
     t.current()

@@ -2,9 +2,10 @@
 //! round trips, byte-flip mutation of every document type, and each bad input of project
 //! issue 4 refused with its own error variant.
 
+use liaison_crypto::kdf::Transcript;
 use liaison_crypto::kem::KemSecretKey;
 use liaison_crypto::sign::SigningKey;
-use liaison_crypto::{IdentityId, SecretBytes, Seed32, Suite};
+use liaison_crypto::{IdentityId, SecretBytes, Seed32, Suite, labels};
 use liaison_proto::certificate::{
     CertificateRequest, CertificateTerms, MemberCertificate, Role, issue,
 };
@@ -332,6 +333,77 @@ fn header_edited_after_signing_is_refused() {
     let err = edited.verify_header(&w.trust, &[], NOW).unwrap_err();
     assert_eq!(err, ProtoError::BadSignature { what: "envelope" });
     assert_eq!(err.wire_code(), WireCode::AuthenticationFailed);
+}
+
+/// `spec/protocol.md` §11.3: the signed transcript is `liaison envelope transcript v2` over
+/// `[header_hash, recipient_section, payload_hash]`. An envelope signed by its real sender over
+/// the old `v1` transcript (which absorbed the header itself), as software built before the
+/// change would sign it, is refused as a bad signature: the two constructions never share a
+/// digest, so no signature moves between them.
+#[test]
+fn envelope_signed_over_the_v1_transcript_is_refused() {
+    let w = world(Suite::Lq1, &[Classification::RestreintUe; 2]);
+    let env = simple_envelope(&w, 4);
+    let sender = &w.officers[0];
+    let payload_hash = {
+        let mut t = Transcript::new(labels::ENVELOPE_PAYLOAD_HASH);
+        t.absorb(env.payload_ciphertext());
+        t.current()
+    };
+    let v1_digest = {
+        let mut t = Transcript::new(b"liaison envelope transcript v1");
+        t.absorb(env.header_bytes());
+        t.absorb(env.recipient_section());
+        t.absorb(&payload_hash);
+        t.current()
+    };
+    let v2_digest = {
+        let mut t = Transcript::new(labels::ENVELOPE_TRANSCRIPT);
+        t.absorb(&env.header_hash());
+        t.absorb(env.recipient_section());
+        t.absorb(&payload_hash);
+        t.current()
+    };
+    assert_eq!(env.signed_digest(), v2_digest);
+    assert_ne!(v1_digest, v2_digest);
+    let sig = sender
+        .key
+        .sign(labels::ENVELOPE_SIG, &v1_digest, &mut rng(5))
+        .unwrap();
+    let mut bytes = [
+        env.header_bytes(),
+        env.recipient_section(),
+        env.payload_section(),
+    ]
+    .concat();
+    bytes.push(sig.suite().id());
+    bytes.extend_from_slice(&(sig.as_bytes().len() as u16).to_be_bytes());
+    bytes.extend_from_slice(sig.as_bytes());
+    let v1_signed = Envelope::decode(&bytes).unwrap();
+    let b = &w.officers[1];
+    let err = v1_signed
+        .verify_header(&w.trust, std::slice::from_ref(&b.cert), NOW)
+        .unwrap_err();
+    assert_eq!(err, ProtoError::BadSignature { what: "envelope" });
+    let err = v1_signed
+        .open(&w.trust, &b.cert, &[&b.prekey_secret], None, NOW)
+        .unwrap_err();
+    assert_eq!(err, ProtoError::BadSignature { what: "envelope" });
+    // The same bytes re-signed over the v2 digest are accepted: only the transcript differs.
+    let sig = sender
+        .key
+        .sign(labels::ENVELOPE_SIG, &v2_digest, &mut rng(6))
+        .unwrap();
+    let tail = 1 + 2 + sig.as_bytes().len();
+    bytes.truncate(bytes.len() - tail);
+    bytes.push(sig.suite().id());
+    bytes.extend_from_slice(&(sig.as_bytes().len() as u16).to_be_bytes());
+    bytes.extend_from_slice(sig.as_bytes());
+    let v2_signed = Envelope::decode(&bytes).unwrap();
+    let opened = v2_signed
+        .open(&w.trust, &b.cert, &[&b.prekey_secret], None, NOW)
+        .unwrap();
+    assert_eq!(opened.plaintext, b"{\"type\":\"bundle\"}");
 }
 
 #[test]

@@ -18,8 +18,8 @@ from conftest import hx
 from liaison_py import crypto
 from liaison_py.documents import ProtoError, Receipt
 from liaison_py.envelope import (
-    CTX, PAYLOAD_HASH, T_ENVELOPE, TRANSCRIPT, Envelope, Recipient, SuppliedRef, h384, seal,
-    trailer,
+    CTX, HEADER_HASH, PAYLOAD_HASH, T_ENVELOPE, TRANSCRIPT, Envelope, Recipient, SuppliedRef,
+    h384, seal, trailer,
 )
 
 TALLY = crypto.TALLY
@@ -180,7 +180,8 @@ def _resign(env_bytes: bytes, key: crypto.SigningKey, mutate_header) -> bytes:
     header = bytes(header)
     payload_len = 4 + len(e.ciphertext)
     payload = env_bytes[len(e.header_bytes) + len(e.recipient_section):][:payload_len]
-    digest = h384(TRANSCRIPT, [header, e.recipient_section, h384(PAYLOAD_HASH, [e.ciphertext])])
+    digest = h384(TRANSCRIPT, [h384(HEADER_HASH, [header]), e.recipient_section,
+                               h384(PAYLOAD_HASH, [e.ciphertext])])
     return header + e.recipient_section + payload + trailer(key.suite,
                                                             key.sign(CTX[T_ENVELOPE], digest))
 

@@ -18,6 +18,7 @@ from liaison_py.codec import DecodeError
 from liaison_py.documents import (
     CLASSIFICATIONS, ROLES, TLPS, Certificate, ProtoError, Receipt, RevocationList, TrustStore,
 )
+from liaison_py import envelope as envelope_labels
 from liaison_py.envelope import CONTENT_TYPES, Envelope
 from liaison_py import handshake as hs
 
@@ -154,6 +155,22 @@ def test_envelope_names_cover_the_file(vectors):
     assert _envelope_ids(vectors) == ENVELOPE_NAMES
     assert vectors["envelopes"]["trust_anchor"] == vectors["certificates"]["authority"][
         "identity_id"]
+
+
+def test_envelope_labels_are_the_ones_liaison_py_uses(vectors):
+    """§16: the labels the Rust generator wrote are the bytes liaison_py hashes with, so a label
+    changed on one side only (e.g. the transcript's v1 -> v2) fails here by name rather than as
+    a bad signature further down."""
+    ours = {
+        "header_hash": envelope_labels.HEADER_HASH,
+        "payload_hash": envelope_labels.PAYLOAD_HASH,
+        "transcript": envelope_labels.TRANSCRIPT,
+        "signature": envelope_labels.CTX[envelope_labels.T_ENVELOPE],
+        "kek": envelope_labels.KEK_LABEL,
+        "envelope_hash": envelope_labels.ENVELOPE_HASH,
+        "key_combiner_salt": crypto.KEY_COMBINER,
+    }
+    assert vectors["envelopes"]["labels"] == {k: v.decode() for k, v in ours.items()}
 
 
 @pytest.mark.parametrize("name", ENVELOPE_NAMES)

@@ -199,9 +199,10 @@ impl<'a> EnvelopeBuilder<'a> {
         }
         let mut pw = Writer::with_capacity(ciphertext.len() + 4);
         pw.bytes_u32("payload ciphertext", &ciphertext, usize::MAX)?;
-        Envelope::assemble(
+        Envelope::assemble_hashed(
             self.sender,
             &header_bytes,
+            &hh,
             bw.as_slice(),
             pw.as_slice(),
             rng,

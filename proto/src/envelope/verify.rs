@@ -2,6 +2,7 @@
 //! "Opening"). Relays run [`Envelope::verify_header`] without decrypting anything; a recipient
 //! runs [`Envelope::open`], which performs the same sender and policy checks first.
 
+use liaison_crypto::kdf::HASH_LEN;
 use liaison_crypto::kem::KemSecretKey;
 use liaison_crypto::{SecretBytes, SymmetricKey, aead, labels};
 
@@ -26,6 +27,18 @@ impl Envelope {
     /// expiry and clock skew; the suite and supplied-key policy of the classification; the
     /// sender's clearance.
     pub fn verify_sender(&self, trust: &TrustStore, now: UnixTime) -> Result<(), ProtoError> {
+        self.verify_sender_hashed(trust, now, &self.header_hash())
+    }
+
+    /// [`Self::verify_sender`] given this envelope's [`Self::header_hash`] (`hh`), so that
+    /// [`Self::open`], which needs the header hash again for the KEK and the AEADs, hashes the
+    /// header once.
+    fn verify_sender_hashed(
+        &self,
+        trust: &TrustStore,
+        now: UnixTime,
+        hh: &[u8; HASH_LEN],
+    ) -> Result<(), ProtoError> {
         let h = self.header();
         let cert = &h.sender_certificate;
         trust.validate_role(cert, Role::Officer, now)?;
@@ -44,7 +57,7 @@ impl Envelope {
         verify_document(
             cert.public_key(),
             labels::ENVELOPE_SIG,
-            &self.signed_digest(),
+            &self.signed_digest_hashed(hh),
             self.signature(),
             DocumentType::Envelope,
         )?;
@@ -131,7 +144,8 @@ impl Envelope {
         supplied: Option<&SecretBytes>,
         now: UnixTime,
     ) -> Result<Opened, ProtoError> {
-        self.verify_sender(trust, now)?;
+        let hh = self.header_hash();
+        self.verify_sender_hashed(trust, now, &hh)?;
         trust.validate_role(me, Role::Officer, now)?;
         check_clearance(self.header().classification, me)?;
         let id = me.subject();
@@ -160,7 +174,6 @@ impl Envelope {
         let ss = secret
             .decapsulate(&block.kem_ciphertext)
             .map_err(|_| mismatch())?;
-        let hh = self.header_hash();
         let kek = kek(
             &ss,
             supplied,

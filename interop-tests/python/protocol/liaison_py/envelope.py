@@ -23,7 +23,7 @@ from .documents import (
 # Labels (§16)
 HEADER_HASH = b"liaison envelope header v1"
 PAYLOAD_HASH = b"liaison envelope payload v1"
-TRANSCRIPT = b"liaison envelope transcript v1"
+TRANSCRIPT = b"liaison envelope transcript v2"  # absorbs header_hash, not the header (§11.3)
 KEK_LABEL = b"liaison envelope kek v1"
 ENVELOPE_HASH = b"liaison envelope hash v1"
 
@@ -200,7 +200,7 @@ class Envelope:
 
     @property
     def signed_digest(self) -> bytes:
-        return h384(TRANSCRIPT, [self.header_bytes, self.recipient_section, self.payload_hash])
+        return h384(TRANSCRIPT, [self.header_hash, self.recipient_section, self.payload_hash])
 
     @property
     def envelope_hash(self) -> bytes:
@@ -338,7 +338,7 @@ def seal(sender: crypto.SigningKey, sender_cert: Certificate, recipients: list[R
         wk = crypto.aead_seal(k, crypto.ZERO_NONCE, hh, content_key)
         section += Block(x.identity, x.prekey_id, kct, x.supplied_ref, sf, wk).encode(s)
     payload = bytes(Writer().bytes32(ciphertext, MAX_PAYLOAD_LEN + 16))
-    digest = h384(TRANSCRIPT, [hb, section, h384(PAYLOAD_HASH, [ciphertext])])
+    digest = h384(TRANSCRIPT, [hh, section, h384(PAYLOAD_HASH, [ciphertext])])
     sig = sender.sign(CTX[T_ENVELOPE], digest)
     return hb + section + payload + trailer(s, sig)
 
