@@ -231,19 +231,22 @@ mod tests {
         assert_eq!(left, vec![3], "only C's body, numbered by its queue entry");
     }
 
+    /// A database at `path` recording layout `version` and nothing else.
+    fn mark_layout(path: &std::path::Path, version: u8) {
+        let db = redb::Database::create(path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert(FORMAT_KEY, [version].as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+    }
+
     #[tokio::test]
     async fn a_layout_2_database_is_re_marked_without_conversion() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("custody.redb");
-        {
-            let db = redb::Database::create(&path).unwrap();
-            let txn = db.begin_write().unwrap();
-            txn.open_table(META)
-                .unwrap()
-                .insert(FORMAT_KEY, [2u8].as_slice())
-                .unwrap();
-            txn.commit().unwrap();
-        }
+        mark_layout(&path, 2);
         let store = CustodyStore::open(&path, key(), StoreConfig::default()).unwrap();
         store.close().await.unwrap();
         drop(store);
@@ -264,15 +267,7 @@ mod tests {
     fn a_newer_layout_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("custody.redb");
-        {
-            let db = redb::Database::create(&path).unwrap();
-            let txn = db.begin_write().unwrap();
-            txn.open_table(META)
-                .unwrap()
-                .insert(FORMAT_KEY, [STORE_FORMAT + 1].as_slice())
-                .unwrap();
-            txn.commit().unwrap();
-        }
+        mark_layout(&path, STORE_FORMAT + 1);
         let err = CustodyStore::open(&path, key(), StoreConfig::default()).unwrap_err();
         assert!(
             matches!(err, StoreError::UnsupportedFormat(v) if v == STORE_FORMAT + 1),

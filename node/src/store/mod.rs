@@ -43,7 +43,7 @@ pub(crate) const EXPIRY: TableDefinition<'_, (u64, u64), ()> = TableDefinition::
 /// Layout of the custody tables, recorded in the audit's `meta` table under
 /// `store_format` (one byte). A database without it has layout 1 (envelopes, queue entries
 /// and the expiry index keyed by message id) and is converted when opened; layout 2 differs
-/// only in lacking chunked bodies (envelopes over 1 MiB, [`body`]) and is re-marked.
+/// only in lacking chunked bodies (envelopes over 1 MiB stored in chunks) and is re-marked.
 pub const STORE_FORMAT: u8 = 3;
 pub(crate) const DEPTH: TableDefinition<'_, [u8; 32], u64> = TableDefinition::new("queue_depth");
 pub(crate) const COUNTERS: TableDefinition<'_, &str, u64> = TableDefinition::new("counters");
@@ -561,6 +561,13 @@ mod tests {
         }
     }
 
+    fn node_key() -> Arc<SigningKey> {
+        Arc::new(SigningKey::generate(
+            Suite::Lq2,
+            &mut liaison_crypto::rng::os_rng(),
+        ))
+    }
+
     fn envelope(n: u8, expires: u64, destinations: &[Destination]) -> Incoming {
         Incoming {
             message_id: [n; 16],
@@ -578,10 +585,7 @@ mod tests {
     async fn large_envelopes_are_chunked_released_and_swept_without_leftovers() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("custody.redb");
-        let key = Arc::new(SigningKey::generate(
-            Suite::Lq2,
-            &mut liaison_crypto::rng::os_rng(),
-        ));
+        let key = node_key();
         let (x, y) = (Destination([1; 32]), Destination([2; 32]));
         let store = CustodyStore::open(&path, Arc::clone(&key), StoreConfig::default()).unwrap();
         let big = |n: u8, expires| Incoming {
@@ -645,10 +649,7 @@ mod tests {
     async fn pending_from_memory_matches_the_database() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("custody.redb");
-        let key = Arc::new(SigningKey::generate(
-            Suite::Lq2,
-            &mut liaison_crypto::rng::os_rng(),
-        ));
+        let key = node_key();
         let (x, y) = (Destination([1; 32]), Destination([2; 32]));
         let now = 1_000;
         let store = CustodyStore::open(&path, Arc::clone(&key), StoreConfig::default()).unwrap();
@@ -706,10 +707,7 @@ mod tests {
     async fn prekeys_keep_the_newest_per_owner_survive_reopen_and_expire() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("custody.redb");
-        let key = Arc::new(SigningKey::generate(
-            Suite::Lq2,
-            &mut liaison_crypto::rng::os_rng(),
-        ));
+        let key = node_key();
         let store = CustodyStore::open(&path, Arc::clone(&key), StoreConfig::default()).unwrap();
         for created in [10, 40, 20, 30] {
             let outcome = store
