@@ -423,6 +423,9 @@ impl Relay {
         let destinations = incoming.destinations.clone();
         match self.store.accept(incoming, now).await {
             Ok(outcome) => {
+                // The writer woke the forwarders already when it staged the entries; this
+                // covers those it did not stage (cache disabled, or an envelope larger than
+                // the cache), which the forwarders can read only now that they are committed.
                 for d in destinations {
                     self.wakeup(d).notify_one();
                 }

@@ -118,24 +118,27 @@ pub(super) fn load(
     if !record.chunked {
         return Ok(record.inline.to_vec());
     }
-    let mut out = Vec::new();
+    // Check every chunk and sum their sizes first, so the envelope is built with one
+    // allocation and one copy (growing a Vec chunk by chunk re-copied it several times).
+    let mut pieces = Vec::new();
+    let mut total = 0usize;
     for (expected, item) in (0u32..).zip(chunks.range((body, 0)..=(body, u32::MAX))?) {
         let (key, chunk) = item?;
-        let chunk = chunk.value();
-        if key.value().1 != expected || chunk.is_empty() || chunk.len() > CHUNK_LEN {
+        let len = chunk.value().len();
+        if key.value().1 != expected || len == 0 || len > CHUNK_LEN {
             return Err(StoreError::Corrupt("envelope chunks"));
         }
-        if out.len() + chunk.len() > max {
+        total += len;
+        if total > max {
             return Err(StoreError::Corrupt(
                 "envelope larger than the store's limit",
             ));
         }
-        if out.is_empty() {
-            // The last chunk may be short; every other is CHUNK_LEN. One reservation for the
-            // common case of a few chunks keeps the copies to one.
-            out.reserve(chunk.len().saturating_mul(2).min(max));
-        }
-        out.extend_from_slice(chunk);
+        pieces.push(chunk);
+    }
+    let mut out = Vec::with_capacity(total);
+    for chunk in &pieces {
+        out.extend_from_slice(chunk.value());
     }
     if out.len() <= CHUNK_LEN {
         return Err(StoreError::Corrupt("envelope chunks"));
