@@ -429,7 +429,7 @@ async fn conclude(
                 last_heard: Instant::now(),
                 last_ping: Instant::now(),
                 pings: 0,
-                assembler: EnvelopeAssembler::new(MAX_ENVELOPE_LEN),
+                assembler: EnvelopeAssembler::new(MAX_ENVELOPE_LEN).hash_in_background(),
                 payload_digest: None,
                 parts_started: None,
                 peer_master_sae,
@@ -489,7 +489,7 @@ impl Link {
     /// [`LinkEvent::EnvelopeTooLarge`] once its last part arrived, and its parts are never
     /// buffered.
     pub fn set_max_envelope_len(&mut self, limit: usize) {
-        self.assembler = EnvelopeAssembler::new(limit);
+        self.assembler = EnvelopeAssembler::new(limit).hash_in_background();
     }
 
     /// The payload hash of the envelope the last [`Self::recv`] returned, when it arrived in

@@ -46,6 +46,13 @@ const WINDOW: usize = 32;
 const REPOLL: Duration = Duration::from_secs(2);
 /// How long a forwarder pauses after the next hop answered `Deferred` or `RateLimited`.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
+/// How long answered queue entries wait to be released together. A release is not on any
+/// envelope's path (custody was handed off when the answer arrived) and a lost one only makes
+/// the relay hand the entry off again, so at a steady rate the releases of this window share
+/// one commit instead of costing one each.
+const RELEASE_WINDOW: Duration = Duration::from_millis(10);
+/// Most entries released in one commit.
+const RELEASE_BATCH: usize = 256;
 
 /// What the peer of a link said about an item this relay sent it (routed to the forwarder).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -849,8 +856,8 @@ fn handoff_to(peer: &LinkPeer) -> Handoff {
     }
 }
 
-/// Releases the queue entries `forward` hands it, each batch that arrived while the previous
-/// commit was in flight in one commit. Stops when the forwarder drops its sender (after
+/// Releases the queue entries `forward` hands it: those answered within [`RELEASE_WINDOW`] of
+/// the first (and any that arrived while the previous commit was in flight) in one commit. Stops when the forwarder drops its sender (after
 /// releasing everything sent) or when a commit fails, which cancels `failed`.
 async fn release_loop(
     store: CustodyStore,
@@ -861,8 +868,15 @@ async fn release_loop(
 ) {
     while let Some(first) = seqs.recv().await {
         let mut batch = vec![first];
-        while let Ok(seq) = seqs.try_recv() {
-            batch.push(seq);
+        let until = tokio::time::Instant::now() + RELEASE_WINDOW;
+        while batch.len() < RELEASE_BATCH {
+            tokio::select! {
+                seq = seqs.recv() => match seq {
+                    Some(seq) => batch.push(seq),
+                    None => break, // the forwarder ended: release what was answered now
+                },
+                () = tokio::time::sleep_until(until) => break,
+            }
         }
         if let Err(e) = store
             .acknowledge_many(destination, &batch, how, unix_now())

@@ -6,7 +6,15 @@
 //!
 //! Sans-IO like the rest of the crate: the link driver feeds it the parts it opened and gets
 //! back the envelope, a refusal to send (too large for this receiver), or a violation that
-//! ends the link.
+//! ends the link. With [`EnvelopeAssembler::hash_in_background`] the copying and hashing of
+//! each part run on a helper thread (at most [`MAX_BACKGROUND_HASHERS`] at once in the
+//! process), so a receiver spends its own thread only on opening the next part: SHA-384 of the
+//! payload is the receiver's largest cost per byte, and a pipeline of two threads takes it off
+//! the path that reads the link.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use crate::ProtoError;
 use crate::certificate::DocumentType;
@@ -87,6 +95,18 @@ pub struct AssembledEnvelope {
     pub digest: Option<PayloadDigest>,
 }
 
+/// Most helper threads hashing envelopes at once in this process; an envelope that starts
+/// while this many are busy is hashed on the caller's thread, as without
+/// [`EnvelopeAssembler::hash_in_background`].
+pub const MAX_BACKGROUND_HASHERS: usize = 8;
+
+/// Opened parts waiting for the helper thread; a receiver faster than the hashing waits here
+/// (at most this many parts, [`MAX_ENVELOPE_PART`] bytes each, are held besides the envelope).
+const BACKGROUND_QUEUE: usize = 2;
+
+/// Helper threads running now (see [`MAX_BACKGROUND_HASHERS`]).
+static BACKGROUND_HASHERS: AtomicUsize = AtomicUsize::new(0);
+
 /// Reassembles one envelope at a time from `EnvelopePart`s (`spec/protocol-link.md` §3.3).
 ///
 /// [`Self::push`] fails (the link must send `Error` and close) when a part does not continue
@@ -97,6 +117,7 @@ pub struct AssembledEnvelope {
 pub struct EnvelopeAssembler {
     limit: usize,
     state: State,
+    background: bool,
 }
 
 #[derive(Debug)]
@@ -104,8 +125,8 @@ enum State {
     Idle,
     Receiving {
         total: usize,
-        raw: Vec<u8>,
-        hasher: PayloadHasher,
+        received: usize,
+        assembly: Assembly,
     },
     Discarding {
         total: usize,
@@ -121,7 +142,18 @@ impl EnvelopeAssembler {
         Self {
             limit: limit.min(MAX_ENVELOPE_LEN),
             state: State::Idle,
+            background: false,
         }
+    }
+
+    /// Copies and hashes the parts of each envelope on a helper thread while the caller opens
+    /// the next (see the module doc). The result is the same, byte for byte and digest for
+    /// digest; only which thread spends the time differs. The last [`Self::push`] waits for the
+    /// helper to finish (at most [`BACKGROUND_QUEUE`] parts behind).
+    #[must_use]
+    pub fn hash_in_background(mut self) -> Self {
+        self.background = true;
+        self
     }
 
     /// The largest envelope kept.
@@ -176,13 +208,15 @@ impl EnvelopeAssembler {
                 } else {
                     State::Receiving {
                         total,
-                        raw: Vec::with_capacity(total),
-                        hasher: PayloadHasher::new(),
+                        received: 0,
+                        assembly: Assembly::start(total, self.background),
                     }
                 };
                 (total, 0)
             }
-            State::Receiving { total, raw, .. } => (*total, raw.len()),
+            State::Receiving {
+                total, received, ..
+            } => (*total, *received),
             State::Discarding {
                 total, received, ..
             } => (*total, *received),
@@ -204,9 +238,11 @@ impl EnvelopeAssembler {
         }
         let done = offset + part.bytes.len() == total;
         match &mut self.state {
-            State::Receiving { raw, hasher, .. } => {
-                raw.extend_from_slice(&part.bytes);
-                hasher.update(raw);
+            State::Receiving {
+                received, assembly, ..
+            } => {
+                *received += part.bytes.len();
+                assembly.push(part.bytes)?;
             }
             State::Discarding { received, .. } => *received += part.bytes.len(),
             State::Idle => {} // not reached: set above
@@ -215,10 +251,7 @@ impl EnvelopeAssembler {
             return Ok(Assembled::Pending);
         }
         Ok(match std::mem::replace(&mut self.state, State::Idle) {
-            State::Receiving { raw, hasher, .. } => {
-                let digest = hasher.finish(&raw);
-                Assembled::Complete(AssembledEnvelope { raw, digest })
-            }
+            State::Receiving { assembly, .. } => Assembled::Complete(assembly.finish()?),
             State::Discarding {
                 total, message_id, ..
             } => Assembled::TooLarge {
@@ -234,6 +267,102 @@ impl EnvelopeAssembler {
 /// The message id's bytes of an envelope whose first bytes are `first`, read from its fixed
 /// position (after the 3-byte preamble) without parsing; empty when `first` does not start
 /// like an envelope.
+/// Where the bytes of the envelope in progress go: appended and hashed on the caller's thread,
+/// or handed to a helper thread that does both.
+#[derive(Debug)]
+enum Assembly {
+    Inline { raw: Vec<u8>, hasher: PayloadHasher },
+    Background(Background),
+}
+
+/// A helper thread putting one envelope together (see [`MAX_BACKGROUND_HASHERS`]).
+#[derive(Debug)]
+struct Background {
+    parts: SyncSender<Vec<u8>>,
+    done: JoinHandle<AssembledEnvelope>,
+}
+
+/// Counts a helper thread as running until dropped (also when the thread ends early).
+struct HasherSlot;
+
+impl HasherSlot {
+    fn take() -> Option<Self> {
+        BACKGROUND_HASHERS
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_BACKGROUND_HASHERS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self)
+    }
+}
+
+impl Drop for HasherSlot {
+    fn drop(&mut self) {
+        BACKGROUND_HASHERS.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Assembly {
+    /// Starts assembling an envelope of `total` bytes (checked against the limit already);
+    /// on a helper thread when `background` and one is free, else inline.
+    fn start(total: usize, background: bool) -> Self {
+        if let Some(slot) = background.then(HasherSlot::take).flatten() {
+            let (parts, arrived) = sync_channel::<Vec<u8>>(BACKGROUND_QUEUE);
+            let spawned = std::thread::Builder::new()
+                .name("envelope-hash".into())
+                .spawn(move || {
+                    let _slot = slot;
+                    let (mut raw, mut hasher) = (Vec::with_capacity(total), PayloadHasher::new());
+                    // Ends when the assembler drops its sender: after the last part, or when
+                    // the link gives up on the envelope (the result is then discarded).
+                    for part in arrived {
+                        raw.extend_from_slice(&part);
+                        hasher.update(&raw);
+                    }
+                    let digest = hasher.finish(&raw);
+                    AssembledEnvelope { raw, digest }
+                });
+            // A thread that cannot start (resource limits) leaves the work to the caller.
+            if let Ok(done) = spawned {
+                return Self::Background(Background { parts, done });
+            }
+        }
+        Self::Inline {
+            raw: Vec::with_capacity(total),
+            hasher: PayloadHasher::new(),
+        }
+    }
+
+    fn push(&mut self, bytes: Vec<u8>) -> Result<(), ProtoError> {
+        match self {
+            Self::Inline { raw, hasher } => {
+                raw.extend_from_slice(&bytes);
+                hasher.update(raw);
+                Ok(())
+            }
+            Self::Background(b) => b.parts.send(bytes).map_err(|_| HELPER_FAILED),
+        }
+    }
+
+    fn finish(self) -> Result<AssembledEnvelope, ProtoError> {
+        match self {
+            Self::Inline { raw, hasher } => {
+                let digest = hasher.finish(&raw);
+                Ok(AssembledEnvelope { raw, digest })
+            }
+            Self::Background(Background { parts, done }) => {
+                drop(parts);
+                done.join().map_err(|_| HELPER_FAILED)
+            }
+        }
+    }
+}
+
+/// The helper thread ended without an envelope (not reached: hashing does not fail).
+const HELPER_FAILED: ProtoError = ProtoError::EnvelopePartViolation {
+    reason: "the thread assembling the envelope stopped",
+};
+
 fn message_id_of(first: &[u8]) -> Vec<u8> {
     match (first.get(1), first.get(3..19)) {
         (Some(&kind), Some(id)) if kind == DocumentType::Envelope.wire() => id.to_vec(),
@@ -289,6 +418,30 @@ mod tests {
         assert_eq!(assemble(&mut asm, split), env);
         assert!(sent_in_parts(env.len()) && !sent_in_parts(ENVELOPE_PART_THRESHOLD));
         assert!(parts(&[]).is_err());
+    }
+
+    /// A helper thread left with an envelope the link gave up on (a violation, or the link
+    /// dropped) ends and frees its slot; the next envelope is assembled as usual.
+    #[test]
+    fn an_abandoned_background_assembly_ends_and_the_next_envelope_is_assembled() {
+        let env = bytes(3 * 1000);
+        let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN).hash_in_background();
+        assert!(matches!(
+            asm.push(part(3000, 0, &env[..1000])),
+            Ok(Assembled::Pending)
+        ));
+        assert!(asm.push(part(3000, 2000, &env[2000..])).is_err());
+        // A violation ends the link; a new assembler (a new link) starts from scratch.
+        drop(asm);
+        let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN).hash_in_background();
+        let split = [0, 1000, 2000].map(|o| part(3000, o, &env[o..o + 1000]));
+        assert_eq!(assemble(&mut asm, split), env);
+        // Every slot is returned once the threads end (other tests may hold some meanwhile).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while BACKGROUND_HASHERS.load(Ordering::Acquire) == MAX_BACKGROUND_HASHERS {
+            assert!(std::time::Instant::now() < deadline, "helper slots leaked");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     #[test]
@@ -384,7 +537,11 @@ mod tests {
             points.sort_unstable();
             points.dedup();
             let split = points.windows(2).map(|w| part(len, w[0], &env[w[0]..w[1]]));
+            let split: Vec<_> = split.collect();
             let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN);
+            prop_assert_eq!(assemble(&mut asm, split.clone()), env.clone());
+            // The same on a helper thread.
+            let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN).hash_in_background();
             prop_assert_eq!(assemble(&mut asm, split), env);
         }
 

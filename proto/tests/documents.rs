@@ -754,8 +754,11 @@ fn envelope_assembled_from_parts_verifies_with_the_streamed_hash_and_refuses_any
         .seal(&payload, &mut rng(9))
         .unwrap();
     let raw = env.raw().to_vec();
-    let assemble = |raw: &[u8], step: usize| {
+    let assemble_with = |raw: &[u8], step: usize, background: bool| {
         let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN);
+        if background {
+            asm = asm.hash_in_background();
+        }
         let mut done = None;
         for (i, chunk) in raw.chunks(step).enumerate() {
             let part = EnvelopePart {
@@ -769,9 +772,18 @@ fn envelope_assembled_from_parts_verifies_with_the_streamed_hash_and_refuses_any
         }
         done.unwrap()
     };
+    let assemble = |raw: &[u8], step: usize| assemble_with(raw, step, true);
     let recipients = [b.cert.clone()];
     for step in [1000, 7919, 65_536, raw.len()] {
+        // The helper thread's result is the caller's, byte for byte and digest for digest.
+        let inline = assemble_with(&raw, step, false);
         let assembled = assemble(&raw, step);
+        assert_eq!(inline.raw, assembled.raw);
+        // (Debug shows the length, the ciphertext's range and the hash, not the buffer.)
+        assert_eq!(
+            format!("{:?}", inline.digest),
+            format!("{:?}", assembled.digest)
+        );
         assert!(
             assembled.digest.is_some(),
             "step {step}: payload hashed on the way"
