@@ -336,7 +336,7 @@ impl Relay {
     /// Handles one `Envelope` frame from `peer`; returns the frames to send back (an `Ack`, or
     /// a `Refused` after which the link stays up). Parsing and signature checks run as many at
     /// a time as the machine has CPUs: on the async worker for an envelope up to
-    /// [`INLINE_CHECK_MAX`] (the checks cost less than a trip to another thread), on the
+    /// 64 KiB (the checks cost less than a trip to another thread), on the
     /// blocking pool for a larger one (they hash the whole envelope, up to the size limit).
     /// `digest` is the payload hash the link
     /// computed while the envelope arrived in parts ([`crate::link::Link::take_payload_digest`]),

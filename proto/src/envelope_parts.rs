@@ -149,7 +149,7 @@ impl EnvelopeAssembler {
     /// Copies and hashes the parts of each envelope on a helper thread while the caller opens
     /// the next (see the module doc). The result is the same, byte for byte and digest for
     /// digest; only which thread spends the time differs. The last [`Self::push`] waits for the
-    /// helper to finish (at most [`BACKGROUND_QUEUE`] parts behind).
+    /// helper to finish (at most two parts behind).
     #[must_use]
     pub fn hash_in_background(mut self) -> Self {
         self.background = true;
