@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use liaison_crypto::aead::{open_x_random, seal_x_random};
-use liaison_crypto::{IdentityId, SymmetricKey};
+use liaison_crypto::{IdentityId, SecretBytes, SymmetricKey};
 use liaison_proto::certificate::{MAX_CERTIFICATE_LEN, MemberCertificate};
 use liaison_proto::envelope::{ContentType, MAX_ENVELOPE_LEN, MESSAGE_ID_LEN, MessageId};
 use liaison_proto::{Classification, Tlp, UnixTime};
@@ -41,6 +41,8 @@ const CONTACTS: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("con
 /// sending while the recipient's home relay is out of reach.
 const BUNDLES: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("prekey_bundles");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+/// Supplied keys fetched for messages not yet stored ([`MessageStore::keep_supplied_key`]).
+const SUPPLIED_KEYS: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("supplied_keys");
 const KEY_CHECK: &str = "key_check";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"liaison message store key check v1";
 const AD_LABEL: &[u8] = b"liaison-store v1";
@@ -416,6 +418,7 @@ impl MessageStore {
             txn.open_table(RECEIPTS).st(path)?;
             txn.open_table(CONTACTS).st(path)?;
             txn.open_table(BUNDLES).st(path)?;
+            txn.open_table(SUPPLIED_KEYS).st(path)?;
             let mut meta = txn.open_table(META).st(path)?;
             let existing = meta.get(KEY_CHECK).st(path)?.map(|g| g.value().to_vec());
             match existing {
@@ -474,9 +477,63 @@ impl MessageStore {
                 .st(path)?
                 .insert(id, sealed.as_slice())
                 .st(path)?;
+            // The message is opened and stored: the key it needed is no longer kept.
+            txn.open_table(SUPPLIED_KEYS)
+                .st(path)?
+                .remove(id)
+                .st(path)?;
         }
         txn.commit().st(path)?;
         Ok(true)
+    }
+
+    /// Keeps the supplied key of message `id`, sealed under the store key, until the message is
+    /// stored ([`Self::insert_received`] drops it in the same transaction) or refused
+    /// ([`Self::forget_supplied_key`]). A key supply hands each key out once (ETSI GS QKD 014
+    /// `dec_keys`), so a client stopped between fetching the key and storing the message would
+    /// otherwise never open that message: with the key kept, the relay's next delivery of it
+    /// (it was not acknowledged) is opened with the kept key.
+    pub fn keep_supplied_key(
+        &self,
+        id: impl IntoMessageId,
+        key: &SecretBytes,
+    ) -> Result<(), StoreError> {
+        let id = id.into_message_id().0;
+        let path = &self.path;
+        let sealed = self.seal("supplied_keys", &id, key.expose_secret());
+        let txn = self.begin()?;
+        txn.open_table(SUPPLIED_KEYS)
+            .st(path)?
+            .insert(id, sealed.as_slice())
+            .st(path)?;
+        txn.commit().st(path)
+    }
+
+    /// The supplied key kept for message `id` ([`Self::keep_supplied_key`]), if any.
+    pub fn kept_supplied_key(
+        &self,
+        id: impl IntoMessageId,
+    ) -> Result<Option<SecretBytes>, StoreError> {
+        let id = id.into_message_id().0;
+        let txn = self.db.begin_read().st(&self.path)?;
+        let t = txn.open_table(SUPPLIED_KEYS).st(&self.path)?;
+        let Some(sealed) = t.get(id).st(&self.path)? else {
+            return Ok(None);
+        };
+        let key = self.open_checked("supplied_keys", &id, sealed.value())?;
+        Ok(Some(SecretBytes::from_slice(&key)))
+    }
+
+    /// Erases the supplied key kept for message `id` (the message was refused).
+    pub fn forget_supplied_key(&self, id: impl IntoMessageId) -> Result<(), StoreError> {
+        let id = id.into_message_id().0;
+        let path = &self.path;
+        let txn = self.begin()?;
+        txn.open_table(SUPPLIED_KEYS)
+            .st(path)?
+            .remove(id)
+            .st(path)?;
+        txn.commit().st(path)
     }
 
     /// Whether a message with this id is stored.

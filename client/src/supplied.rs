@@ -26,7 +26,10 @@
 //! SAE (`enc_keys`) and writes the key id and both SAE ids into the recipient block, where the
 //! signature covers them. The recipient is the *slave*: it asks its own supply for exactly that
 //! id from the sender's SAE (`dec_keys`). A key is used once: the supply refuses a second
-//! `dec_keys` for the same id, and the key bytes are zeroized after use.
+//! `dec_keys` for the same id, and the key bytes are zeroized after use. The session keeps a
+//! fetched key sealed in the message store until the message is stored
+//! ([`crate::store::MessageStore::keep_supplied_key`]), so a client stopped in between can
+//! still open the relay's next delivery.
 //!
 //! Policy per recipient: `required` refuses to send unless every recipient gets a key;
 //! `preferred` uses one for every recipient listed in `peers` when the supply delivers, and

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use liaison_client::store::{MessageStore, ReceivedMessage, SentMessage, StoreError};
 use liaison_crypto::sign::SigningKey;
-use liaison_crypto::{IdentityId, Suite, SymmetricKey};
+use liaison_crypto::{IdentityId, SecretBytes, Suite, SymmetricKey};
 use liaison_proto::certificate::{
     CertificateRequest, CertificateTerms, MemberCertificate, Role, issue,
 };
@@ -106,6 +106,41 @@ fn received_messages_round_trip_deduplicate_and_list_newest_first() {
         store.get_received("ab"),
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// A supplied key kept for a message (the key supply hands it out once) is sealed at rest,
+/// survives reopening, and is erased when the message is stored or refused.
+#[test]
+fn kept_supplied_keys_are_sealed_survive_a_restart_and_go_with_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("messages.redb");
+    let secret = [0x5c_u8; 32];
+    {
+        let store = MessageStore::open(&path, &key()).unwrap();
+        assert!(store.kept_supplied_key([0xab; 16]).unwrap().is_none());
+        store
+            .keep_supplied_key([0xab; 16], &SecretBytes::from_slice(&secret))
+            .unwrap();
+        store
+            .keep_supplied_key([0xcd; 16], &SecretBytes::from_slice(&[7; 32]))
+            .unwrap();
+    }
+    assert!(
+        !contains(&std::fs::read(&path).unwrap(), &secret),
+        "the key is not stored in the clear"
+    );
+    let store = MessageStore::open(&path, &key()).unwrap();
+    let kept = store.kept_supplied_key([0xab; 16]).unwrap().unwrap();
+    assert_eq!(kept.expose_secret(), secret);
+    // Stored: the key goes in the same transaction. Refused: it is forgotten.
+    assert!(
+        store
+            .insert_received(&received([0xab; 16], 100, ContentType::Stix21Bundle))
+            .unwrap()
+    );
+    assert!(store.kept_supplied_key([0xab; 16]).unwrap().is_none());
+    store.forget_supplied_key([0xcd; 16]).unwrap();
+    assert!(store.kept_supplied_key([0xcd; 16]).unwrap().is_none());
 }
 
 #[test]

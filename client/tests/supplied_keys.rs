@@ -426,3 +426,89 @@ fn a_message_whose_key_cannot_be_had_is_held_at_the_relay_then_delivered() {
         assert!(bo.home.join(PSK_USED_IDS_FILE).exists());
     });
 }
+
+/// The crash window of a single-use key: the recipient fetched its supplied key from the KME
+/// (which then refuses it to anyone, this recipient included) and stopped before storing the
+/// message. The key was kept in the encrypted store before use, so the relay's next delivery
+/// (the message was never acknowledged) is opened with it; once the message is stored, the
+/// kept key is gone.
+#[test]
+fn a_supplied_key_fetched_before_a_crash_opens_the_message_at_its_next_delivery() {
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
+    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    let rt = runtime();
+    let (sim, pki) = rt.block_on(kme(&fed, None));
+    fed.start(0);
+    configure(
+        &ana,
+        &etsi014_section(
+            "sae-ana",
+            "required",
+            "\"Bohdan Kovalenko\" = \"sae-bohdan\"",
+            &pki,
+            &sim.url(),
+        ),
+    );
+    configure(
+        &bo,
+        &etsi014_section(
+            "sae-bohdan",
+            "required",
+            &format!("\"{}\" = \"sae-ana\"", ana.id),
+            &pki,
+            &sim.url(),
+        ),
+    );
+    rt.block_on(async {
+        publish_prekey(&fed, &bo).await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let sent = send_to(
+            &mut ana_s,
+            &text_report("SECRET UE: kept key"),
+            &[bo.id],
+            Classification::SecretUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
+        ana_s.close().await;
+        let envelope = Envelope::decode(&sent.envelope).unwrap();
+        let reference = envelope.blocks()[0].supplied.clone().unwrap();
+
+        // What Bohdan's client did before it stopped: fetch the key (the KME's one hand-out)
+        // and keep it. The message itself was never stored, nor acknowledged to the relay.
+        let profile = Profile::open(&bo.home).unwrap();
+        let keys =
+            SuppliedKeys::from_config(profile.config().supplied_keys.as_ref().unwrap(), &bo.home)
+                .unwrap();
+        let key = keys.for_block(&reference).await.unwrap();
+        let config = fed.session_config(&bo);
+        config
+            .store
+            .keep_supplied_key(sent.message_id, &key)
+            .unwrap();
+        assert!(
+            keys.for_block(&reference).await.is_err(),
+            "the KME hands a key out once"
+        );
+
+        let mut bohdan = Session::connect(config).await.unwrap();
+        match next_event(&mut bohdan).await {
+            Event::Message(m) => {
+                assert_eq!(m.message_id(), sent.message_id);
+                assert_eq!(m.content(), b"SECRET UE: kept key");
+            }
+            other => panic!("expected the message, opened with the kept key; got {other:?}"),
+        }
+        assert!(
+            bohdan
+                .store()
+                .kept_supplied_key(sent.message_id)
+                .unwrap()
+                .is_none(),
+            "the kept key is erased once the message is stored"
+        );
+        bohdan.close().await;
+    });
+}

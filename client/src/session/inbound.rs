@@ -66,8 +66,11 @@ impl Session {
         .await
     }
 
-    /// The supplied key our recipient block names, fetched from the key supply (`dec_keys`);
-    /// `None` when the block names none (or there is no block for us: `open` says so).
+    /// The supplied key our recipient block names: the one kept in the store from an earlier
+    /// delivery of this message, else fetched from the key supply (`dec_keys`) and kept
+    /// durably before it is used ([`crate::store::MessageStore::keep_supplied_key`]: the
+    /// supply hands it out only once). `None` when the block names none (or there is no block
+    /// for us: `open` says so).
     async fn supplied_key_of(&self, envelope: &Envelope) -> Result<Option<SecretBytes>, String> {
         let me = self.certificate.subject();
         let Some(reference) = envelope
@@ -78,6 +81,15 @@ impl Session {
         else {
             return Ok(None);
         };
+        let id = envelope.header().message_id;
+        if let Some(kept) = self
+            .store
+            .kept_supplied_key(id)
+            .map_err(|e| e.to_string())?
+        {
+            tracing::debug!(%id, "supplied key kept from an earlier delivery");
+            return Ok(Some(kept));
+        }
         let Some(keys) = &self.supplied else {
             return Err(format!(
                 "it needs supplied key {} from SAE {}, and this profile has no [supplied_keys] \
@@ -85,10 +97,17 @@ impl Session {
                 reference.key_id, reference.source_sae
             ));
         };
-        keys.for_block(reference)
+        let key = keys.for_block(reference).await.map_err(|e| e.to_string())?;
+        let kept = SecretBytes::from_slice(key.expose_secret());
+        if let Err(e) = self
+            .blocking(move |store| store.keep_supplied_key(id, &kept))
             .await
-            .map(Some)
-            .map_err(|e| e.to_string())
+        {
+            // The supply will not hand the key out again: use it now rather than hold a
+            // message nothing could open later.
+            tracing::warn!(%id, error = %e, "supplied key fetched but not kept; opening the message now");
+        }
+        Ok(Some(key))
     }
 
     /// An envelope the relay pushed: verify, decrypt, store, then ack, then receipt.
@@ -149,6 +168,10 @@ impl Session {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(%id, error = %e, "envelope refused");
+                if supplied.is_some() {
+                    self.blocking(move |store| store.forget_supplied_key(id))
+                        .await?;
+                }
                 self.stats.rejected += 1;
                 self.ack(&id.0, AckStatus::Refused).await?;
                 self.events.push_back(Event::Rejected {
