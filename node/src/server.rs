@@ -8,6 +8,7 @@
 //! checkpoint and stops the store ([`CustodyStore::close`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +40,11 @@ const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// How long shutdown waits for connection tasks and commits.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Refused link handshakes are audited at most once per reason in this interval (each entry
+/// counts the refusals since the previous one): anyone can open a connection and fail a
+/// handshake, and a flood of them must not become a flood of audit writes. A revoked member
+/// is audited at every attempt (the entry names it).
+const HANDSHAKE_AUDIT_EVERY: Duration = Duration::from_secs(60);
 
 /// Why the node could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +77,7 @@ struct Shared {
     limits: LimitsConfig,
     tracker: TaskTracker,
     officer_links: Mutex<HashMap<IdentityId, CancellationToken>>,
+    handshake_audit: Mutex<HandshakeAudit>,
 }
 
 impl Shared {
@@ -117,7 +124,7 @@ fn copy_key(key: &SigningKey) -> Result<SigningKey, NodeError> {
 pub async fn run(
     setup: NodeSetup,
     cancel: CancellationToken,
-    ready: Option<tokio::sync::oneshot::Sender<std::net::SocketAddr>>,
+    ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> Result<(), NodeError> {
     let store = CustodyStore::open(
         &setup.storage,
@@ -158,6 +165,7 @@ pub async fn run(
         limits: setup.limits.clone(),
         tracker: TaskTracker::new(),
         officer_links: Mutex::default(),
+        handshake_audit: Mutex::default(),
     });
     let endpoint = transport::server_endpoint(
         setup.listen,
@@ -246,6 +254,7 @@ pub async fn run(
 
 /// An accepted connection: responder handshake, per-peer policy, then the link loop.
 async fn accept(shared: Arc<Shared>, incoming: quinn::Incoming, cancel: CancellationToken) {
+    let remote = incoming.remote_address();
     let conn = match incoming.await {
         Ok(c) => c,
         Err(e) => {
@@ -262,7 +271,7 @@ async fn accept(shared: Arc<Shared>, incoming: quinn::Incoming, cancel: Cancella
         Err(e) => {
             shared.ops.handshake_failed(&e);
             tracing::warn!(error = %e, "link handshake refused");
-            audit_revoked_peer(&shared, &e).await;
+            audit_refused_handshake(&shared, &e, remote).await;
             return;
         }
     };
@@ -659,22 +668,95 @@ fn rate_limited(shared: &Shared, peer: &LinkPeer, limiter: &PeerLimiter, refusal
     });
 }
 
-/// A handshake refused because the peer's certificate is revoked names the peer: audit it, so
-/// the log shows every attempt of a revoked member to connect.
-async fn audit_revoked_peer(shared: &Shared, error: &LinkError) {
-    let LinkError::Proto(liaison_proto::ProtoError::CertificateRevoked { serial, subject }) = error
-    else {
-        return;
+/// Audits a refused link handshake. One refused because the peer's certificate is revoked
+/// names the peer and is audited every time, so the log shows every attempt of a revoked
+/// member to connect. Any other refusal (unknown authority, expired certificate, bad
+/// signature, no common suite or version, wrong role, timeout...) comes from a peer not yet
+/// authenticated: audited once per reason per [`HANDSHAKE_AUDIT_EVERY`], with the number of
+/// such refusals since the previous entry and the last one's address and error.
+async fn audit_refused_handshake(shared: &Shared, error: &LinkError, remote: SocketAddr) {
+    let (peer, detail) = match error {
+        LinkError::Proto(liaison_proto::ProtoError::CertificateRevoked { serial, subject }) => (
+            *subject.as_bytes(),
+            format!(
+                "{:#06x} link refused: certificate serial {serial} is revoked",
+                liaison_proto::WireCode::CertificateRevoked as u16
+            ),
+        ),
+        _ => {
+            let reason = metrics::failure_reason(error);
+            let count = shared
+                .handshake_audit
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .refused(reason, std::time::Instant::now());
+            let Some(count) = count else {
+                return; // counted; the next entry for this reason says how many
+            };
+            let code = match error {
+                LinkError::Proto(e) => e.wire_code() as u16,
+                _ => 0,
+            };
+            (
+                [0; 32],
+                // (The audit log keeps at most `audit::MAX_DETAIL_LEN` bytes of it.)
+                format!(
+                    "{code:#06x} link handshake refused ({reason}), {count} since the previous \
+                     entry for this reason; last from {remote}: {error}"
+                ),
+            )
+        }
     };
-    let detail = format!(
-        "{:#06x} link refused: certificate serial {serial} is revoked",
-        liaison_proto::WireCode::CertificateRevoked as u16
-    );
     let store = shared.relay.store();
     if let Err(e) = store
-        .record_refusal([0; 16], *subject.as_bytes(), detail, unix_now())
+        .record_refusal([0; 16], peer, detail, unix_now())
         .await
     {
         tracing::error!(error = %e, "cannot audit a refused link");
+    }
+}
+
+/// Refused handshakes per reason since the last audit entry for that reason.
+#[derive(Debug, Default)]
+struct HandshakeAudit {
+    reasons: HashMap<&'static str, (Option<std::time::Instant>, u64)>,
+}
+
+impl HandshakeAudit {
+    /// Counts one refusal for `reason`; returns how many to write in an audit entry now
+    /// (this one included) when the last entry for `reason` is at least
+    /// [`HANDSHAKE_AUDIT_EVERY`] old, `None` otherwise.
+    fn refused(&mut self, reason: &'static str, now: std::time::Instant) -> Option<u64> {
+        let (last, pending) = self.reasons.entry(reason).or_default();
+        *pending += 1;
+        if last.is_some_and(|t| now.duration_since(t) < HANDSHAKE_AUDIT_EVERY) {
+            return None;
+        }
+        *last = Some(now);
+        Some(std::mem::take(pending))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_handshakes_are_audited_once_per_reason_per_interval_with_the_count() {
+        let mut audit = HandshakeAudit::default();
+        let t0 = std::time::Instant::now();
+        assert_eq!(audit.refused("unknown_issuer", t0), Some(1));
+        assert_eq!(audit.refused("unknown_issuer", t0), None);
+        assert_eq!(
+            audit.refused("timeout", t0),
+            Some(1),
+            "reasons are independent"
+        );
+        let later = t0 + HANDSHAKE_AUDIT_EVERY - Duration::from_millis(1);
+        assert_eq!(audit.refused("unknown_issuer", later), None);
+        // The next entry carries the refusals since the previous one, this one included.
+        let due = t0 + HANDSHAKE_AUDIT_EVERY;
+        assert_eq!(audit.refused("unknown_issuer", due), Some(3));
+        assert_eq!(audit.refused("unknown_issuer", due), None);
     }
 }

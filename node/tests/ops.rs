@@ -452,6 +452,40 @@ async fn revoked_officer_is_refused_at_connect_and_after_a_sighup_reload() {
     assert_eq!(report["by_kind"]["refused"], 4, "{report}");
 }
 
+/// Handshakes refused for a reason other than revocation come from peers not yet
+/// authenticated: each is refused and counted, but the signed audit log gets one entry per
+/// reason per minute (with the count), so a flood of them cannot flood the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_handshakes_of_strangers_are_counted_and_audited_once_per_reason_and_minute() {
+    let fed = Federation::build(&[(0, Classification::SecretUe)]);
+    let m1 = with_metrics(&fed, 0);
+    let r1 = fed.start(0);
+    let stranger = fed.stranger(0);
+    for _ in 0..3 {
+        let code = match fed.try_connect_as(&stranger, 0).await {
+            Err(LinkError::PeerRefused { code, .. }) => Some(code),
+            Err(other) => panic!("expected a refusal, got {other}"),
+            Ok(mut client) => refusal_code(&mut client).await,
+        };
+        assert_eq!(code, Some(WireCode::UnknownIssuer as u16));
+    }
+    wait_metric(
+        m1,
+        "liaison_handshake_failures_total{reason=\"unknown_issuer\"}",
+        |v| v == 3.0,
+    )
+    .await;
+    assert!(r1.log_text().contains("link handshake refused"));
+    assert!(r1.terminate().success());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+        .args(["audit", "verify", "--json"])
+        .arg(&fed.relays[0].storage)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["by_kind"]["refused"], 1, "{report}");
+}
+
 /// A federation whose relay link draws keys from a real ETSI 014 KME simulator (mutual TLS),
 /// in this process; the relays are separate processes.
 struct KmeFederation {

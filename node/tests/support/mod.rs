@@ -460,6 +460,53 @@ impl Federation {
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// An officer homed at relay `home` whose certificate another authority issued: a
+    /// stranger to this federation.
+    pub(crate) fn stranger(&self, home: usize) -> Officer {
+        let mut rng = os_rng();
+        let now = unix_now();
+        let authority = SigningKey::generate(Suite::Lq2, &mut rng);
+        let key = SigningKey::generate(Suite::Lq2, &mut rng);
+        let cert = cert_for(
+            &authority,
+            &key,
+            "stranger",
+            CertificateTerms {
+                role: Role::Officer,
+                clearance: Classification::SecretUe,
+                home_relay: Some(self.relays[home].cert.subject()),
+                address: None,
+                not_before: UnixTime(now - 3600),
+                not_after: UnixTime(now + 86_400),
+                serial: 9,
+            },
+        );
+        let (prekey, prekey_secret) = SignedPrekey::generate(
+            &key,
+            Suite::Lq2,
+            UnixTime(now - 60),
+            PREKEY_LIFETIME_SECS,
+            &mut rng,
+        )
+        .unwrap();
+        Officer {
+            key,
+            cert,
+            prekey,
+            prekey_secret,
+        }
+    }
+
+    /// Connects `me` (any officer, e.g. a [`Self::stranger`]) to relay `relay`.
+    pub(crate) async fn try_connect_as(
+        &self,
+        me: &Officer,
+        relay: usize,
+    ) -> Result<OfficerClient, link::LinkError> {
+        let relay = &self.relays[relay];
+        OfficerClient::connect(me, &self.trust, relay.addr, relay.cert.subject()).await
+    }
 }
 
 /// A relay process, killed (SIGKILL) when dropped.
