@@ -104,6 +104,65 @@ async fn kme(fed: &Federation, toggle: Option<PathBuf>) -> (SimServer, PathBuf) 
     (sim, pki)
 }
 
+/// A relay, a KME simulator (which also keys the relay's links) and Ana and Bohdan, both
+/// SECRET UE, configured by [`configure_kme_pair`]; the relay is running.
+struct KmePair {
+    fed: Federation,
+    ana: OfficerHome,
+    bo: OfficerHome,
+    rt: tokio::runtime::Runtime,
+    sim: SimServer,
+}
+
+fn kme_pair(ana_policy: &str) -> KmePair {
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
+    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    let rt = runtime();
+    let (sim, pki) = rt.block_on(kme(&fed, None));
+    fed.start(0);
+    configure_kme_pair(&ana, &bo, ana_policy, &pki, &sim.url());
+    KmePair {
+        fed,
+        ana,
+        bo,
+        rt,
+        sim,
+    }
+}
+
+/// Ana and Bohdan draw end-to-end keys from the KME at `url`: Ana (the sender, `ana_policy`)
+/// names Bohdan by certificate name (in lower case: names match case-insensitively), Bohdan
+/// (`required`) names Ana by identity id.
+fn configure_kme_pair(
+    ana: &OfficerHome,
+    bo: &OfficerHome,
+    ana_policy: &str,
+    pki: &Path,
+    url: &str,
+) {
+    configure(
+        ana,
+        &etsi014_section(
+            "sae-ana",
+            ana_policy,
+            "\"bohdan kovalenko\" = \"sae-bohdan\"",
+            pki,
+            url,
+        ),
+    );
+    configure(
+        bo,
+        &etsi014_section(
+            "sae-bohdan",
+            "required",
+            &format!("\"{}\" = \"sae-ana\"", ana.id),
+            pki,
+            url,
+        ),
+    );
+}
+
 /// A pre-shared key file (base64 of 32 random bytes, mode 0600).
 fn psk_file(fed: &Federation, name: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt as _;
@@ -155,33 +214,13 @@ async fn next_event(session: &mut Session) -> Event {
 
 #[test]
 fn secret_ue_travels_with_kme_keys_on_the_link_and_end_to_end_each_used_once() {
-    let mut fed = Federation::new(&[Classification::SecretUe]);
-    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
-    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
-    let rt = runtime();
-    let (sim, pki) = rt.block_on(kme(&fed, None));
-    fed.start(0);
-    // Ana names Bohdan by certificate name, Bohdan names Ana by identity id.
-    configure(
-        &ana,
-        &etsi014_section(
-            "sae-ana",
-            "preferred",
-            "\"bohdan kovalenko\" = \"sae-bohdan\"",
-            &pki,
-            &sim.url(),
-        ),
-    );
-    configure(
-        &bo,
-        &etsi014_section(
-            "sae-bohdan",
-            "required",
-            &format!("\"{}\" = \"sae-ana\"", ana.id),
-            &pki,
-            &sim.url(),
-        ),
-    );
+    let KmePair {
+        fed,
+        ana,
+        bo,
+        rt,
+        sim: _sim,
+    } = kme_pair("preferred");
     rt.block_on(async {
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
@@ -434,32 +473,13 @@ fn a_message_whose_key_cannot_be_had_is_held_at_the_relay_then_delivered() {
 /// kept key is gone.
 #[test]
 fn a_supplied_key_fetched_before_a_crash_opens_the_message_at_its_next_delivery() {
-    let mut fed = Federation::new(&[Classification::SecretUe]);
-    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
-    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
-    let rt = runtime();
-    let (sim, pki) = rt.block_on(kme(&fed, None));
-    fed.start(0);
-    configure(
-        &ana,
-        &etsi014_section(
-            "sae-ana",
-            "required",
-            "\"Bohdan Kovalenko\" = \"sae-bohdan\"",
-            &pki,
-            &sim.url(),
-        ),
-    );
-    configure(
-        &bo,
-        &etsi014_section(
-            "sae-bohdan",
-            "required",
-            &format!("\"{}\" = \"sae-ana\"", ana.id),
-            &pki,
-            &sim.url(),
-        ),
-    );
+    let KmePair {
+        fed,
+        ana,
+        bo,
+        rt,
+        sim: _sim,
+    } = kme_pair("required");
     rt.block_on(async {
         publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();

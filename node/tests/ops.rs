@@ -441,12 +441,7 @@ async fn revoked_officer_is_refused_at_connect_and_after_a_sighup_reload() {
         Some(WireCode::CertificateRevoked as u16)
     );
     assert!(r1.terminate().success());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
-        .args(["audit", "verify", "--json"])
-        .arg(&fed.relays[0].storage)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = fed.audit_report(0);
     // In the signed audit log: the three refused connection attempts and the live link the
     // reload closed.
     assert_eq!(report["by_kind"]["refused"], 4, "{report}");
@@ -477,12 +472,7 @@ async fn refused_handshakes_of_strangers_are_counted_and_audited_once_per_reason
     .await;
     assert!(r1.log_text().contains("link handshake refused"));
     assert!(r1.terminate().success());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
-        .args(["audit", "verify", "--json"])
-        .arg(&fed.relays[0].storage)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = fed.audit_report(0);
     assert_eq!(report["by_kind"]["refused"], 1, "{report}");
 }
 
@@ -703,12 +693,7 @@ async fn rate_limit_refuses_the_excess_and_keeps_the_link_up() {
     assert_eq!(expect_ack(&mut alice, &envs[2]).await, AckStatus::Accepted);
     drop(alice);
     assert!(r1.terminate().success());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
-        .args(["audit", "verify", "--json"])
-        .arg(&fed.relays[0].storage)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = fed.audit_report(0);
     assert_eq!(report["by_kind"]["refused"], 1, "{report}");
     assert_eq!(report["by_kind"]["accepted"], 3, "{report}");
 }

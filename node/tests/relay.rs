@@ -151,7 +151,7 @@ async fn psk_keyed_relay_link_carries_envelopes_and_required_officer_link_fails_
         other => panic!("expected an Error frame, got {other:?}"),
     }
     assert!(r2.terminate().success());
-    let report = audit_report(&fed, 1);
+    let report = fed.audit_report(1);
     assert_eq!(report["by_kind"]["refused"], 1, "{report}");
     assert_eq!(report["by_kind"]["accepted"], 1, "{report}");
 }
@@ -214,7 +214,7 @@ async fn required_supplied_key_unavailable_keeps_the_route_closed_and_is_audited
         "no link without the key"
     );
     assert!(r1.terminate().success());
-    let report = audit_report(&fed, 0);
+    let report = fed.audit_report(0);
     // Relay 1's own dials are audited once per outage; relay 2's dials towards relay 1 are
     // refused too (the key they mix is not from the SAE id relay 1 expects), one entry each.
     assert!(report["by_kind"]["refused"].as_u64() >= Some(1), "{report}");
@@ -230,19 +230,6 @@ async fn wait_for_log(relay: &RelayProcess, needle: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn audit_report(fed: &Federation, relay: usize) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
-        .args(["audit", "verify", "--json"])
-        .arg(&fed.relays[relay].storage)
-        .arg("--certificate")
-        .arg(fed.path().join(format!("relay-{}/node.cert", relay + 1)))
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["ok"], true, "{report}");
-    report
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,7 +294,7 @@ async fn refuses_classification_above_recipient_clearance_and_audits_it() {
     }
     // Stop the relay cleanly (final checkpoint), then verify its audit log offline.
     assert!(r1.terminate().success());
-    let report = audit_report(&fed, 0);
+    let report = fed.audit_report(0);
     assert_eq!(report["by_kind"]["refused"], 1, "{report}");
 }
 
@@ -483,7 +470,7 @@ async fn refuses_an_envelope_sent_as_someone_else_and_an_expired_one_and_audits_
     let valid = fed.seal(0, 3, Classification::Unclassified, b"valid", false);
     send_accepted(&mut mallory, &valid).await;
     assert!(r1.terminate().success());
-    let report = audit_report(&fed, 0);
+    let report = fed.audit_report(0);
     assert_eq!(report["by_kind"]["refused"], 2, "{report}");
 }
 
@@ -537,7 +524,7 @@ async fn envelope_in_parts_over_the_relay_limit_is_refused_and_the_link_stays_up
     send_accepted(&mut alice, &small).await;
     // Refused through the relay's own path: audited like an oversized `Envelope` frame.
     assert!(r1.terminate().success());
-    let report = audit_report(&fed, 0);
+    let report = fed.audit_report(0);
     assert_eq!(report["by_kind"]["refused"], 1, "{report}");
 }
 

@@ -59,6 +59,27 @@ pub(crate) struct Officer {
     pub(crate) prekey_secret: KemSecretKey,
 }
 
+impl Officer {
+    /// An officer with `key` and `cert` and a fresh signed prekey valid from a minute before
+    /// `now`.
+    fn new(key: SigningKey, cert: MemberCertificate, now: u64) -> Self {
+        let (prekey, prekey_secret) = SignedPrekey::generate(
+            &key,
+            Suite::Lq2,
+            UnixTime(now - 60),
+            PREKEY_LIFETIME_SECS,
+            &mut os_rng(),
+        )
+        .unwrap();
+        Self {
+            key,
+            cert,
+            prekey,
+            prekey_secret,
+        }
+    }
+}
+
 pub(crate) struct Federation {
     pub(crate) dir: tempfile::TempDir,
     /// The federation authority's key (to issue revocation lists in tests).
@@ -220,20 +241,7 @@ impl Federation {
                 cert.raw(),
             )
             .unwrap();
-            let (prekey, prekey_secret) = SignedPrekey::generate(
-                &key,
-                Suite::Lq2,
-                UnixTime(now - 60),
-                PREKEY_LIFETIME_SECS,
-                &mut rng,
-            )
-            .unwrap();
-            people.push(Officer {
-                key,
-                cert,
-                prekey,
-                prekey_secret,
-            });
+            people.push(Officer::new(key, cert, now));
         }
         if options.psk_links {
             use std::os::unix::fs::PermissionsExt as _;
@@ -461,6 +469,21 @@ impl Federation {
         self.dir.path()
     }
 
+    /// `liaison-node audit verify --json` of stopped relay `relay`'s custody file, checked
+    /// against its certificate; the log must verify.
+    pub(crate) fn audit_report(&self, relay: usize) -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+            .args(["audit", "verify", "--json"])
+            .arg(&self.relays[relay].storage)
+            .arg("--certificate")
+            .arg(self.path().join(format!("relay-{}/node.cert", relay + 1)))
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["ok"], true, "{report}");
+        report
+    }
+
     /// An officer homed at relay `home` whose certificate another authority issued: a
     /// stranger to this federation.
     pub(crate) fn stranger(&self, home: usize) -> Officer {
@@ -482,20 +505,7 @@ impl Federation {
                 serial: 9,
             },
         );
-        let (prekey, prekey_secret) = SignedPrekey::generate(
-            &key,
-            Suite::Lq2,
-            UnixTime(now - 60),
-            PREKEY_LIFETIME_SECS,
-            &mut rng,
-        )
-        .unwrap();
-        Officer {
-            key,
-            cert,
-            prekey,
-            prekey_secret,
-        }
+        Officer::new(key, cert, now)
     }
 
     /// Connects `me` (any officer, e.g. a [`Self::stranger`]) to relay `relay`.
