@@ -51,11 +51,11 @@ const RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// the relay hand the entry off again, so at a steady rate the releases of this window share
 /// one commit instead of costing one each.
 const RELEASE_WINDOW: Duration = Duration::from_millis(10);
+/// Most entries released in one commit.
+const RELEASE_BATCH: usize = 256;
 /// Envelopes up to this size are checked on the async worker that received them rather than
 /// on the blocking pool (see [`Relay::take_envelope`]).
 const INLINE_CHECK_MAX: usize = 64 * 1024;
-/// Most entries released in one commit.
-const RELEASE_BATCH: usize = 256;
 
 /// What the peer of a link said about an item this relay sent it (routed to the forwarder).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,12 +335,12 @@ impl Relay {
 
     /// Handles one `Envelope` frame from `peer`; returns the frames to send back (an `Ack`, or
     /// a `Refused` after which the link stays up). Parsing and signature checks run as many at
-    /// a time as the machine has CPUs: on the async worker for an envelope up to
-    /// 64 KiB (the checks cost less than a trip to another thread), on the
-    /// blocking pool for a larger one (they hash the whole envelope, up to the size limit).
-    /// `digest` is the payload hash the link
-    /// computed while the envelope arrived in parts ([`crate::link::Link::take_payload_digest`]),
-    /// which spares hashing the payload again; the checks are the same without it.
+    /// a time as the machine has CPUs: on the async worker for an envelope up to 64 KiB (the
+    /// checks cost less than a trip to another thread), on the blocking pool for a larger one
+    /// (they hash the whole envelope, up to the size limit). `digest` is the payload hash the
+    /// link computed while the envelope arrived in parts
+    /// ([`crate::link::Link::take_payload_digest`]), which spares hashing the payload again;
+    /// the checks are the same without it.
     pub async fn take_envelope(
         self: &Arc<Self>,
         peer: &LinkPeer,
@@ -870,8 +870,9 @@ fn handoff_to(peer: &LinkPeer) -> Handoff {
 }
 
 /// Releases the queue entries `forward` hands it: those answered within [`RELEASE_WINDOW`] of
-/// the first (and any that arrived while the previous commit was in flight) in one commit. Stops when the forwarder drops its sender (after
-/// releasing everything sent) or when a commit fails, which cancels `failed`.
+/// the first (and any that arrived while the previous commit was in flight) in one commit.
+/// Stops when the forwarder drops its sender (after releasing everything sent) or when a
+/// commit fails, which cancels `failed`.
 async fn release_loop(
     store: CustodyStore,
     destination: Destination,
