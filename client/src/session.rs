@@ -361,6 +361,13 @@ impl Session {
         };
         session.prekey_upkeep().await?;
         session.resend_pending_receipts().await?;
+        let now = unix_now();
+        let swept = session
+            .blocking(move |store| store.sweep_kept_supplied_keys(now))
+            .await?;
+        if swept > 0 {
+            tracing::info!(swept, "kept supplied keys of expired messages erased");
+        }
         Ok(session)
     }
 

@@ -492,15 +492,21 @@ impl MessageStore {
     /// ([`Self::forget_supplied_key`]). A key supply hands each key out once (ETSI GS QKD 014
     /// `dec_keys`), so a client stopped between fetching the key and storing the message would
     /// otherwise never open that message: with the key kept, the relay's next delivery of it
-    /// (it was not acknowledged) is opened with the kept key.
+    /// (it was not acknowledged) is opened with the kept key. `expires` is the message's
+    /// expiry: after it no relay delivers the message again, and
+    /// [`Self::sweep_kept_supplied_keys`] erases the key.
     pub fn keep_supplied_key(
         &self,
         id: impl IntoMessageId,
+        expires: UnixTime,
         key: &SecretBytes,
     ) -> Result<(), StoreError> {
         let id = id.into_message_id().0;
         let path = &self.path;
-        let sealed = self.seal("supplied_keys", &id, key.expose_secret());
+        let mut value = Zeroizing::new(Vec::with_capacity(8 + key.len()));
+        value.extend_from_slice(&expires.0.to_be_bytes());
+        value.extend_from_slice(key.expose_secret());
+        let sealed = self.seal("supplied_keys", &id, &value);
         let txn = self.begin()?;
         txn.open_table(SUPPLIED_KEYS)
             .st(path)?
@@ -520,8 +526,45 @@ impl MessageStore {
         let Some(sealed) = t.get(id).st(&self.path)? else {
             return Ok(None);
         };
-        let key = self.open_checked("supplied_keys", &id, sealed.value())?;
-        Ok(Some(SecretBytes::from_slice(&key)))
+        let value = self.open_checked("supplied_keys", &id, sealed.value())?;
+        let Some((_, key)) = value.split_first_chunk::<8>() else {
+            return Err(self.corrupt("supplied_keys", &id, "shorter than its expiry".into()));
+        };
+        Ok(Some(SecretBytes::from_slice(key)))
+    }
+
+    /// Erases the kept supplied keys of messages that expired before `now` (no relay delivers
+    /// them again); returns how many.
+    pub fn sweep_kept_supplied_keys(&self, now: UnixTime) -> Result<usize, StoreError> {
+        let path = &self.path;
+        let mut expired = Vec::new();
+        {
+            let txn = self.db.begin_read().st(path)?;
+            let t = txn.open_table(SUPPLIED_KEYS).st(path)?;
+            for item in t.iter().st(path)? {
+                let (id, sealed) = item.st(path)?;
+                let id = id.value();
+                let value = self.open_checked("supplied_keys", &id, sealed.value())?;
+                let expires = value
+                    .first_chunk::<8>()
+                    .map_or(0, |b| u64::from_be_bytes(*b));
+                if expires < now.0 {
+                    expired.push(id);
+                }
+            }
+        }
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let txn = self.begin()?;
+        {
+            let mut t = txn.open_table(SUPPLIED_KEYS).st(path)?;
+            for id in &expired {
+                t.remove(id).st(path)?;
+            }
+        }
+        txn.commit().st(path)?;
+        Ok(expired.len())
     }
 
     /// Erases the supplied key kept for message `id` (the message was refused).

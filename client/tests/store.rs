@@ -109,7 +109,8 @@ fn received_messages_round_trip_deduplicate_and_list_newest_first() {
 }
 
 /// A supplied key kept for a message (the key supply hands it out once) is sealed at rest,
-/// survives reopening, and is erased when the message is stored or refused.
+/// survives reopening, and is erased when the message is stored or refused, or once the
+/// message has expired.
 #[test]
 fn kept_supplied_keys_are_sealed_survive_a_restart_and_go_with_the_message() {
     let dir = tempfile::tempdir().unwrap();
@@ -119,10 +120,14 @@ fn kept_supplied_keys_are_sealed_survive_a_restart_and_go_with_the_message() {
         let store = MessageStore::open(&path, &key()).unwrap();
         assert!(store.kept_supplied_key([0xab; 16]).unwrap().is_none());
         store
-            .keep_supplied_key([0xab; 16], &SecretBytes::from_slice(&secret))
+            .keep_supplied_key([0xab; 16], UnixTime(500), &SecretBytes::from_slice(&secret))
             .unwrap();
         store
-            .keep_supplied_key([0xcd; 16], &SecretBytes::from_slice(&[7; 32]))
+            .keep_supplied_key(
+                [0xcd; 16],
+                UnixTime(500),
+                &SecretBytes::from_slice(&[7; 32]),
+            )
             .unwrap();
     }
     assert!(
@@ -141,6 +146,15 @@ fn kept_supplied_keys_are_sealed_survive_a_restart_and_go_with_the_message() {
     assert!(store.kept_supplied_key([0xab; 16]).unwrap().is_none());
     store.forget_supplied_key([0xcd; 16]).unwrap();
     assert!(store.kept_supplied_key([0xcd; 16]).unwrap().is_none());
+    // Kept until its message expires; then swept.
+    let key = SecretBytes::from_slice(&[9; 32]);
+    store
+        .keep_supplied_key([0xef; 16], UnixTime(500), &key)
+        .unwrap();
+    assert_eq!(store.sweep_kept_supplied_keys(UnixTime(500)).unwrap(), 0);
+    assert!(store.kept_supplied_key([0xef; 16]).unwrap().is_some());
+    assert_eq!(store.sweep_kept_supplied_keys(UnixTime(501)).unwrap(), 1);
+    assert!(store.kept_supplied_key([0xef; 16]).unwrap().is_none());
 }
 
 #[test]

@@ -504,9 +504,10 @@ fn a_supplied_key_fetched_before_a_crash_opens_the_message_at_its_next_delivery(
                 .unwrap();
         let key = keys.for_block(&reference).await.unwrap();
         let config = fed.session_config(&bo);
+        let expires = envelope.header().expires;
         config
             .store
-            .keep_supplied_key(sent.message_id, &key)
+            .keep_supplied_key(sent.message_id, expires, &key)
             .unwrap();
         assert!(
             keys.for_block(&reference).await.is_err(),

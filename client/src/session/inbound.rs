@@ -99,8 +99,9 @@ impl Session {
         };
         let key = keys.for_block(reference).await.map_err(|e| e.to_string())?;
         let kept = SecretBytes::from_slice(key.expose_secret());
+        let expires = envelope.header().expires;
         if let Err(e) = self
-            .blocking(move |store| store.keep_supplied_key(id, &kept))
+            .blocking(move |store| store.keep_supplied_key(id, expires, &kept))
             .await
         {
             // The supply will not hand the key out again: use it now rather than hold a
