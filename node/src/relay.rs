@@ -239,17 +239,10 @@ impl Relay {
         if self.max_queue_depth == u64::MAX {
             return None;
         }
-        for d in destinations {
-            match self.store.depth_blocking(*d) {
-                Ok(depth) if depth >= self.max_queue_depth => return Some(*d),
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read a queue depth");
-                    return Some(*d);
-                }
-            }
-        }
-        None
+        destinations
+            .iter()
+            .copied()
+            .find(|&d| self.store.depth_now(d) >= self.max_queue_depth)
     }
 
     /// Registers the link to neighbouring relay `id` (its outbound frame queue) until the

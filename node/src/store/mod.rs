@@ -208,6 +208,7 @@ storage_from!(
 pub struct CustodyStore {
     db: Arc<redb::Database>,
     recent: Arc<recent::Recent>,
+    depths: Arc<Depths>,
     path: PathBuf,
     ops: tokio::sync::mpsc::Sender<writer::Op>,
 }
@@ -230,22 +231,28 @@ impl CustodyStore {
         // The writer reads the audit head and checks the node key first: a damaged file fails
         // there too, and the error names the file.
         let recent = Arc::new(recent::Recent::new(config.recent_bytes));
-        let ops = writer::spawn(Arc::clone(&db), Arc::clone(&recent), signer, config).map_err(
-            |e| match e {
-                StoreError::Storage(reason) => StoreError::Open {
-                    path: path.to_owned(),
-                    reason,
-                },
-                StoreError::Corrupt(what) => StoreError::Open {
-                    path: path.to_owned(),
-                    reason: format!("corrupt: {what}"),
-                },
-                other => other,
+        let depths = Arc::new(Depths::default());
+        let ops = writer::spawn(
+            Arc::clone(&db),
+            (Arc::clone(&recent), Arc::clone(&depths)),
+            signer,
+            config,
+        )
+        .map_err(|e| match e {
+            StoreError::Storage(reason) => StoreError::Open {
+                path: path.to_owned(),
+                reason,
             },
-        )?;
+            StoreError::Corrupt(what) => StoreError::Open {
+                path: path.to_owned(),
+                reason: format!("corrupt: {what}"),
+            },
+            other => other,
+        })?;
         Ok(Self {
             db,
             recent,
+            depths,
             path: path.to_owned(),
             ops,
         })
@@ -450,6 +457,12 @@ impl CustodyStore {
         Ok(table.get(destination.0)?.map_or(0, |v| v.value()))
     }
 
+    /// The queue depth of `destination` as of the last commit, from memory: for admission
+    /// checks on the async runtime (the same number [`Self::depth`] reads from the database).
+    pub fn depth_now(&self, destination: Destination) -> u64 {
+        self.depths.get(destination)
+    }
+
     /// Queue depth per destination (from counters kept in the same transactions).
     pub async fn depths(&self) -> Result<Vec<(Destination, u64)>, StoreError> {
         let db = Arc::clone(&self.db);
@@ -545,6 +558,36 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
         .map_err(|e| StoreError::Storage(format!("cannot create {}: {e}", path.display())))
 }
 
+/// Queue depths as of the last commit, kept in memory by the writer (loaded at open, updated
+/// after each successful commit) so that admission checks read no database.
+#[derive(Debug, Default)]
+struct Depths(std::sync::Mutex<std::collections::HashMap<[u8; 32], u64>>);
+
+impl Depths {
+    fn get(&self, destination: Destination) -> u64 {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&destination.0).copied().unwrap_or(0)
+    }
+
+    /// Sets the depths a commit wrote (0: the queue is empty).
+    fn set(&self, depths: &[([u8; 32], u64)]) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for &(destination, depth) in depths {
+            if depth == 0 {
+                map.remove(&destination);
+            } else {
+                map.insert(destination, depth);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use liaison_crypto::Suite;
@@ -576,6 +619,51 @@ mod tests {
             from: [9; 32],
             destinations: destinations.to_vec(),
         }
+    }
+
+    /// The in-memory queue depths (admission checks) follow every commit, arrivals and
+    /// releases alike, equal what the database says, and are loaded again at open.
+    #[tokio::test]
+    async fn queue_depths_in_memory_follow_the_commits_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.redb");
+        let key = node_key();
+        let (x, y) = (Destination([1; 32]), Destination([2; 32]));
+        let both = |store: &CustodyStore, d| {
+            let now = store.depth_now(d);
+            (now, store.depth_blocking(d).unwrap())
+        };
+        {
+            let store =
+                CustodyStore::open(&path, Arc::clone(&key), StoreConfig::default()).unwrap();
+            assert_eq!(both(&store, x), (0, 0));
+            for n in 1..=3 {
+                store
+                    .accept(envelope(n, u64::MAX, &[x, y]), 1)
+                    .await
+                    .unwrap();
+            }
+            store.accept(envelope(4, u64::MAX, &[x]), 1).await.unwrap();
+            assert_eq!(both(&store, x), (4, 4));
+            assert_eq!(both(&store, y), (3, 3));
+            let y_seqs: Vec<u64> = store
+                .pending(y, None, 10)
+                .await
+                .unwrap()
+                .iter()
+                .map(|q| q.seq)
+                .collect();
+            store
+                .acknowledge_many(y, &y_seqs, Handoff::Forwarded, 2)
+                .await
+                .unwrap();
+            assert_eq!(both(&store, y), (0, 0));
+            assert_eq!(both(&store, x), (4, 4));
+            store.close().await.unwrap();
+        }
+        let store = CustodyStore::open(&path, key, StoreConfig::default()).unwrap();
+        assert_eq!(both(&store, x), (4, 4));
+        assert_eq!(both(&store, y), (0, 0));
     }
 
     /// An envelope over 1 MiB is stored in chunks: read back byte for byte by every queue

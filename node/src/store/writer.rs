@@ -28,8 +28,8 @@ use super::body::{self, ENVELOPE_CHUNKS};
 use super::format;
 use super::recent::{Committed, Recent};
 use super::{
-    AcceptOutcome, COUNTERS, DEPTH, Destination, ENVELOPES, EXPIRY, Handoff, Incoming, PREKEYS,
-    PrekeyKey, PrekeyRecord, QUEUE, SEEN, STORE_FORMAT, StoreConfig, StoreError,
+    AcceptOutcome, COUNTERS, DEPTH, Depths, Destination, ENVELOPES, EXPIRY, Handoff, Incoming,
+    PREKEYS, PrekeyKey, PrekeyRecord, QUEUE, SEEN, STORE_FORMAT, StoreConfig, StoreError,
 };
 use crate::audit::{AUDIT_ENTRIES, AuditHead, AuditKind};
 
@@ -108,7 +108,7 @@ impl Done {
 
 pub(super) fn spawn(
     db: Arc<redb::Database>,
-    recent: Arc<Recent>,
+    (recent, depths): (Arc<Recent>, Arc<Depths>),
     signer: Arc<SigningKey>,
     config: StoreConfig,
 ) -> Result<mpsc::Sender<Op>, StoreError> {
@@ -124,20 +124,26 @@ pub(super) fn spawn(
             "custody database converted to layout {STORE_FORMAT}"
         );
     }
+    let stored: Vec<([u8; 32], u64)> = txn
+        .open_table(DEPTH)?
+        .range::<[u8; 32]>(..)?
+        .map(|item| item.map(|(k, v)| (k.value(), v.value())))
+        .collect::<Result<_, _>>()?;
+    depths.set(&stored);
     txn.set_two_phase_commit(true);
     txn.commit()?;
 
     let (tx, rx) = mpsc::channel(config.max_batch * 4);
     std::thread::Builder::new()
         .name("custody-writer".into())
-        .spawn(move || run(db, &recent, &signer, &config, head, rx))
+        .spawn(move || run(db, (&recent, &depths), &signer, &config, head, rx))
         .map_err(|e| StoreError::Storage(format!("cannot start writer thread: {e}")))?;
     Ok(tx)
 }
 
 fn run(
     db: Arc<redb::Database>,
-    recent: &Recent,
+    (recent, depths): (&Recent, &Depths),
     signer: &SigningKey,
     config: &StoreConfig,
     mut head: AuditHead,
@@ -172,6 +178,7 @@ fn run(
         );
         if result.is_ok() {
             recent.committed(&effects.released, effects.swept);
+            depths.set(&effects.depths);
         } else {
             // What was staged may be missing, and a failed commit may still have reached the
             // disk: let the database answer.
@@ -234,7 +241,7 @@ fn commit_batch(
         }
         tables.bump("commits", 1);
         *seq_floor = tables.next_seq;
-        tables.flush().map_err(fail)?;
+        effects.depths = tables.flush().map_err(fail)?;
     }
     let finish = (|| {
         if shutdown || head.since_checkpoint >= config.checkpoint_every {
@@ -259,6 +266,8 @@ struct Effects {
     released: Vec<(Destination, u64)>,
     /// An expiry sweep removed queue entries.
     swept: bool,
+    /// The queue depths the batch wrote (0: emptied).
+    depths: Vec<([u8; 32], u64)>,
 }
 
 /// The tables of one write transaction, each opened once per batch rather than once per
@@ -327,8 +336,9 @@ impl<'t> Tables<'t> {
         *self.depth_delta.entry(destination.0).or_default() += by;
     }
 
-    /// Writes the batch's counters and queue depths (one update per name and destination).
-    fn flush(&mut self) -> Result<(), StoreError> {
+    /// Writes the batch's counters and queue depths (one update per name and destination);
+    /// returns the depths written.
+    fn flush(&mut self) -> Result<Vec<([u8; 32], u64)>, StoreError> {
         if self.seq_taken {
             self.counters.insert(QUEUE_SEQ, self.next_seq)?;
         }
@@ -336,6 +346,7 @@ impl<'t> Tables<'t> {
             let v = self.counters.get(name)?.map_or(0, |v| v.value());
             self.counters.insert(name, v.saturating_add(by))?;
         }
+        let mut written = Vec::with_capacity(self.depth_delta.len());
         for (dest, delta) in std::mem::take(&mut self.depth_delta) {
             if delta == 0 {
                 continue;
@@ -347,8 +358,9 @@ impl<'t> Tables<'t> {
             } else {
                 self.depth.insert(dest, d)?;
             }
+            written.push((dest, d));
         }
-        Ok(())
+        Ok(written)
     }
 }
 
