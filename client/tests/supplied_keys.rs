@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use liaison_client::profile::Profile;
-use liaison_client::session::{ClientError, Event, Session};
+use liaison_client::session::{ClientError, Event, SendOutcome, Session};
 use liaison_client::supplied::{PSK_USED_IDS_FILE, SuppliedKeys};
 use liaison_proto::envelope::Envelope;
 use liaison_proto::{Classification, Tlp};
@@ -200,6 +200,30 @@ fn psks(fed: &Federation) -> Psks {
         ),
     );
     psks
+}
+
+/// Ana sends `text` (TLP AMBER) to Bohdan, who is not connected (his prekey published for
+/// her), and disconnects: the relay holds the message for him.
+async fn send_to_offline(
+    fed: &Federation,
+    ana: &OfficerHome,
+    bo: &OfficerHome,
+    text: &str,
+    classification: Classification,
+) -> SendOutcome {
+    publish_prekey(fed, bo).await;
+    let mut ana_s = Session::connect(fed.session_config(ana)).await.unwrap();
+    let sent = send_to(
+        &mut ana_s,
+        &text_report(text),
+        &[bo.id],
+        classification,
+        Tlp::Amber,
+    )
+    .await
+    .unwrap();
+    ana_s.close().await;
+    sent
 }
 
 async fn next_event(session: &mut Session) -> Event {
@@ -410,21 +434,11 @@ fn a_message_whose_key_cannot_be_had_is_held_at_the_relay_then_delivered() {
     );
     let rt = runtime();
     rt.block_on(async {
-        publish_prekey(&fed, &bo).await;
-        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         // Below SECRET UE, so that the relay delivers it on a link without a supplied key;
         // Ana's `required` policy mixes one in end to end anyway.
-        let sent = send_to(
-            &mut ana_s,
-            &text_report("pre-shared"),
-            &[bo.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        let sent =
+            send_to_offline(&fed, &ana, &bo, "pre-shared", Classification::RestreintUe).await;
         assert_eq!(sent.supplied_keys, 1);
-        ana_s.close().await;
 
         // Bohdan has no [supplied_keys] yet: the message is held, not refused.
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
@@ -481,18 +495,14 @@ fn a_supplied_key_fetched_before_a_crash_opens_the_message_at_its_next_delivery(
         sim: _sim,
     } = kme_pair("required");
     rt.block_on(async {
-        publish_prekey(&fed, &bo).await;
-        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = send_to(
-            &mut ana_s,
-            &text_report("SECRET UE: kept key"),
-            &[bo.id],
+        let sent = send_to_offline(
+            &fed,
+            &ana,
+            &bo,
+            "SECRET UE: kept key",
             Classification::SecretUe,
-            Tlp::Amber,
         )
-        .await
-        .unwrap();
-        ana_s.close().await;
+        .await;
         let envelope = Envelope::decode(&sent.envelope).unwrap();
         let reference = envelope.blocks()[0].supplied.clone().unwrap();
 
