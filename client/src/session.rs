@@ -44,7 +44,7 @@ pub use self::error::{
     ClientError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_KEYSTORE, EXIT_OK, EXIT_REFUSED,
     EXIT_UNREACHABLE,
 };
-pub use self::inbound::{Event, ReceiptEvent};
+pub use self::inbound::{Event, ReceiptEvent, UndeliveredEvent};
 use crate::keystore::OfficerKeystore;
 use crate::passphrase::Passphrase;
 use crate::profile::Profile;
@@ -190,6 +190,8 @@ pub struct SessionStats {
     pub duplicates: u64,
     /// Receipts for our messages verified and recorded.
     pub receipts: u64,
+    /// Relays' non-delivery notices for our messages verified and recorded.
+    pub undelivered: u64,
     /// Envelopes or receipts refused (failed verification or decryption).
     pub rejected: u64,
     /// Envelopes left with the relay, unacknowledged, because their supplied key could not be
@@ -821,6 +823,10 @@ impl Session {
             }
             LinkFrame::Receipt(raw) => {
                 self.take_receipt(raw).await?;
+                Ok(Pumped::Handled)
+            }
+            LinkFrame::NonDelivery(raw) => {
+                self.take_notice(raw).await?;
                 Ok(Pumped::Handled)
             }
             LinkFrame::Ack { message_id, status } => {

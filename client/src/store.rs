@@ -19,6 +19,7 @@ use liaison_crypto::aead::{open_x_random, seal_x_random};
 use liaison_crypto::{IdentityId, SecretBytes, SymmetricKey};
 use liaison_proto::certificate::{MAX_CERTIFICATE_LEN, MemberCertificate};
 use liaison_proto::envelope::{ContentType, MAX_ENVELOPE_LEN, MESSAGE_ID_LEN, MessageId};
+use liaison_proto::notice::{MAX_NOTICE_LEN, NonDelivery};
 use liaison_proto::{Classification, Tlp, UnixTime};
 use redb::{
     Durability, ReadableDatabase as _, ReadableTable as _, TableDefinition, TableHandle as _,
@@ -36,6 +37,8 @@ const RECEIVED_INDEX: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::ne
 const SENT: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("sent");
 const SENT_ENVELOPES: TableDefinition<'_, [u8; 16], &[u8]> = TableDefinition::new("sent_envelopes");
 const RECEIPTS: TableDefinition<'_, ([u8; 16], [u8; 32]), &[u8]> = TableDefinition::new("receipts");
+/// Non-delivery notices: `(message id, recipient)` → sealed `be64(recorded at) || notice`.
+const NOTICES: TableDefinition<'_, ([u8; 16], [u8; 32]), &[u8]> = TableDefinition::new("notices");
 const CONTACTS: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("contacts");
 /// The last verified prekey bundle of each recipient (identity id → sealed bundle bytes), for
 /// sending while the recipient's home relay is out of reach.
@@ -315,6 +318,23 @@ pub struct StoredReceipt {
     pub raw: Vec<u8>,
 }
 
+/// A relay's non-delivery notice on record (`spec/protocol.md` §13.1), verified when it
+/// arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredNotice {
+    /// When this client recorded it.
+    pub recorded_at: UnixTime,
+    /// The signed notice, exactly as received.
+    pub raw: Vec<u8>,
+}
+
+impl StoredNotice {
+    /// The notice, parsed (it was verified before it was stored).
+    pub fn notice(&self) -> Option<NonDelivery> {
+        NonDelivery::decode(&self.raw).ok()
+    }
+}
+
 /// One recipient of a sent message and its receipt, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecipientReceipt {
@@ -324,6 +344,8 @@ pub struct RecipientReceipt {
     pub name: String,
     /// Its receipt, once it arrived.
     pub receipt: Option<StoredReceipt>,
+    /// A relay's notice that the message will not reach this recipient, if one arrived.
+    pub undelivered: Option<StoredNotice>,
 }
 
 /// A sent message with the receipt status of every recipient.
@@ -416,6 +438,7 @@ impl MessageStore {
             txn.open_table(SENT).st(path)?;
             txn.open_table(SENT_ENVELOPES).st(path)?;
             txn.open_table(RECEIPTS).st(path)?;
+            txn.open_table(NOTICES).st(path)?;
             txn.open_table(CONTACTS).st(path)?;
             txn.open_table(BUNDLES).st(path)?;
             txn.open_table(SUPPLIED_KEYS).st(path)?;
@@ -761,16 +784,82 @@ impl MessageStore {
         Ok(true)
     }
 
+    /// Records a relay's non-delivery notice for sent message `message_id`, under each of
+    /// `recipients` (the caller has verified it). Returns `false` when every one of them had
+    /// a notice on record already (the first is kept). A notice for a message this store
+    /// never sent, or naming someone it was not sent to, is refused.
+    pub fn record_notice(
+        &self,
+        message_id: impl IntoMessageId,
+        recipients: &[IdentityId],
+        notice_raw: &[u8],
+        recorded_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let id = message_id.into_message_id();
+        if notice_raw.len() > MAX_NOTICE_LEN {
+            return Err(StoreError::Invalid {
+                what: "non-delivery notice",
+                reason: format!("{} bytes exceed {MAX_NOTICE_LEN}", notice_raw.len()),
+            });
+        }
+        let unexpected = |recipient: &IdentityId, reason| StoreError::UnexpectedReceipt {
+            message_id: id.to_string(),
+            recipient: recipient.to_string(),
+            reason,
+        };
+        let path = &self.path;
+        let txn = self.begin()?;
+        let mut new = false;
+        {
+            let sent = txn.open_table(SENT).st(path)?;
+            let Some(v) = sent.get(id.0).st(path)? else {
+                let first = recipients
+                    .first()
+                    .copied()
+                    .unwrap_or(IdentityId::from_bytes([0; 32]));
+                return Err(unexpected(
+                    &first,
+                    "no such message was sent from this store",
+                ));
+            };
+            let plain = self.open_checked("sent", &id.0, v.value())?;
+            let msg =
+                decode_sent(&plain).map_err(|e| self.corrupt("sent", &id.0, e.to_string()))?;
+            if let Some(r) = recipients
+                .iter()
+                .find(|r| !msg.recipients.iter().any(|(m, _)| m == *r))
+            {
+                return Err(unexpected(r, "not a recipient of that message"));
+            }
+            let mut notices = txn.open_table(NOTICES).st(path)?;
+            let mut value = Vec::with_capacity(8 + notice_raw.len());
+            value.extend_from_slice(&recorded_at.0.to_be_bytes());
+            value.extend_from_slice(notice_raw);
+            for recipient in recipients {
+                let key = (id.0, *recipient.as_bytes());
+                if notices.get(key).st(path)?.is_some() {
+                    continue;
+                }
+                let sealed = self.seal("notices", &receipt_key_bytes(&key), &value);
+                notices.insert(key, sealed.as_slice()).st(path)?;
+                new = true;
+            }
+        }
+        txn.commit().st(path)?;
+        Ok(new)
+    }
+
     /// Every sent message with its receipts, newest first.
     pub fn sent(&self) -> Result<Vec<SentSummary>, StoreError> {
         let txn = self.db.begin_read().st(&self.path)?;
         let sent = txn.open_table(SENT).st(&self.path)?;
         let receipts = txn.open_table(RECEIPTS).st(&self.path)?;
+        let notices = txn.open_table(NOTICES).st(&self.path)?;
         let mut out = Vec::new();
         for entry in sent.iter().st(&self.path)? {
             let (k, v) = entry.st(&self.path)?;
             let id = k.value();
-            out.push(self.sent_summary(&receipts, &id, v.value())?);
+            out.push(self.sent_summary(&receipts, &notices, &id, v.value())?);
         }
         out.sort_by(|a, b| {
             b.message
@@ -787,10 +876,12 @@ impl MessageStore {
         let txn = self.db.begin_read().st(&self.path)?;
         let sent = txn.open_table(SENT).st(&self.path)?;
         let receipts = txn.open_table(RECEIPTS).st(&self.path)?;
+        let notices = txn.open_table(NOTICES).st(&self.path)?;
         let Some(v) = sent.get(id).st(&self.path)? else {
             return Ok(None);
         };
-        self.sent_summary(&receipts, &id, v.value()).map(Some)
+        self.sent_summary(&receipts, &notices, &id, v.value())
+            .map(Some)
     }
 
     /// Adds or replaces (by subject id) a contact's certificate. The caller validated it.
@@ -916,6 +1007,7 @@ impl MessageStore {
     fn sent_summary(
         &self,
         receipts: &impl redb::ReadableTable<([u8; 16], [u8; 32]), &'static [u8]>,
+        notices: &impl redb::ReadableTable<([u8; 16], [u8; 32]), &'static [u8]>,
         id: &[u8; 16],
         sealed: &[u8],
     ) -> Result<SentSummary, StoreError> {
@@ -924,23 +1016,12 @@ impl MessageStore {
         let mut out = Vec::with_capacity(message.recipients.len());
         for (recipient, name) in &message.recipients {
             let key = (*id, *recipient.as_bytes());
-            let receipt = match receipts.get(key).st(&self.path)? {
-                Some(v) => {
-                    let kb = receipt_key_bytes(&key);
-                    let plain = self.open_checked("receipts", &kb, v.value())?;
-                    let (at, raw) = plain.split_at_checked(8).ok_or_else(|| {
-                        self.corrupt("receipts", &kb, "shorter than 8 bytes".into())
-                    })?;
-                    let at: [u8; 8] = at
-                        .try_into()
-                        .map_err(|_| self.corrupt("receipts", &kb, "bad time".into()))?;
-                    Some(StoredReceipt {
-                        received_at: UnixTime(u64::from_be_bytes(at)),
-                        raw: raw.to_vec(),
-                    })
-                }
-                None => None,
-            };
+            let receipt = self
+                .timed_record(receipts, "receipts", key)?
+                .map(|(received_at, raw)| StoredReceipt { received_at, raw });
+            let undelivered = self
+                .timed_record(notices, "notices", key)?
+                .map(|(recorded_at, raw)| StoredNotice { recorded_at, raw });
             let name = if name.is_empty() {
                 self.contact(recipient)?
                     .map(|c| c.name().to_owned())
@@ -952,6 +1033,7 @@ impl MessageStore {
                 recipient: *recipient,
                 name,
                 receipt,
+                undelivered,
             });
         }
         Ok(SentSummary {
@@ -1051,6 +1133,26 @@ fn associated_data(table: &str, key: &[u8]) -> Vec<u8> {
     ad.push(0);
     ad.extend_from_slice(key);
     ad
+}
+
+impl MessageStore {
+    /// A `be64(time) || bytes` record of `table` (receipts, notices) under `key`, opened.
+    fn timed_record(
+        &self,
+        table: &impl redb::ReadableTable<([u8; 16], [u8; 32]), &'static [u8]>,
+        name: &'static str,
+        key: ([u8; 16], [u8; 32]),
+    ) -> Result<Option<(UnixTime, Vec<u8>)>, StoreError> {
+        let Some(v) = table.get(key).st(&self.path)? else {
+            return Ok(None);
+        };
+        let kb = receipt_key_bytes(&key);
+        let plain = self.open_checked(name, &kb, v.value())?;
+        let (at, raw) = plain
+            .split_first_chunk::<8>()
+            .ok_or_else(|| self.corrupt(name, &kb, "shorter than 8 bytes".into()))?;
+        Ok(Some((UnixTime(u64::from_be_bytes(*at)), raw.to_vec())))
+    }
 }
 
 fn receipt_key_bytes(key: &([u8; 16], [u8; 32])) -> [u8; 48] {

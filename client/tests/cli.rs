@@ -425,6 +425,58 @@ fn a_large_attachment_arrives_byte_for_byte_under_its_own_name() {
 }
 
 #[test]
+fn a_report_refused_further_along_shows_as_not_delivered_with_the_reason() {
+    // Relay 2 (Bohdan's) takes envelopes up to 64 KiB of payload; Ana's relay takes more. The
+    // send succeeds (Ana's relay took custody); relay 2 refuses it, and `receipts` shows the
+    // relay-signed notice instead of "awaiting" forever.
+    let mut fed = Federation::new(&[Classification::SecretUe, Classification::SecretUe]);
+    let ana = cli_officer(&mut fed, "Ana", 0, Classification::ConfidentielUe);
+    let bo = cli_officer(&mut fed, "Bohdan", 1, Classification::ConfidentielUe);
+    let limit = 64 * 1024 + liaison_proto::envelope::MAX_ENVELOPE_OVERHEAD;
+    fed.edit_relay_config(1, |text| format!("{text}max_envelope_bytes = {limit}\n"));
+    fed.start(0);
+    fed.start(1);
+    ok_json(&liaison(Some(&bo.home), &["--json", "inbox"]));
+    let report = fed.path().join("big.txt");
+    std::fs::write(&report, "x".repeat(limit)).unwrap();
+    let sent = ok_json(&liaison(
+        Some(&ana.home),
+        &[
+            "--json",
+            "send",
+            "--to",
+            &bo.id,
+            "--classification",
+            "restreint-ue",
+            "--tlp",
+            "amber",
+            p(&report),
+        ],
+    ));
+    let id = sent["message_id"].as_str().unwrap().to_owned();
+    let mut undelivered = Value::Null;
+    for _ in 0..10 {
+        let v = ok_json(&liaison(Some(&ana.home), &["--json", "receipts"]));
+        let entry = &v["sent"][0];
+        assert_eq!(entry["message_id"], id.as_str());
+        undelivered = entry["recipients"][0]["undelivered"].clone();
+        if !undelivered.is_null() {
+            break;
+        }
+    }
+    assert_eq!(undelivered["code_name"], "TooLarge", "{undelivered}");
+    assert_eq!(undelivered["relay"], "relay-1");
+    let reason = undelivered["reason"].as_str().unwrap();
+    assert!(reason.contains("relay-2 refused it"), "{reason}");
+    let human = liaison(Some(&ana.home), &["receipts", "--offline"]);
+    assert!(
+        text(&human).contains("NOT DELIVERED to Bohdan"),
+        "{}",
+        text(&human)
+    );
+}
+
+#[test]
 fn relay_refusal_exits_3_with_the_relays_reason() {
     // The relay is cleared up to RESTREINT UE only; the officers up to CONFIDENTIEL UE.
     let mut fed = Federation::new(&[Classification::RestreintUe]);

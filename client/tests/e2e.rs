@@ -1,7 +1,8 @@
 //! End-to-end tests of the officer library against real relays run in-process (real QUIC on
 //! loopback, real redb custody stores, real encrypted keystores and message stores): round
 //! trip with a verified receipt, a multi-recipient report with one recipient offline, relay and
-//! local policy refusals, no re-delivery to the application after a client restart, and a
+//! local policy refusals, a next hop's refusal after custody coming back as a verified
+//! non-delivery notice, no re-delivery to the application after a client restart, and a
 //! report sealed with a remembered prekey bundle while the recipient's relay is unreachable.
 
 mod support;
@@ -210,6 +211,72 @@ fn relay_refusal_names_the_code_and_reason_and_records_nothing() {
         )
         .await
         .unwrap();
+        ana_s.close().await;
+    });
+}
+
+#[test]
+fn a_report_the_next_relay_refuses_after_custody_comes_back_as_a_verified_notice() {
+    // Relay 2 takes smaller envelopes than relay 1. Ana's home relay takes custody of her
+    // report (the send succeeds), relay 2 refuses it, and relay 1 tells Ana in a signed
+    // non-delivery notice, which her session verifies against the sent envelope and records.
+    let mut fed = Federation::new(&[Classification::SecretUe, Classification::SecretUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 1, Classification::ConfidentielUe);
+    let limit = 64 * 1024 + liaison_proto::envelope::MAX_ENVELOPE_OVERHEAD;
+    fed.edit_relay_config(1, |text| format!("{text}max_envelope_bytes = {limit}\n"));
+    fed.start(0);
+    fed.start(1);
+    let rt = runtime();
+    rt.block_on(async {
+        publish_prekey(&fed, &bo).await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let big = Report {
+            content_type: ContentType::Text,
+            content: vec![b'x'; limit],
+        };
+        let sent = send_to(
+            &mut ana_s,
+            &big,
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
+        let undelivered = match ana_s.next_event(WAIT).await.unwrap() {
+            Some(Event::Undelivered(u)) => u,
+            other => panic!("expected a non-delivery notice, got {other:?}"),
+        };
+        assert_eq!(undelivered.message_id, sent.message_id);
+        assert_eq!(undelivered.recipients, vec![(bo.id, "Bohdan".to_owned())]);
+        assert_eq!(
+            undelivered.code,
+            WireCode::TooLarge as u16,
+            "{}",
+            undelivered.reason
+        );
+        assert_eq!(undelivered.relay_name, "relay-1");
+        assert_eq!(ana_s.stats().undelivered, 1);
+        let record = ana_s.store().get_sent(sent.message_id).unwrap().unwrap();
+        let notice = record.receipts[0]
+            .undelivered
+            .as_ref()
+            .and_then(liaison_client::store::StoredNotice::notice)
+            .expect("the notice is on record under Bohdan");
+        assert_eq!(notice.terms().reason, undelivered.reason);
+        assert!(record.receipts[0].receipt.is_none());
+        ana_s.close().await;
+
+        // Acknowledged: a new session gets nothing more.
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        assert!(
+            ana_s
+                .next_event(Duration::from_secs(2))
+                .await
+                .unwrap()
+                .is_none()
+        );
         ana_s.close().await;
     });
 }

@@ -118,3 +118,9 @@ pub const AUDIT_CHECKPOINT: &[u8] = b"liaison audit checkpoint v1";
 
 /// Derives the custody id a relay holds a receipt under (`spec/protocol.md` §13).
 pub const RECEIPT_CUSTODY_ID: &[u8] = b"liaison receipt custody id v1";
+
+/// Context of a relay's signature on a non-delivery notice (`spec/protocol.md` §13.1).
+pub const NON_DELIVERY_SIG: &[u8] = b"liaison non-delivery v1";
+
+/// Derives the custody id a relay holds a non-delivery notice under (`spec/protocol.md` §13.1).
+pub const NON_DELIVERY_CUSTODY_ID: &[u8] = b"liaison non-delivery custody id v1";

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use liaison_proto::WireCode;
 use liaison_proto::certificate::DocumentType;
 use liaison_proto::frame::LinkFrame;
+use liaison_proto::notice::NonDelivery;
 use liaison_proto::prekey::SignedPrekey;
 use liaison_proto::receipt::Receipt;
 use serde::Deserialize;
@@ -176,16 +177,17 @@ impl PeerLimiter {
         self.refused_in_a_row == 1
     }
 
-    /// Whether an incoming item — an `Envelope`, `Receipt`, `PrekeyPublish` or `PrekeyRequest`
-    /// frame, each of which costs the relay a signature check, a commit or a query to another
+    /// Whether an incoming item — an `Envelope`, `Receipt`, `NonDelivery`, `PrekeyPublish` or
+    /// `PrekeyRequest` frame, each of which costs the relay a signature check, a commit or a query to another
     /// relay — is over the limit (link housekeeping frames never are). An item under the limit
     /// is admitted, and its tokens taken, by this call; for one over it, [`Self::refusal`]
     /// builds the answer.
     pub fn over_limit(&mut self, frame: &LinkFrame, now: Instant) -> bool {
         let len = match frame {
-            LinkFrame::Envelope(raw) | LinkFrame::Receipt(raw) | LinkFrame::PrekeyPublish(raw) => {
-                raw.len()
-            }
+            LinkFrame::Envelope(raw)
+            | LinkFrame::Receipt(raw)
+            | LinkFrame::NonDelivery(raw)
+            | LinkFrame::PrekeyPublish(raw) => raw.len(),
             LinkFrame::PrekeyRequest(id) => id.as_bytes().len(),
             _ => return false,
         };
@@ -213,6 +215,9 @@ impl PeerLimiter {
             },
             LinkFrame::Receipt(raw) => Receipt::decode(raw)
                 .map(|r| r.custody_id().to_vec())
+                .unwrap_or_default(),
+            LinkFrame::NonDelivery(raw) => NonDelivery::decode(raw)
+                .map(|n| n.custody_id().to_vec())
                 .unwrap_or_default(),
             LinkFrame::PrekeyPublish(raw) => SignedPrekey::decode(raw)
                 .map(|p| p.id().0.to_vec())

@@ -9,6 +9,10 @@
 //!   answered with a non-fatal `Refused` frame carrying the code and reason; the link stays up.
 //! * [`Relay::take_receipt`]: receipts travel back to the envelope's sender the same way,
 //!   under the receipt's custody id ([`Receipt::custody_id`]).
+//! * Non-delivery notices ([`Relay::take_notice`]): when an envelope this relay acknowledged
+//!   goes no further (the next hop refused it for good, or it expired in a queue), the relay
+//!   signs a notice saying so and sends it back to the sender like a receipt
+//!   (`spec/protocol.md` §13.1).
 //! * Prekeys ([`prekeys`]): officers publish theirs to their home relay; requests are answered
 //!   from the store or routed towards the owner's home relay and the answer relayed back.
 //! * Routing: a recipient's home relay is reached through a configured route — directly, or
@@ -19,6 +23,7 @@
 //!   lets only one link drain a queue at a time, so two links between the same relays (both
 //!   dial each other) never send one entry twice.
 
+mod notices;
 pub mod prekeys;
 
 use std::collections::{BTreeMap, HashMap};
@@ -27,7 +32,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use liaison_crypto::IdentityId;
-use liaison_proto::certificate::{MemberCertificate, Role};
+use liaison_crypto::sign::SigningKey;
+use liaison_proto::certificate::{DocumentType, MemberCertificate, Role};
 use liaison_proto::envelope::{Envelope, MAX_ENVELOPE_LIFETIME_SECS, PayloadDigest};
 use liaison_proto::frame::{AckStatus, LinkFrame, MAX_ERROR_TEXT_LEN};
 use liaison_proto::receipt::Receipt;
@@ -164,6 +170,8 @@ pub struct LinkPeer {
 #[derive(Debug)]
 pub struct Relay {
     store: CustodyStore,
+    /// Signs non-delivery notices.
+    signing_key: Arc<SigningKey>,
     /// Swapped whole by a revocation list reload ([`crate::reload`]).
     trust: Arc<Live<TrustStore>>,
     me: MemberCertificate,
@@ -198,9 +206,11 @@ pub fn receipt_custody_id(receipt: &Receipt) -> [u8; 16] {
 }
 
 impl Relay {
-    /// A relay over `store`, trusting `trust`, routing with `directory` and `routes`.
+    /// A relay over `store`, trusting `trust`, routing with `directory` and `routes`, signing
+    /// its non-delivery notices with `signing_key` (the key `me` certifies).
     pub fn new(
         store: CustodyStore,
+        signing_key: Arc<SigningKey>,
         trust: Arc<Live<TrustStore>>,
         me: MemberCertificate,
         directory: Arc<Live<Directory>>,
@@ -209,6 +219,7 @@ impl Relay {
     ) -> Self {
         Self {
             store,
+            signing_key,
             trust,
             me,
             directory,
@@ -634,26 +645,7 @@ impl Relay {
                 "an officer may only send its own receipts",
             ));
         }
-        let mut out = Vec::new();
-        let sender = receipt.sender();
-        let cert = directory.get(&sender).ok_or_else(|| {
-            Refusal::new(
-                WireCode::RecipientRefused,
-                format!("sender {sender} is unknown to this relay"),
-            )
-        })?;
-        let home = cert.home_relay().unwrap_or(sender);
-        if home == self.me.subject() {
-            out.push(Destination(*sender.as_bytes()));
-        } else if let Some(hop) = self.next_hop(home) {
-            out.push(Destination(*hop.as_bytes()));
-        } else {
-            return Err(Refusal::new(
-                WireCode::NoRoute,
-                format!("no route to relay {home}"),
-            ));
-        }
-        Ok(out)
+        Ok(vec![self.route_to_sender(receipt.sender())?])
     }
 
     /// Runs until `cancel`: sends what waits for `destination` on `out`, and releases each entry
@@ -773,23 +765,29 @@ impl Relay {
                                 pause |= inflight.contains_key(&id);
                                 continue;
                             }
-                            Downstream::Ack { id, status: AckStatus::Refused } => {
-                                (id, Some("refused without a reason (legacy Ack(Refused))".to_owned()))
-                            }
+                            Downstream::Ack { id, status: AckStatus::Refused } => (
+                                id,
+                                Some((
+                                    WireCode::RecipientRefused as u16,
+                                    "refused without a reason (legacy Ack(Refused))".to_owned(),
+                                )),
+                            ),
                             Downstream::Ack { id, .. } => (id, None),
-                            Downstream::Refused { id, code, reason } => {
-                                (id, Some(format!("refused by the next hop: {code:#06x} {reason}")))
-                            }
+                            Downstream::Refused { id, code, reason } => (id, Some((code, reason))),
                         };
                         let Some(seq) = inflight.remove(&id) else { continue };
-                        if let Some(detail) = refused {
-                            // Not retried unchanged (protocol-link §3.4): dropped, audited.
+                        if let Some((code, reason)) = refused {
+                            // Not retried unchanged (protocol-link §3.4): dropped, audited, and
+                            // the sender told in a non-delivery notice.
+                            let detail = format!("refused by the next hop: {code:#06x} {reason}");
                             tracing::warn!(id = %hex::encode(&id), %detail, "next hop refused custody; dropping");
                             let message_id = <[u8; 16]>::try_from(id.as_slice()).unwrap_or([0; 16]);
                             let peer_id = *peer.certificate.subject().as_bytes();
                             if let Err(e) = self.store.record_refusal(message_id, peer_id, detail, unix_now()).await {
                                 tracing::error!(error = %e, "cannot audit a downstream refusal");
                             }
+                            let reason = format!("relay {} refused it: {reason}", peer.certificate.name());
+                            self.give_up_queued(destination, seq, code, &reason).await;
                         } else {
                             tracing::debug!(
                                 id = %hex::encode(&id),
@@ -819,8 +817,13 @@ impl Relay {
 
     /// The frame carrying a queued item on `peer`'s link, if the link may carry it.
     fn outbound_frame(&self, peer: &LinkPeer, raw: Vec<u8>) -> Result<LinkFrame, String> {
-        if Receipt::decode(&raw).is_ok() {
-            return Ok(LinkFrame::Receipt(raw));
+        // Everything queued passed its checks on the way in; its document type says what it is.
+        match raw.get(1) {
+            Some(&t) if t == DocumentType::Receipt.wire() => return Ok(LinkFrame::Receipt(raw)),
+            Some(&t) if t == DocumentType::NonDelivery.wire() => {
+                return Ok(LinkFrame::NonDelivery(raw));
+            }
+            _ => {}
         }
         let env = Envelope::decode(&raw).map_err(|e| e.to_string())?;
         env.check_hop(&peer.certificate)
@@ -842,13 +845,54 @@ impl Relay {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(interval) => {}
             }
-            match self.store.sweep_expired(unix_now()).await {
-                Ok(ids) if !ids.is_empty() => {
-                    tracing::info!(count = ids.len(), "expired envelopes dropped")
+            let expired = match self.store.sweep_expired(unix_now()).await {
+                Ok(expired) => expired,
+                Err(e) => {
+                    tracing::error!(error = %e, "expiry sweep failed");
+                    continue;
                 }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+            };
+            if !expired.is_empty() {
+                tracing::info!(count = expired.len(), "expired envelopes dropped");
             }
+            for item in expired {
+                let Some(undelivered) = &item.envelope else {
+                    continue;
+                };
+                for destination in item.destinations {
+                    let reason = self.expiry_reason(destination);
+                    self.give_up(
+                        undelivered,
+                        destination,
+                        WireCode::EnvelopeExpired as u16,
+                        &reason,
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+}
+
+impl Relay {
+    /// Why an envelope that expired in `destination`'s queue was not delivered.
+    fn expiry_reason(&self, destination: Destination) -> String {
+        let id = IdentityId::from_bytes(destination.0);
+        let name = self
+            .directory
+            .load()
+            .get(&id)
+            .map_or_else(|| id.fingerprint(), |c| c.name().to_owned());
+        if self.next_hop(id).is_some() {
+            format!(
+                "expired at relay {} while waiting for relay {name} to take it",
+                self.me.name()
+            )
+        } else {
+            format!(
+                "expired at relay {} before {name} collected it",
+                self.me.name()
+            )
         }
     }
 }

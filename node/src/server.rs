@@ -140,6 +140,7 @@ pub async fn run(
     let relay = Arc::new(
         Relay::new(
             store.clone(),
+            Arc::new(copy_key(&setup.signing_key)?),
             Arc::clone(&trust),
             me.clone(),
             Arc::clone(&directory),
@@ -506,6 +507,12 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                         let (relay, p) = (Arc::clone(&shared.relay), peer.clone());
                         answer_custody(shared, &out_tx, async move {
                             relay.take_receipt(&p, raw).await
+                        });
+                    }
+                    LinkFrame::NonDelivery(raw) => {
+                        let (relay, p) = (Arc::clone(&shared.relay), peer.clone());
+                        answer_custody(shared, &out_tx, async move {
+                            relay.take_notice(&p, raw).await
                         });
                     }
                     LinkFrame::Ack { message_id, status } => {

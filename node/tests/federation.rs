@@ -2,7 +2,8 @@
 //! (relay 1 — relay 2 — relay 3), officers driven over real QUIC links. They cover multi-hop
 //! routing (`via`), forwarding over accepted links, a middle relay down and back, prekey
 //! publication and relayed prekey requests, one envelope to recipients at different relays,
-//! non-fatal refusals and the size limit. Every wait is bounded; relays die with their test.
+//! non-fatal refusals and the size limit, and non-delivery notices (a next hop's refusal after
+//! custody, an envelope expiring in its recipient's queue). Every wait is bounded; relays die with their test.
 
 #[allow(dead_code)] // each test binary uses a different part of the support module
 mod support;
@@ -14,6 +15,7 @@ use liaison_crypto::rng::os_rng;
 use liaison_crypto::{IdentityId, Suite};
 use liaison_proto::envelope::{Envelope, MAX_ENVELOPE_OVERHEAD};
 use liaison_proto::frame::{AckStatus, LinkFrame};
+use liaison_proto::notice::NonDelivery;
 use liaison_proto::prekey::{PREKEY_LIFETIME_SECS, PrekeyBundle, SignedPrekey};
 use liaison_proto::receipt::Receipt;
 use liaison_proto::{Classification, UnixTime, WireCode};
@@ -294,6 +296,120 @@ async fn oversized_envelope_is_refused_with_the_too_large_code() {
     // Just under the limit still passes on the same link.
     let small = fed.seal(0, 3, Classification::RestreintUe, &[0x42; 4096], false);
     send_accepted(&mut alice, &small).await;
+}
+
+/// The sender's next frame is a non-delivery notice for `env`: checks it against the
+/// envelope, the trust anchors, the issuing relay `issuer`, the recipients and `code`, acks it,
+/// and returns it.
+async fn expect_notice(
+    fed: &Federation,
+    sender: &mut OfficerClient,
+    env: &Envelope,
+    issuer: usize,
+    recipients: &[usize],
+    code: WireCode,
+) -> NonDelivery {
+    let raw = match next(sender).await {
+        Some(LinkFrame::NonDelivery(raw)) => raw,
+        other => panic!("expected a non-delivery notice, got {other:?}"),
+    };
+    let notice = NonDelivery::decode(&raw).unwrap();
+    notice
+        .verify(&fed.trust, env, UnixTime(unix_now()))
+        .unwrap();
+    assert_eq!(
+        notice.relay(),
+        &fed.relays[issuer].cert,
+        "issued by the relay that gave up"
+    );
+    let want: Vec<IdentityId> = recipients
+        .iter()
+        .map(|&i| fed.officers[i].cert.subject())
+        .collect();
+    assert_eq!(notice.terms().recipients, want);
+    assert_eq!(
+        notice.terms().code,
+        code as u16,
+        "{}",
+        notice.terms().reason
+    );
+    sender.ack_id(&notice.custody_id()).await;
+    notice
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_hop_refusal_after_custody_reaches_the_sender_as_a_signed_notice() {
+    // Relay 2 takes less than relay 1: relay 1 takes custody of Ana's report (and says so),
+    // relay 2 refuses it for good, and Ana hears why from relay 1 instead of never.
+    let limit = 4096 + MAX_ENVELOPE_OVERHEAD;
+    let fed = line(Options {
+        max_envelope_bytes_at: Some((1, limit)),
+        ..Options::default()
+    });
+    let r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let mut alice = fed.connect(0).await;
+    let env = fed.seal(0, 1, Classification::RestreintUe, &vec![0x42; limit], false);
+    send_accepted(&mut alice, &env).await;
+    let notice = expect_notice(&fed, &mut alice, &env, 0, &[1], WireCode::TooLarge).await;
+    assert!(
+        notice.terms().reason.contains("refused it") && notice.terms().reason.contains("limit"),
+        "the next hop's reason travels: {}",
+        notice.terms().reason
+    );
+    // Custody of the notice was handed over: it is not delivered again.
+    assert!(alice.next(Duration::from_secs(2)).await.is_none());
+    // Officers do not issue notices: a relay refuses one from an officer, non-fatally.
+    alice
+        .send_frame(&LinkFrame::NonDelivery(notice.raw().to_vec()))
+        .await;
+    match next(&mut alice).await {
+        Some(LinkFrame::Refused { code, .. }) => assert_eq!(code, WireCode::PeerNotAllowed as u16),
+        other => panic!("expected a Refused, got {other:?}"),
+    }
+    // In relay 1's signed audit log: relay 2's refusal and Ana's notice.
+    assert!(r1.terminate().success());
+    let report = fed.audit_report(0);
+    assert_eq!(report["by_kind"]["refused"], 2, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notice_from_a_middle_relay_travels_two_hops_back_to_the_sender() {
+    // Carol (relay 3) writes to Ana (relay 1) through relay 2; relay 1 takes less than relay 2.
+    // Relay 2 gives up, and its notice goes back to relay 3, which checks it and delivers it.
+    let limit = 4096 + MAX_ENVELOPE_OVERHEAD;
+    let fed = line(Options {
+        max_envelope_bytes_at: Some((0, limit)),
+        ..Options::default()
+    });
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let _r3 = fed.start(2);
+    let mut carol = fed.connect(1).await;
+    let env = fed.seal(1, 0, Classification::RestreintUe, &vec![0x42; limit], false);
+    send_accepted(&mut carol, &env).await;
+    expect_notice(&fed, &mut carol, &env, 1, &[0], WireCode::TooLarge).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envelope_expiring_before_its_recipient_collects_it_is_reported_to_the_sender() {
+    // Dora (relay 2) never connects. Her relay's expiry sweep (every 5 s here) drops Ana's
+    // report and tells Ana, over the link relay 1 opened to relay 2.
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let mut alice = fed.connect(0).await;
+    let env = fed.seal_for(0, 2, Classification::RestreintUe, b"read me soon", false, 2);
+    send_accepted(&mut alice, &env).await;
+    let notice = expect_notice(&fed, &mut alice, &env, 1, &[2], WireCode::EnvelopeExpired).await;
+    assert!(
+        notice.terms().reason.contains("before"),
+        "{}",
+        notice.terms().reason
+    );
+    // Dora, connecting later, gets nothing: the envelope is gone, and the sender knows.
+    let mut dora = fed.connect(2).await;
+    assert!(dora.next(Duration::from_secs(2)).await.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

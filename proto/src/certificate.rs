@@ -48,6 +48,8 @@ pub enum DocumentType {
     Envelope,
     /// [`crate::receipt::Receipt`] (0x06).
     Receipt,
+    /// [`crate::notice::NonDelivery`] (0x07).
+    NonDelivery,
 }
 
 impl DocumentType {
@@ -60,6 +62,7 @@ impl DocumentType {
             Self::SignedPrekey => 0x04,
             Self::Envelope => 0x05,
             Self::Receipt => 0x06,
+            Self::NonDelivery => 0x07,
         }
     }
 
@@ -72,6 +75,7 @@ impl DocumentType {
             Self::SignedPrekey => "signed prekey",
             Self::Envelope => "envelope",
             Self::Receipt => "receipt",
+            Self::NonDelivery => "non-delivery notice",
         }
     }
 }

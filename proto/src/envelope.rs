@@ -158,6 +158,28 @@ pub struct EnvelopeHeader {
     pub recipients: Vec<IdentityId>,
 }
 
+impl EnvelopeHeader {
+    /// Reads the header at the start of an envelope's bytes; what follows it need not be
+    /// present and is not looked at, and nothing is verified. For a relay that holds an
+    /// envelope in pieces and gives up on it (`spec/protocol.md` §13.1).
+    pub fn decode_prefix(bytes: &[u8]) -> Result<Self, ProtoError> {
+        read_header(&mut Reader::new(bytes))
+    }
+}
+
+/// [`Envelope::envelope_hash`] of an envelope of `len` bytes given in `pieces`, without
+/// joining them. Fails unless the pieces hold exactly `len` bytes.
+pub fn envelope_hash_of_pieces<'a>(
+    len: usize,
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<[u8; HASH_LEN], ProtoError> {
+    let mut h = liaison_crypto::kdf::TranscriptField::new(labels::ENVELOPE_HASH, len)?;
+    for piece in pieces {
+        h.update(piece)?;
+    }
+    Ok(h.finish()?)
+}
+
 /// Names the supplied (QKD or pre-shared) key mixed into one recipient's key-encryption key:
 /// the ETSI GS QKD 014 `key_ID` and the SAE ids of both ends.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -357,6 +357,12 @@ pub enum ProtoError {
         /// The field that differs.
         what: &'static str,
     },
+    /// A non-delivery notice that does not match the envelope it is checked against.
+    #[error("non-delivery notice does not match: {what}")]
+    NoticeMismatch {
+        /// The field that differs.
+        what: &'static str,
+    },
     /// A document could not be built from the given inputs (a builder precondition).
     #[error("invalid {what}: {reason}")]
     InvalidInput {
@@ -507,7 +513,7 @@ impl ProtoError {
             Self::RevocationListRollback { .. } | Self::RevocationListExpired { .. } => {
                 WireCode::RevocationListRefused
             }
-            Self::ReceiptMismatch { .. } => WireCode::ReceiptMismatch,
+            Self::ReceiptMismatch { .. } | Self::NoticeMismatch { .. } => WireCode::ReceiptMismatch,
             Self::SuppliedKeyNotProvided { .. }
             | Self::UnexpectedSuppliedKey
             | Self::SuppliedKeyLength { .. } => WireCode::SuppliedKeyUnavailable,

@@ -79,6 +79,8 @@ pub enum FrameType {
     PrekeyResponse,
     /// Non-fatal refusal of one item (envelope, receipt, prekey publish or request).
     Refused,
+    /// An opaque relay-signed non-delivery notice (`spec/protocol.md` §13.1).
+    NonDelivery,
     /// An officer publishes its own signed prekey to its home relay.
     PrekeyPublish,
     /// Liveness probe.
@@ -99,13 +101,14 @@ pub enum FrameType {
 
 impl FrameType {
     /// Every frame type, in wire-id order.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::InitiatorHello,
         Self::ResponderHello,
         Self::InitiatorFinish,
         Self::Record,
         Self::Envelope,
         Self::EnvelopePart,
+        Self::NonDelivery,
         Self::Ack,
         Self::Receipt,
         Self::PrekeyRequest,
@@ -136,6 +139,7 @@ impl FrameType {
             Self::Refused => 0x25,
             Self::PrekeyPublish => 0x26,
             Self::EnvelopePart => 0x27,
+            Self::NonDelivery => 0x28,
             Self::Ping => 0x30,
             Self::Pong => 0x31,
             Self::RekeyRequest => 0x40,
@@ -168,6 +172,7 @@ impl FrameType {
             Self::EnvelopePart => ENVELOPE_PART_HEADER_LEN + MAX_ENVELOPE_PART,
             Self::Ack => 1 + MAX_MESSAGE_ID_LEN + 1,
             Self::Receipt => MAX_RECEIPT_LEN,
+            Self::NonDelivery => crate::notice::MAX_NOTICE_LEN,
             Self::PrekeyRequest => liaison_crypto::IDENTITY_ID_LEN,
             Self::PrekeyResponse => MAX_PREKEY_RESPONSE_LEN,
             Self::Refused => MAX_REFUSED_BODY,
@@ -600,6 +605,8 @@ pub enum LinkFrame {
     },
     /// Opaque receipt bytes.
     Receipt(Vec<u8>),
+    /// Opaque non-delivery notice bytes ([`crate::notice::NonDelivery`]).
+    NonDelivery(Vec<u8>),
     /// Asks for the prekey bundle of an identity.
     PrekeyRequest(liaison_crypto::IdentityId),
     /// An opaque prekey bundle ([`crate::prekey::PrekeyBundle`] bytes).
@@ -645,6 +652,7 @@ impl LinkFrame {
             Self::EnvelopePart(_) => FrameType::EnvelopePart,
             Self::Ack { .. } => FrameType::Ack,
             Self::Receipt(_) => FrameType::Receipt,
+            Self::NonDelivery(_) => FrameType::NonDelivery,
             Self::PrekeyRequest(_) => FrameType::PrekeyRequest,
             Self::PrekeyResponse(_) => FrameType::PrekeyResponse,
             Self::Refused { .. } => FrameType::Refused,
@@ -686,6 +694,7 @@ impl LinkFrame {
         match self {
             Self::Envelope(b)
             | Self::Receipt(b)
+            | Self::NonDelivery(b)
             | Self::PrekeyResponse(b)
             | Self::PrekeyPublish(b) => b.len(),
             Self::EnvelopePart(p) => ENVELOPE_PART_HEADER_LEN + p.bytes.len(),
@@ -697,6 +706,7 @@ impl LinkFrame {
         match self {
             Self::Envelope(b)
             | Self::Receipt(b)
+            | Self::NonDelivery(b)
             | Self::PrekeyResponse(b)
             | Self::PrekeyPublish(b) => w.raw(b),
             Self::EnvelopePart(p) => {
@@ -747,6 +757,7 @@ impl LinkFrame {
         match frame.frame_type {
             FrameType::Envelope => Ok(Self::Envelope(frame.body)),
             FrameType::Receipt => Ok(Self::Receipt(frame.body)),
+            FrameType::NonDelivery => Ok(Self::NonDelivery(frame.body)),
             FrameType::PrekeyResponse => Ok(Self::PrekeyResponse(frame.body)),
             FrameType::PrekeyPublish => Ok(Self::PrekeyPublish(frame.body)),
             FrameType::EnvelopePart => Ok(Self::EnvelopePart(EnvelopePart::read(frame.body)?)),
@@ -761,6 +772,7 @@ impl LinkFrame {
         let out = match frame.frame_type {
             FrameType::Envelope => Self::Envelope(r.rest().to_vec()),
             FrameType::Receipt => Self::Receipt(r.rest().to_vec()),
+            FrameType::NonDelivery => Self::NonDelivery(r.rest().to_vec()),
             FrameType::PrekeyResponse => Self::PrekeyResponse(r.rest().to_vec()),
             FrameType::PrekeyPublish => Self::PrekeyPublish(r.rest().to_vec()),
             FrameType::EnvelopePart => {
@@ -985,6 +997,7 @@ mod tests {
                     status: AckStatus::from_wire(s).unwrap(),
                 }),
             bytes().prop_map(LinkFrame::Receipt),
+            bytes().prop_map(LinkFrame::NonDelivery),
             any::<[u8; 32]>()
                 .prop_map(|b| LinkFrame::PrekeyRequest(liaison_crypto::IdentityId::from_bytes(b))),
             bytes().prop_map(LinkFrame::PrekeyResponse),

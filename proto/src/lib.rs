@@ -17,6 +17,7 @@ pub mod record;
 
 pub use error::{DecodeError, ProtoError, WireCode};
 pub mod classification;
+pub mod notice;
 pub mod prekey;
 pub mod receipt;
 pub mod revocation;

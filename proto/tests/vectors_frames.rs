@@ -61,6 +61,10 @@ fn build(dir: &std::path::Path) -> Value {
             },
         ),
         ("receipt", LinkFrame::Receipt(vec![0x01, 0x06, 0x02])),
+        (
+            "non-delivery notice",
+            LinkFrame::NonDelivery(vec![0x01, 0x07, 0x02]),
+        ),
         ("prekey request", LinkFrame::PrekeyRequest(owner)),
         (
             "prekey response",

@@ -15,7 +15,7 @@ use liaison_client::profile::{self, read_bounded};
 use liaison_client::session::{
     ClientError, Event, RecipientRef, Report, Session, SessionConfig, unix_now,
 };
-use liaison_client::store::{MessageStore, ReceivedSummary, StoreError};
+use liaison_client::store::{MessageStore, ReceivedSummary, StoreError, StoredNotice};
 use liaison_crypto::Suite;
 use liaison_proto::envelope::{ContentType, Envelope, MAX_PAYLOAD_LEN};
 use liaison_proto::{Classification, Tlp};
@@ -372,14 +372,36 @@ fn open_store(global: &GlobalArgs, pass: &PassphraseArgs) -> Result<MessageStore
     )
 }
 
-fn event_summary(events: &[Event]) -> (usize, usize, Vec<Value>) {
+/// What one sync fetched: counts, refusals and non-delivery notices.
+struct Fetched {
+    messages: usize,
+    receipts: usize,
+    rejected: Vec<Value>,
+    undelivered: Vec<Value>,
+}
+
+fn event_summary(events: &[Event]) -> Fetched {
     let mut messages = 0;
     let mut receipts = 0;
     let mut rejected = Vec::new();
+    let mut undelivered = Vec::new();
     for e in events {
         match e {
             Event::Message(_) => messages += 1,
             Event::Receipt(_) => receipts += 1,
+            Event::Undelivered(u) => undelivered.push(json!({
+                "message_id": u.message_id.to_string(),
+                "recipients": u.recipients.iter().map(|(id, name)| json!({
+                    "identity": id.to_string(),
+                    "fingerprint": id.fingerprint(),
+                    "name": name,
+                })).collect::<Vec<_>>(),
+                "relay": u.relay_name,
+                "code": u.code,
+                "code_name": wire_code_name(u.code),
+                "reason": u.reason,
+                "issued_at": u.issued_at.0,
+            })),
             Event::Rejected {
                 message_id,
                 what,
@@ -399,7 +421,49 @@ fn event_summary(events: &[Event]) -> (usize, usize, Vec<Value>) {
             _ => {}
         }
     }
-    (messages, receipts, rejected)
+    Fetched {
+        messages,
+        receipts,
+        rejected,
+        undelivered,
+    }
+}
+
+/// The name of wire code `code` (`spec/protocol.md` §14), or its hex value.
+fn wire_code_name(code: u16) -> String {
+    liaison_proto::WireCode::from_u16(code)
+        .map_or_else(|| format!("{code:#06x}"), |c| format!("{c:?}"))
+}
+
+/// One line per non-delivery notice of [`event_summary`].
+fn write_undelivered(human: &mut String, undelivered: &[Value]) {
+    for u in undelivered {
+        let to: Vec<String> = u["recipients"]
+            .as_array()
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| {
+                        format!(
+                            "{} {}",
+                            r["name"].as_str().unwrap_or(""),
+                            r["fingerprint"].as_str().unwrap_or("")
+                        )
+                        .trim()
+                        .to_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            human,
+            "NOT DELIVERED message {} to {}: {} [{}] (notice signed by relay {})",
+            u["message_id"].as_str().unwrap_or(""),
+            to.join(", "),
+            u["reason"].as_str().unwrap_or(""),
+            u["code_name"].as_str().unwrap_or(""),
+            u["relay"].as_str().unwrap_or("")
+        );
+    }
 }
 
 /// One line per refused (or held) envelope or receipt of [`event_summary`].
@@ -437,7 +501,12 @@ fn received_json(m: &ReceivedSummary) -> Value {
 
 pub(crate) async fn inbox(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome, Failure> {
     let (events, store) = synced_store(&args, global).await?;
-    let (new_messages, receipts, rejected) = event_summary(&events);
+    let Fetched {
+        messages: new_messages,
+        receipts,
+        rejected,
+        undelivered,
+    } = event_summary(&events);
     let list = store.received().map_err(ClientError::from)?;
     let mut human = String::new();
     if !args.offline {
@@ -447,6 +516,7 @@ pub(crate) async fn inbox(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome
         );
     }
     write_rejections(&mut human, &rejected);
+    write_undelivered(&mut human, &undelivered);
     if list.is_empty() {
         human.push_str("inbox is empty\n");
     }
@@ -481,6 +551,7 @@ pub(crate) async fn inbox(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome
             "ok": true,
             "fetched": { "messages": new_messages, "receipts": receipts },
             "rejected": rejected,
+            "undelivered": undelivered,
             "messages": list.iter().map(|m| {
                 let mut v = received_json(m);
                 v["new"] = json!(fresh.contains(&m.message_id));
@@ -579,13 +650,19 @@ pub(crate) fn read(args: ReadArgs, global: &GlobalArgs) -> Result<Outcome, Failu
 
 pub(crate) async fn receipts(args: SyncArgs, global: &GlobalArgs) -> Result<Outcome, Failure> {
     let (events, store) = synced_store(&args, global).await?;
-    let (_, new_receipts, rejected) = event_summary(&events);
+    let Fetched {
+        receipts: new_receipts,
+        rejected,
+        undelivered,
+        ..
+    } = event_summary(&events);
     let sent = store.sent().map_err(ClientError::from)?;
     let mut human = String::new();
     if !args.offline {
         let _ = writeln!(human, "fetched {new_receipts} new receipt(s)");
     }
     write_rejections(&mut human, &rejected);
+    write_undelivered(&mut human, &undelivered);
     if sent.is_empty() {
         human.push_str("nothing sent yet\n");
     }
@@ -603,8 +680,9 @@ pub(crate) async fn receipts(args: SyncArgs, global: &GlobalArgs) -> Result<Outc
         );
         let mut recipients = Vec::new();
         for r in &summary.receipts {
-            match &r.receipt {
-                Some(receipt) => {
+            let notice = r.undelivered.as_ref().and_then(StoredNotice::notice);
+            match (&r.receipt, &notice) {
+                (Some(receipt), _) => {
                     let _ = writeln!(
                         human,
                         "    receipt from {} {} at {}",
@@ -613,7 +691,19 @@ pub(crate) async fn receipts(args: SyncArgs, global: &GlobalArgs) -> Result<Outc
                         human_time(receipt.received_at.0)
                     );
                 }
-                None => {
+                (None, Some(n)) => {
+                    let _ = writeln!(
+                        human,
+                        "    NOT DELIVERED to {} {}: {} [{}] (relay {} at {})",
+                        r.name,
+                        r.recipient.fingerprint(),
+                        n.terms().reason,
+                        wire_code_name(n.terms().code),
+                        n.relay().name(),
+                        human_time(n.issued_at().0)
+                    );
+                }
+                (None, None) => {
                     let _ = writeln!(
                         human,
                         "    awaiting     {} {}",
@@ -627,6 +717,13 @@ pub(crate) async fn receipts(args: SyncArgs, global: &GlobalArgs) -> Result<Outc
                 "fingerprint": r.recipient.fingerprint(),
                 "name": r.name,
                 "receipt_received_at": r.receipt.as_ref().map(|t| t.received_at.0),
+                "undelivered": notice.as_ref().map(|n| json!({
+                    "relay": n.relay().name(),
+                    "code": n.terms().code,
+                    "code_name": wire_code_name(n.terms().code),
+                    "reason": n.terms().reason,
+                    "issued_at": n.issued_at().0,
+                })),
             }));
         }
         list.push(json!({
@@ -644,6 +741,7 @@ pub(crate) async fn receipts(args: SyncArgs, global: &GlobalArgs) -> Result<Outc
             "ok": true,
             "fetched": { "receipts": new_receipts },
             "rejected": rejected,
+            "undelivered": undelivered,
             "sent": list,
         }),
         human,

@@ -1,5 +1,5 @@
-//! What arrives on an officer's link unasked: envelopes addressed to us and receipts for the
-//! envelopes we sent. Both are checked here, stored durably, and only then acknowledged to the
+//! What arrives on an officer's link unasked: envelopes addressed to us, and receipts and
+//! relays' non-delivery notices for the envelopes we sent. Both are checked here, stored durably, and only then acknowledged to the
 //! relay, which deletes its copy on that acknowledgement (custody, DESIGN.md).
 
 use liaison_crypto::rng::os_rng;
@@ -7,6 +7,7 @@ use liaison_crypto::{IdentityId, SecretBytes};
 use liaison_proto::UnixTime;
 use liaison_proto::envelope::{Envelope, MessageId};
 use liaison_proto::frame::{AckStatus, LinkFrame};
+use liaison_proto::notice::NonDelivery;
 use liaison_proto::receipt::{CUSTODY_ID_LEN, Receipt};
 use zeroize::Zeroizing;
 
@@ -23,6 +24,10 @@ pub enum Event {
     /// A receipt for a message we sent: verified against the sent envelope and the
     /// recipient's certificate, and recorded.
     Receipt(ReceiptEvent),
+    /// A relay's notice that a message we sent will not reach some of its recipients
+    /// (`spec/protocol.md` §13.1): verified against the sent envelope and the federation's
+    /// trust anchors, and recorded.
+    Undelivered(UndeliveredEvent),
     /// A message for us whose end-to-end supplied key could not be obtained (no
     /// `[supplied_keys]` in the profile, or the key supply failed). It was neither opened nor
     /// acknowledged: the relay keeps it and delivers it again on the next connection, until it
@@ -37,7 +42,7 @@ pub enum Event {
     Rejected {
         /// The envelope's message id, when it could be read.
         message_id: Option<MessageId>,
-        /// What it was (`"envelope"` or `"receipt"`).
+        /// What it was (`"envelope"`, `"receipt"` or `"non-delivery notice"`).
         what: &'static str,
         /// Why it was refused.
         reason: String,
@@ -55,6 +60,23 @@ pub struct ReceiptEvent {
     pub recipient_name: String,
     /// When the recipient says it received the message.
     pub received_at: UnixTime,
+}
+
+/// A verified non-delivery notice for one of our messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndeliveredEvent {
+    /// The message that will not be delivered.
+    pub message_id: MessageId,
+    /// The recipients it will not reach, with their names as we know them.
+    pub recipients: Vec<(IdentityId, String)>,
+    /// The relay that gave up on it (its certificate name).
+    pub relay_name: String,
+    /// Why, as a `WireCode` value.
+    pub code: u16,
+    /// Why, for a person.
+    pub reason: String,
+    /// When the relay gave up (its clock).
+    pub issued_at: UnixTime,
 }
 
 impl Session {
@@ -334,6 +356,78 @@ impl Session {
             recipient: receipt.recipient(),
             recipient_name: recipient.name().to_owned(),
             received_at: receipt.received_at(),
+        }));
+        Ok(())
+    }
+
+    /// A relay's non-delivery notice for one of our messages: verify against the sent envelope
+    /// and the trust anchors, record, ack.
+    pub(super) async fn take_notice(&mut self, raw: Vec<u8>) -> Result<(), ClientError> {
+        let notice = match NonDelivery::decode(&raw) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "undecodable non-delivery notice from the relay");
+                self.events.push_back(Event::Rejected {
+                    message_id: None,
+                    what: "non-delivery notice",
+                    reason: e.to_string(),
+                });
+                return Ok(());
+            }
+        };
+        let custody = notice.custody_id();
+        let id = notice.message_id();
+        let (Some(sent), Some(envelope_raw)) =
+            (self.store.get_sent(id)?, self.store.sent_envelope(id)?)
+        else {
+            tracing::warn!(%id, "non-delivery notice for a message this store did not send; left with the relay");
+            return Ok(());
+        };
+        let envelope = Envelope::decode(&envelope_raw)?;
+        let now = unix_now();
+        if let Err(e) = notice.verify(&self.trust, &envelope, now) {
+            tracing::warn!(%id, error = %e, "non-delivery notice refused");
+            self.stats.rejected += 1;
+            self.ack(&custody, AckStatus::Refused).await?;
+            self.events.push_back(Event::Rejected {
+                message_id: Some(id),
+                what: "non-delivery notice",
+                reason: e.to_string(),
+            });
+            return Ok(());
+        }
+        let terms = notice.terms().clone();
+        let (recipients, raw) = (terms.recipients.clone(), notice.raw().to_vec());
+        let new = self
+            .blocking(move |store| store.record_notice(id, &recipients, &raw, now))
+            .await?;
+        self.ack(&custody, AckStatus::Accepted).await?;
+        if !new {
+            tracing::debug!(%id, "non-delivery notice already on record");
+            return Ok(());
+        }
+        tracing::warn!(%id, relay = notice.relay().name(), code = terms.code, reason = %terms.reason, "message not delivered");
+        self.stats.undelivered += 1;
+        let recipients = terms
+            .recipients
+            .iter()
+            .map(|r| {
+                let name = sent
+                    .receipts
+                    .iter()
+                    .find(|s| s.recipient == *r)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                (*r, name)
+            })
+            .collect();
+        self.events.push_back(Event::Undelivered(UndeliveredEvent {
+            message_id: id,
+            recipients,
+            relay_name: notice.relay().name().to_owned(),
+            code: terms.code,
+            reason: terms.reason,
+            issued_at: notice.issued_at(),
         }));
         Ok(())
     }

@@ -108,6 +108,32 @@ pub struct Queued {
     pub expires: u64,
 }
 
+/// An item the expiry sweep dropped ([`CustodyStore::sweep_expired`]).
+#[derive(Debug, Clone)]
+pub struct Expired {
+    /// Its id (an envelope's message id, or a receipt's or notice's custody id).
+    pub message_id: [u8; 16],
+    /// The queues that still held it: where it was never delivered or handed on.
+    pub destinations: Vec<Destination>,
+    /// What a non-delivery notice needs, when it was an envelope still queued somewhere.
+    pub envelope: Option<UndeliveredEnvelope>,
+}
+
+/// The ids of what a sweep dropped (tests compare them).
+#[cfg(test)]
+pub(crate) fn expired_ids(expired: Vec<Expired>) -> Vec<[u8; 16]> {
+    expired.into_iter().map(|e| e.message_id).collect()
+}
+
+/// An envelope that will not be delivered: what its non-delivery notice names.
+#[derive(Debug, Clone)]
+pub struct UndeliveredEnvelope {
+    /// Its header (sender, recipients).
+    pub header: liaison_proto::envelope::EnvelopeHeader,
+    /// Its envelope hash (`spec/protocol.md` §11.3).
+    pub envelope_hash: [u8; liaison_crypto::kdf::HASH_LEN],
+}
+
 /// A local officer's signed prekey, checked by the relay, to be held for senders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrekeyRecord {
@@ -361,8 +387,10 @@ impl CustodyStore {
     }
 
     /// Drops every envelope whose expiry is at or before `now` (audited as expired), prunes
-    /// old dedup records and drops expired prekeys. Returns the expired message ids.
-    pub async fn sweep_expired(&self, now: u64) -> Result<Vec<[u8; 16]>, StoreError> {
+    /// old dedup records and drops expired prekeys. Returns what expired, with the queues
+    /// that still held it and, for an envelope, what its non-delivery notice needs (a large
+    /// envelope is hashed chunk by chunk in the sweep's commit).
+    pub async fn sweep_expired(&self, now: u64) -> Result<Vec<Expired>, StoreError> {
         self.request(|reply| writer::Op::Sweep { now, reply }).await
     }
 
@@ -726,7 +754,10 @@ mod tests {
             "A's chunks went with its last queue entry"
         );
         // B expires: the sweep drops its chunks too.
-        assert_eq!(store.sweep_expired(2_000).await.unwrap(), vec![[2; 16]]);
+        assert_eq!(
+            expired_ids(store.sweep_expired(2_000).await.unwrap()),
+            vec![[2; 16]]
+        );
         assert_eq!(chunks(&store), 0);
         store.close().await.unwrap();
     }
@@ -774,7 +805,10 @@ mod tests {
             from_db(cursor, 1)
         );
         // The sweep drops envelope 5 (and forgets the cache): the database answers again.
-        assert_eq!(store.sweep_expired(3_000).await.unwrap(), vec![[5; 16]]);
+        assert_eq!(
+            expired_ids(store.sweep_expired(3_000).await.unwrap()),
+            vec![[5; 16]]
+        );
         assert!(store.recent.after(x, cursor.unwrap(), 10).is_none());
         let after_sweep = store.pending(x, cursor, 10).await.unwrap();
         assert_eq!(

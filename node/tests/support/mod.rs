@@ -117,6 +117,8 @@ pub(crate) struct Options {
     pub(crate) max_envelope_bytes: Option<usize>,
     /// `limits.max_queue_depth` of every relay, when not the default.
     pub(crate) max_queue_depth: Option<u64>,
+    /// `(relay, bytes)`: that one relay's `limits.max_envelope_bytes` (others keep theirs).
+    pub(crate) max_envelope_bytes_at: Option<(usize, usize)>,
 }
 
 /// One `[[route]]` of a test topology: relay `from` routes to relay `to`, dialling it, or —
@@ -314,7 +316,10 @@ impl Federation {
                 ));
             }
             let mut max_envelope = options
-                .max_envelope_bytes
+                .max_envelope_bytes_at
+                .filter(|&(at, _)| at == i)
+                .map(|(_, n)| n)
+                .or(options.max_envelope_bytes)
                 .map(|n| format!("max_envelope_bytes = {n}\n"))
                 .unwrap_or_default();
             if let Some(depth) = options.max_queue_depth {
@@ -383,6 +388,19 @@ impl Federation {
         plaintext: &[u8],
         unchecked: bool,
     ) -> Envelope {
+        self.seal_for(from, to, level, plaintext, unchecked, 3600)
+    }
+
+    /// [`Self::seal`] with an envelope that expires `lifetime` seconds from now.
+    pub(crate) fn seal_for(
+        &self,
+        from: usize,
+        to: usize,
+        level: Classification,
+        plaintext: &[u8],
+        unchecked: bool,
+        lifetime: u64,
+    ) -> Envelope {
         let (s, r) = (&self.officers[from], &self.officers[to]);
         let now = UnixTime(unix_now());
         let builder = EnvelopeBuilder::new(
@@ -392,7 +410,7 @@ impl Federation {
             Tlp::Amber,
             ContentType::Text,
             now,
-            now.plus_secs(3600),
+            now.plus_secs(lifetime),
         )
         .recipient(&r.cert, &r.prekey, None);
         let mut rng = os_rng();
@@ -696,6 +714,24 @@ impl OfficerClient {
             .send(&LinkFrame::PrekeyRequest(whom))
             .await
             .unwrap();
+    }
+
+    /// Acknowledges custody of the item with custody id `id` (a notice's, say).
+    #[allow(dead_code)] // used by the federation tests only
+    pub(crate) async fn ack_id(&mut self, id: &[u8]) {
+        self.link
+            .send(&LinkFrame::Ack {
+                message_id: id.to_vec(),
+                status: liaison_proto::frame::AckStatus::Accepted,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Sends any frame (to provoke refusals).
+    #[allow(dead_code)] // used by the federation tests only
+    pub(crate) async fn send_frame(&mut self, frame: &LinkFrame) {
+        self.link.send(frame).await.unwrap();
     }
 
     /// Acknowledges delivery of `raw` (an envelope) to the relay.
