@@ -17,6 +17,13 @@
 //!   its sender. A message already in the store is acknowledged again but not delivered twice.
 //!   Receipts for our messages are verified against the sent envelope and the recipient's
 //!   certificate, recorded, and acknowledged by their custody id.
+//! * **stay connected**: a session left idle between calls does not answer the relay's
+//!   keepalive, so the relay closes the link after `peer_timeout_secs` (20 s by default); a
+//!   relay may also restart. Each call first checks the link and, when it was closed, dials
+//!   the home relay again (same identity, same checks) before going on; a link lost while
+//!   [`Session::next_event`] or [`Session::fetch_pending`] waits is redialled once in that
+//!   call. Nothing is lost meanwhile: the relay keeps custody until we acknowledge, and
+//!   receipts not yet acknowledged are sent again on the new link.
 
 mod error;
 mod inbound;
@@ -197,12 +204,61 @@ pub struct SessionStats {
     /// Envelopes left with the relay, unacknowledged, because their supplied key could not be
     /// obtained (the relay delivers them again on the next connection).
     pub held: u64,
+    /// Times the link to the home relay was dialled again after it closed.
+    pub reconnects: u64,
+}
+
+/// Everything needed to dial the home relay again ([`Session::reconnect`]).
+#[derive(Debug, Clone)]
+struct Dialer {
+    addr: SocketAddr,
+    relay_address: String,
+    config: LinkConfig,
+    supply: LinkSupply,
+    timeout: Duration,
+}
+
+impl Dialer {
+    fn unreachable(&self, reason: String) -> ClientError {
+        ClientError::Unreachable {
+            address: self.relay_address.clone(),
+            reason,
+        }
+    }
+
+    /// Dials the home relay over `endpoint` and runs the link handshake, within the timeout.
+    async fn dial(&self, endpoint: &quinn::Endpoint) -> Result<Link, ClientError> {
+        let dial = async {
+            let conn = endpoint
+                .connect(self.addr, "liaison-node")
+                .map_err(|e| self.unreachable(e.to_string()))?
+                .await
+                .map_err(|e| self.unreachable(e.to_string()))?;
+            link::initiate(conn, self.config.clone(), self.supply.clone())
+                .await
+                .map_err(|e| match e {
+                    LinkError::PeerRefused { code, reason } => {
+                        ClientError::Refused { code, reason }
+                    }
+                    LinkError::Proto(p) => ClientError::Refused {
+                        code: p.wire_code() as u16,
+                        reason: format!("link handshake: {p}"),
+                    },
+                    other => self.unreachable(other.to_string()),
+                })
+        };
+        match tokio::time::timeout(self.timeout, dial).await {
+            Ok(link) => link,
+            Err(_) => Err(self.unreachable(format!("no link within {} s", self.timeout.as_secs()))),
+        }
+    }
 }
 
 /// An officer's live session with its home relay.
 #[derive(Debug)]
 pub struct Session {
     link: Link,
+    dialer: Dialer,
     endpoint: quinn::Endpoint,
     keystore: OfficerKeystore,
     passphrase: Passphrase,
@@ -306,34 +362,14 @@ impl Session {
             handshake_timeout: timeouts.connect,
             rekey: RekeyPolicy::default(),
         };
-        let dial = async {
-            let conn = endpoint
-                .connect(addr, "liaison-node")
-                .map_err(|e| unreachable(e.to_string()))?
-                .await
-                .map_err(|e| unreachable(e.to_string()))?;
-            link::initiate(conn, link_config, link_supply)
-                .await
-                .map_err(|e| match e {
-                    LinkError::PeerRefused { code, reason } => {
-                        ClientError::Refused { code, reason }
-                    }
-                    LinkError::Proto(p) => ClientError::Refused {
-                        code: p.wire_code() as u16,
-                        reason: format!("link handshake: {p}"),
-                    },
-                    other => unreachable(other.to_string()),
-                })
+        let dialer = Dialer {
+            addr,
+            relay_address: relay_address.clone(),
+            config: link_config,
+            supply: link_supply,
+            timeout: timeouts.connect,
         };
-        let link = match tokio::time::timeout(timeouts.connect, dial).await {
-            Ok(link) => link?,
-            Err(_) => {
-                return Err(unreachable(format!(
-                    "no link within {} s",
-                    timeouts.connect.as_secs()
-                )));
-            }
-        };
+        let link = dialer.dial(&endpoint).await?;
         tracing::info!(relay = %relay.subject().fingerprint(), "link up");
         if certificate.clearance().min_policy().supplied_key_required
             && !link.session().supplied_key_mixed()
@@ -347,6 +383,7 @@ impl Session {
         }
         let mut session = Self {
             link,
+            dialer,
             endpoint,
             keystore,
             passphrase,
@@ -371,6 +408,33 @@ impl Session {
             tracing::info!(swept, "kept supplied keys of expired messages erased");
         }
         Ok(session)
+    }
+
+    /// Dials the home relay again and carries on over the new link: the same handshake and
+    /// checks as [`Self::connect`]; receipts the relay had not acknowledged are sent again.
+    /// Called by the session itself when it finds the link closed (see the module docs);
+    /// callable directly, e.g. after an `Unreachable` error once the network is back.
+    pub async fn reconnect(&mut self) -> Result<(), ClientError> {
+        let link = self.dialer.dial(&self.endpoint).await?;
+        let old = std::mem::replace(&mut self.link, link);
+        // The old link is gone already (that is why we are here); close what is left of it
+        // without waiting on a peer that may not answer.
+        drop(old);
+        self.stats.reconnects += 1;
+        self.pending_refusal = None;
+        self.pending_receipts.clear();
+        tracing::info!(relay = %self.dialer.relay_address, "link to the home relay dialled again");
+        self.resend_pending_receipts().await
+    }
+
+    /// Redials first if the relay closed the link while we were not looking (an idle session
+    /// does not answer keepalives; the relay may have restarted).
+    async fn ensure_link(&mut self) -> Result<(), ClientError> {
+        if let Some(reason) = self.link.connection().close_reason() {
+            tracing::info!(%reason, "the link to the home relay was closed; dialling again");
+            self.reconnect().await?;
+        }
+        Ok(())
     }
 
     /// Counters of what this session has taken in.
@@ -457,6 +521,7 @@ impl Session {
                 ids.push(id);
             }
         }
+        self.ensure_link().await?;
         let mut bundles = Vec::new();
         for id in ids {
             bundles.push(self.fetch_bundle(id).await?);
@@ -568,6 +633,7 @@ impl Session {
             ));
         }
         let id = parsed.header().message_id;
+        self.ensure_link().await?;
         self.send_frame(&LinkFrame::Envelope(envelope.to_vec()))
             .await?;
         match self.await_answer(&id.0, "custody of the envelope").await? {
@@ -587,11 +653,24 @@ impl Session {
     /// nothing arrived in time.
     pub async fn next_event(&mut self, wait: Duration) -> Result<Option<Event>, ClientError> {
         let deadline = tokio::time::Instant::now() + wait;
+        if self.events.is_empty() {
+            self.ensure_link().await?;
+        }
+        let mut redialled = false;
         loop {
             if let Some(e) = self.events.pop_front() {
                 return Ok(Some(e));
             }
-            match self.pump(deadline).await? {
+            let pumped = match self.pump(deadline).await {
+                Err(e) if !redialled && is_link_loss(&e) => {
+                    tracing::info!(error = %e, "link to the home relay lost while waiting; dialling again");
+                    redialled = true;
+                    self.reconnect().await?;
+                    continue;
+                }
+                other => other?,
+            };
+            match pumped {
                 Pumped::Timeout => return Ok(None),
                 Pumped::Handled => {}
                 Pumped::Answer(a) => {
@@ -610,11 +689,22 @@ impl Session {
     ) -> Result<Vec<Event>, ClientError> {
         let end = tokio::time::Instant::now() + max_wait;
         let mut out: Vec<Event> = self.events.drain(..).collect();
+        self.ensure_link().await?;
         // Only something for the application restarts the quiet period: the relay's keepalive
         // Pings (and rekeys, duplicates) keep arriving on an idle link and must not.
         let mut deadline = (tokio::time::Instant::now() + quiet).min(end);
+        let mut redialled = false;
         loop {
-            match self.pump(deadline).await? {
+            let pumped = match self.pump(deadline).await {
+                Err(e) if !redialled && is_link_loss(&e) => {
+                    tracing::info!(error = %e, "link to the home relay lost while fetching; dialling again");
+                    redialled = true;
+                    self.reconnect().await?;
+                    continue;
+                }
+                other => other?,
+            };
+            match pumped {
                 Pumped::Timeout => break,
                 Pumped::Handled | Pumped::Answer(_) => {
                     let before = out.len();
@@ -876,6 +966,23 @@ enum Pumped {
     Handled,
     /// A control answer for a waiting operation.
     Answer(Answer),
+}
+
+/// Whether `e` means the link itself is gone (closed by the relay, silent, reset), as opposed
+/// to a refusal or a protocol violation: worth dialling again.
+fn is_link_loss(e: &ClientError) -> bool {
+    match e {
+        ClientError::Unreachable { .. } => true,
+        ClientError::Link(l) => matches!(
+            l,
+            LinkError::Connection(_)
+                | LinkError::Read(_)
+                | LinkError::Write(_)
+                | LinkError::Truncated
+                | LinkError::PeerSilent { .. }
+        ),
+        _ => false,
+    }
 }
 
 /// Whether a failed bundle request means the recipient's home relay is out of reach (rather

@@ -2,7 +2,8 @@
 //! loopback, real redb custody stores, real encrypted keystores and message stores): round
 //! trip with a verified receipt, a multi-recipient report with one recipient offline, relay and
 //! local policy refusals, a next hop's refusal after custody coming back as a verified
-//! non-delivery notice, no re-delivery to the application after a client restart, and a
+//! non-delivery notice, idle sessions dialling again after the relay closed their link or
+//! restarted, no re-delivery to the application after a client restart, and a
 //! report sealed with a remembered prekey bundle while the recipient's relay is unreachable.
 
 mod support;
@@ -278,6 +279,63 @@ fn a_report_the_next_relay_refuses_after_custody_comes_back_as_a_verified_notice
                 .is_none()
         );
         ana_s.close().await;
+    });
+}
+
+#[test]
+fn an_idle_session_redials_when_the_relay_closed_its_link_or_restarted() {
+    // The relay presumes an officer dead after 3 s without an answer to its pings. Sessions
+    // left idle longer than that (nobody calls them, so nobody answers) find their link
+    // closed on the next call and dial again, transparently; so after a relay restart.
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 0, Classification::ConfidentielUe);
+    fed.edit_relay_config(0, |text| {
+        format!("{text}ping_interval_secs = 1\npeer_timeout_secs = 3\n")
+    });
+    fed.start(0);
+    let rt = runtime();
+    let (mut ana_s, mut bohdan) = rt.block_on(async {
+        let ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(6)).await; // idle: both links are closed
+        (ana_s, bohdan)
+    });
+    rt.block_on(async {
+        let sent = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ana_s.stats().reconnects, 1);
+        let m = next_message(&mut bohdan).await;
+        assert_eq!(m.message_id(), sent.message_id);
+        assert_eq!(bohdan.stats().reconnects, 1);
+        let r = next_receipt(&mut ana_s).await;
+        assert_eq!(r.message_id, sent.message_id);
+    });
+    // The relay restarts under Ana's waiting session: the wait survives it.
+    fed.stop(0);
+    fed.start(0);
+    rt.block_on(async {
+        send_to(
+            &mut bohdan,
+            &stix(),
+            &[ana.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
+        let m = next_message(&mut ana_s).await;
+        assert_eq!(m.content(), STIX);
+        assert_eq!(ana_s.stats().reconnects, 2);
+        ana_s.close().await;
+        bohdan.close().await;
     });
 }
 
