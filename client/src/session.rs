@@ -274,6 +274,8 @@ pub struct Session {
     pending_refusal: Option<Vec<u8>>,
     stats: SessionStats,
     supplied: Option<SuppliedKeys>,
+    /// Non-delivery notices that arrived before their message was recorded as sent.
+    early_notices: Vec<(MessageId, Vec<u8>)>,
 }
 
 /// One control answer from the relay.
@@ -397,6 +399,7 @@ impl Session {
             pending_refusal: None,
             stats: SessionStats::default(),
             supplied: supplied_keys,
+            early_notices: Vec::new(),
         };
         session.prekey_upkeep().await?;
         session.resend_pending_receipts().await?;
@@ -411,7 +414,8 @@ impl Session {
     }
 
     /// Dials the home relay again and carries on over the new link: the same handshake and
-    /// checks as [`Self::connect`]; receipts the relay had not acknowledged are sent again.
+    /// checks as [`Self::connect`], prekey upkeep (a rotation falls due in a long session);
+    /// receipts the relay had not acknowledged are sent again.
     /// Called by the session itself when it finds the link closed (see the module docs);
     /// callable directly, e.g. after an `Unreachable` error once the network is back.
     pub async fn reconnect(&mut self) -> Result<(), ClientError> {
@@ -424,6 +428,7 @@ impl Session {
         self.pending_refusal = None;
         self.pending_receipts.clear();
         tracing::info!(relay = %self.dialer.relay_address, "link to the home relay dialled again");
+        self.prekey_upkeep().await?;
         self.resend_pending_receipts().await
     }
 
@@ -611,6 +616,7 @@ impl Session {
         })
         .await?;
         tracing::info!(id = %message_id, ?status, supplied_keys, "relay took custody");
+        self.retry_early_notices(message_id).await?;
         Ok(SendOutcome {
             message_id,
             recipients,
@@ -661,16 +667,7 @@ impl Session {
             if let Some(e) = self.events.pop_front() {
                 return Ok(Some(e));
             }
-            let pumped = match self.pump(deadline).await {
-                Err(e) if !redialled && is_link_loss(&e) => {
-                    tracing::info!(error = %e, "link to the home relay lost while waiting; dialling again");
-                    redialled = true;
-                    self.reconnect().await?;
-                    continue;
-                }
-                other => other?,
-            };
-            match pumped {
+            match self.pump_redialling(deadline, &mut redialled).await? {
                 Pumped::Timeout => return Ok(None),
                 Pumped::Handled => {}
                 Pumped::Answer(a) => {
@@ -688,28 +685,31 @@ impl Session {
         max_wait: Duration,
     ) -> Result<Vec<Event>, ClientError> {
         let end = tokio::time::Instant::now() + max_wait;
-        let mut out: Vec<Event> = self.events.drain(..).collect();
         self.ensure_link().await?;
+        let mut out: Vec<Event> = self.events.drain(..).collect();
         // Only something for the application restarts the quiet period: the relay's keepalive
         // Pings (and rekeys, duplicates) keep arriving on an idle link and must not.
         let mut deadline = (tokio::time::Instant::now() + quiet).min(end);
         let mut redialled = false;
         loop {
-            let pumped = match self.pump(deadline).await {
-                Err(e) if !redialled && is_link_loss(&e) => {
-                    tracing::info!(error = %e, "link to the home relay lost while fetching; dialling again");
-                    redialled = true;
-                    self.reconnect().await?;
-                    continue;
+            let was_redialled = redialled;
+            let pumped = match self.pump_redialling(deadline, &mut redialled).await {
+                Ok(p) => p,
+                Err(e) => {
+                    // What was taken in is stored and acknowledged: hand it over on the next
+                    // call rather than lose it with this error.
+                    out.extend(self.events.drain(..));
+                    self.events = out.into();
+                    return Err(e);
                 }
-                other => other?,
             };
             match pumped {
                 Pumped::Timeout => break,
                 Pumped::Handled | Pumped::Answer(_) => {
                     let before = out.len();
                     out.extend(self.events.drain(..));
-                    if out.len() > before {
+                    // A new link gets its own quiet period: the relay starts sending anew.
+                    if out.len() > before || redialled != was_redialled {
                         deadline = (tokio::time::Instant::now() + quiet).min(end);
                     }
                 }
@@ -861,6 +861,24 @@ impl Session {
                     tracing::debug!(?a, "answer for another item; ignored");
                 }
             }
+        }
+    }
+
+    /// [`Self::pump`], but a lost link is dialled again (once: `redialled` records it) and
+    /// counts as something handled, so the caller goes on waiting on the new link.
+    async fn pump_redialling(
+        &mut self,
+        deadline: tokio::time::Instant,
+        redialled: &mut bool,
+    ) -> Result<Pumped, ClientError> {
+        match self.pump(deadline).await {
+            Err(e) if !*redialled && is_link_loss(&e) => {
+                tracing::info!(error = %e, "link to the home relay lost while waiting; dialling again");
+                *redialled = true;
+                self.reconnect().await?;
+                Ok(Pumped::Handled)
+            }
+            other => other,
         }
     }
 

@@ -594,27 +594,46 @@ impl Relay {
             Err(e) => return self.answer([0; 16], from, Err(e.into()), now).await,
         };
         let id = receipt.custody_id();
+        self.take_returning(peer, id, raw, "receipt", move |relay, peer, _| {
+            relay.check_receipt(peer, &receipt)
+        })
+        .await
+    }
+
+    /// What receipts and non-delivery notices share on their way back to a sender: `check`
+    /// (a signature verification, given the relay, the link's peer and the time) runs on the
+    /// blocking pool like an envelope's; then custody under `id` in the queue it names, and
+    /// the answer (`Ack`, or a `Refused` saying why).
+    async fn take_returning(
+        self: &Arc<Self>,
+        peer: &LinkPeer,
+        id: [u8; 16],
+        raw: Vec<u8>,
+        what: &'static str,
+        check: impl FnOnce(&Self, &LinkPeer, u64) -> Result<Destination, Refusal> + Send + 'static,
+    ) -> Vec<LinkFrame> {
+        let now = unix_now();
+        let from = *peer.certificate.subject().as_bytes();
         let Ok(permit) = self.verifiers.acquire().await else {
             return Vec::new(); // not reached: the semaphore is never closed
         };
         let (relay, link_peer) = (Arc::clone(self), peer.clone());
-        let checked =
-            tokio::task::spawn_blocking(move || relay.check_receipt(&link_peer, &receipt)).await;
+        let checked = tokio::task::spawn_blocking(move || check(&relay, &link_peer, now)).await;
         drop(permit); // checks only: see `take_envelope`
         let Ok(checked) = checked else {
-            tracing::error!("receipt verification task failed");
+            tracing::error!(what, "verification task failed");
             return Vec::new(); // no answer: the sender keeps custody and retransmits
         };
         let outcome = match checked {
-            Ok(destinations) => {
+            Ok(destination) => {
                 let incoming = Incoming {
                     message_id: id,
                     raw,
                     expires: now.saturating_add(MAX_ENVELOPE_LIFETIME_SECS),
                     from,
-                    destinations,
+                    destinations: vec![destination],
                 };
-                match self.take_custody(incoming, now, "receipt").await {
+                match self.take_custody(incoming, now, what).await {
                     Ok(outcome) => Ok(outcome),
                     Err(deferred) => return deferred,
                 }
@@ -624,11 +643,7 @@ impl Relay {
         self.answer(id, from, outcome, now).await
     }
 
-    fn check_receipt(
-        &self,
-        peer: &LinkPeer,
-        receipt: &Receipt,
-    ) -> Result<Vec<Destination>, Refusal> {
+    fn check_receipt(&self, peer: &LinkPeer, receipt: &Receipt) -> Result<Destination, Refusal> {
         let directory = self.directory.load();
         let recipient = directory.get(&receipt.recipient()).ok_or_else(|| {
             Refusal::new(
@@ -645,7 +660,7 @@ impl Relay {
                 "an officer may only send its own receipts",
             ));
         }
-        Ok(vec![self.route_to_sender(receipt.sender())?])
+        self.route_to_sender(receipt.sender())
     }
 
     /// Runs until `cancel`: sends what waits for `destination` on `out`, and releases each entry
@@ -786,8 +801,13 @@ impl Relay {
                             if let Err(e) = self.store.record_refusal(message_id, peer_id, detail, unix_now()).await {
                                 tracing::error!(error = %e, "cannot audit a downstream refusal");
                             }
-                            let reason = format!("relay {} refused it: {reason}", peer.certificate.name());
-                            self.give_up_queued(destination, seq, code, &reason).await;
+                            let reason = match peer.certificate.role() {
+                                Role::Relay => format!("relay {} refused it: {reason}", peer.certificate.name()),
+                                Role::Officer => format!("the recipient's client ({}) refused it: {reason}", peer.certificate.name()),
+                            };
+                            if self.give_up_queued(destination, seq, code, &reason).await.is_err() {
+                                return; // the store failed: the entry stays, the link ends
+                            }
                         } else {
                             tracing::debug!(
                                 id = %hex::encode(&id),
@@ -845,30 +865,40 @@ impl Relay {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(interval) => {}
             }
-            let expired = match self.store.sweep_expired(unix_now()).await {
-                Ok(expired) => expired,
+            // Senders are told before anything is dropped: a crash in between makes the next
+            // pass tell them again, and the second notice is a duplicate of the first (same
+            // custody id), not a loss.
+            let now = unix_now();
+            let expiring = match self.store.expiring(now).await {
+                Ok(expiring) => expiring,
                 Err(e) => {
-                    tracing::error!(error = %e, "expiry sweep failed");
+                    tracing::error!(error = %e, "cannot read what expires; sweep skipped");
                     continue;
                 }
             };
-            if !expired.is_empty() {
-                tracing::info!(count = expired.len(), "expired envelopes dropped");
-            }
-            for item in expired {
-                let Some(undelivered) = &item.envelope else {
-                    continue;
-                };
-                for destination in item.destinations {
+            let mut told = true;
+            for item in &expiring {
+                for &destination in &item.destinations {
                     let reason = self.expiry_reason(destination);
-                    self.give_up(
-                        undelivered,
-                        destination,
-                        WireCode::EnvelopeExpired as u16,
-                        &reason,
-                    )
-                    .await;
+                    let code = WireCode::EnvelopeExpired as u16;
+                    told &= self
+                        .give_up(&item.envelope, destination, code, &reason)
+                        .await
+                        .is_ok();
                 }
+            }
+            if !told {
+                tracing::error!(
+                    "non-delivery notices not stored; expired envelopes kept until the next sweep"
+                );
+                continue;
+            }
+            match self.store.sweep_expired(now).await {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::info!(count = ids.len(), "expired envelopes dropped");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
             }
         }
     }

@@ -394,19 +394,32 @@ async fn notice_from_a_middle_relay_travels_two_hops_back_to_the_sender() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn envelope_expiring_before_its_recipient_collects_it_is_reported_to_the_sender() {
     // Dora (relay 2) never connects. Her relay's expiry sweep (every 5 s here) drops Ana's
-    // report and tells Ana, over the link relay 1 opened to relay 2.
+    // two reports and tells Ana, over the link relay 1 opened to relay 2. The second is 3 MiB,
+    // kept in chunks: its notice's envelope hash is taken chunk by chunk, and must still be
+    // the hash of the envelope Ana sent.
     let fed = line(Options::default());
     let _r1 = fed.start(0);
     let _r2 = fed.start(1);
     let mut alice = fed.connect(0).await;
-    let env = fed.seal_for(0, 2, Classification::RestreintUe, b"read me soon", false, 2);
-    send_accepted(&mut alice, &env).await;
-    let notice = expect_notice(&fed, &mut alice, &env, 1, &[2], WireCode::EnvelopeExpired).await;
-    assert!(
-        notice.terms().reason.contains("before"),
-        "{}",
-        notice.terms().reason
+    let small = fed.seal_for(0, 2, Classification::RestreintUe, b"read me soon", false, 3);
+    let large = fed.seal_for(
+        0,
+        2,
+        Classification::RestreintUe,
+        &vec![7; 3 << 20],
+        false,
+        3,
     );
+    send_accepted(&mut alice, &small).await;
+    send_accepted(&mut alice, &large).await;
+    for env in [&small, &large] {
+        let notice = expect_notice(&fed, &mut alice, env, 1, &[2], WireCode::EnvelopeExpired).await;
+        assert!(
+            notice.terms().reason.contains("before"),
+            "{}",
+            notice.terms().reason
+        );
+    }
     // Dora, connecting later, gets nothing: the envelope is gone, and the sender knows.
     let mut dora = fed.connect(2).await;
     assert!(dora.next(Duration::from_secs(2)).await.is_none());

@@ -134,6 +134,25 @@ pub(crate) fn read_signature(r: &mut Reader<'_>) -> Result<Signature, ProtoError
     Ok(Signature::from_bytes(suite, bytes)?)
 }
 
+/// Reads a document's signature trailer and checks that nothing follows it and that its suite
+/// is the document's; returns the signed length (where the trailer starts) and the signature.
+pub(crate) fn read_trailer(
+    r: &mut Reader<'_>,
+    suite: Suite,
+    what: &'static str,
+) -> Result<(usize, Signature), ProtoError> {
+    let tbs_len = r.position();
+    let signature = read_signature(r)?;
+    r.expect_end(what)?;
+    if signature.suite() != suite {
+        return Err(ProtoError::SuiteMismatch {
+            expected: suite,
+            got: signature.suite(),
+        });
+    }
+    Ok((tbs_len, signature))
+}
+
 /// Reads a composite public key `be16(len) || key` of `suite`.
 pub(crate) fn read_public_key(
     r: &mut Reader<'_>,

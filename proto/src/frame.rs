@@ -100,7 +100,7 @@ pub enum FrameType {
 }
 
 impl FrameType {
-    /// Every frame type, in wire-id order.
+    /// Every frame type.
     pub const ALL: [Self; 20] = [
         Self::InitiatorHello,
         Self::ResponderHello,

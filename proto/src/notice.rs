@@ -21,7 +21,7 @@ use rand_core::CryptoRng;
 
 use crate::certificate::{
     DocumentType, MAX_CERTIFICATE_LEN, MemberCertificate, Role, read_id, read_preamble,
-    read_signature, verify_document, write_preamble, write_signature,
+    read_trailer, verify_document, write_preamble, write_signature,
 };
 use crate::codec::{Reader, Writer};
 use crate::envelope::{Envelope, MAX_RECIPIENTS, MessageId};
@@ -181,15 +181,7 @@ impl NonDelivery {
         let code = r.u16("code")?;
         let reason = r.string_u16("reason", MAX_ERROR_TEXT_LEN)?.to_owned();
         let issued_at = UnixTime(r.u64("issued at")?);
-        let tbs_len = r.position();
-        let signature = read_signature(&mut r)?;
-        r.expect_end("non-delivery notice")?;
-        if signature.suite() != suite {
-            return Err(ProtoError::SuiteMismatch {
-                expected: suite,
-                got: signature.suite(),
-            });
-        }
+        let (tbs_len, signature) = read_trailer(&mut r, suite, "non-delivery notice")?;
         Ok(Self {
             raw: bytes.to_vec(),
             tbs_len,

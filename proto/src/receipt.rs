@@ -14,7 +14,7 @@ use liaison_crypto::{IdentityId, Suite, labels};
 use rand_core::CryptoRng;
 
 use crate::certificate::{
-    DocumentType, MemberCertificate, Role, read_id, read_preamble, read_signature, verify_document,
+    DocumentType, MemberCertificate, Role, read_id, read_preamble, read_trailer, verify_document,
     write_preamble, write_signature,
 };
 use crate::codec::{Reader, Writer};
@@ -95,15 +95,7 @@ impl Receipt {
         let sender = read_id(&mut r, "sender")?;
         let recipient = read_id(&mut r, "recipient")?;
         let received_at = UnixTime(r.u64("received at")?);
-        let tbs_len = r.position();
-        let signature = read_signature(&mut r)?;
-        r.expect_end("receipt")?;
-        if signature.suite() != suite {
-            return Err(ProtoError::SuiteMismatch {
-                expected: suite,
-                got: signature.suite(),
-            });
-        }
+        let (tbs_len, signature) = read_trailer(&mut r, suite, "receipt")?;
         Ok(Self {
             raw: bytes.to_vec(),
             tbs_len,

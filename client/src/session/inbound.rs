@@ -62,6 +62,9 @@ pub struct ReceiptEvent {
     pub received_at: UnixTime,
 }
 
+/// Notices kept for messages not yet on record ([`Session::retry_early_notices`]).
+pub(super) const MAX_EARLY_NOTICES: usize = 32;
+
 /// A verified non-delivery notice for one of our messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UndeliveredEvent {
@@ -227,13 +230,16 @@ impl Session {
                 Ok((message, new))
             })
             .await?;
-        self.ack(&id.0, AckStatus::Accepted).await?;
-        self.send_receipt(&envelope, now).await?;
+        // Handed to the application before the ack goes out: if the link fails on the ack,
+        // the relay delivers it again after a redial, and that delivery is a duplicate that
+        // produces no event.
         if new {
             tracing::info!(%id, sender = %h.sender.fingerprint(), "message received");
             self.stats.messages += 1;
             self.events.push_back(Event::Message(message));
         }
+        self.ack(&id.0, AckStatus::Accepted).await?;
+        self.send_receipt(&envelope, now).await?;
         Ok(())
     }
 
@@ -339,25 +345,25 @@ impl Session {
         let new = self
             .blocking(move |store| store.record_receipt(id, recipient_id, &raw, now))
             .await?;
-        self.ack(&custody, AckStatus::Accepted).await?;
-        if !new {
+        if new {
+            debug_assert!(
+                sent.receipts
+                    .iter()
+                    .any(|r| r.recipient == receipt.recipient())
+            );
+            tracing::info!(%id, recipient = %receipt.recipient().fingerprint(), "receipt verified");
+            self.stats.receipts += 1;
+            self.events.push_back(Event::Receipt(ReceiptEvent {
+                message_id: id,
+                recipient: receipt.recipient(),
+                recipient_name: recipient.name().to_owned(),
+                received_at: receipt.received_at(),
+            }));
+        } else {
             tracing::debug!(%id, "receipt already on record");
-            return Ok(());
         }
-        debug_assert!(
-            sent.receipts
-                .iter()
-                .any(|r| r.recipient == receipt.recipient())
-        );
-        tracing::info!(%id, recipient = %receipt.recipient().fingerprint(), "receipt verified");
-        self.stats.receipts += 1;
-        self.events.push_back(Event::Receipt(ReceiptEvent {
-            message_id: id,
-            recipient: receipt.recipient(),
-            recipient_name: recipient.name().to_owned(),
-            received_at: receipt.received_at(),
-        }));
-        Ok(())
+        // After the event is queued (see `take_envelope`).
+        self.ack(&custody, AckStatus::Accepted).await
     }
 
     /// A relay's non-delivery notice for one of our messages: verify against the sent envelope
@@ -380,7 +386,13 @@ impl Session {
         let (Some(sent), Some(envelope_raw)) =
             (self.store.get_sent(id)?, self.store.sent_envelope(id)?)
         else {
-            tracing::warn!(%id, "non-delivery notice for a message this store did not send; left with the relay");
+            // Possibly one being sent right now: the next hop's refusal can overtake the
+            // custody `Ack` that makes us record it. Kept and taken again once it is recorded
+            // ([`Session::retry_early_notices`]); otherwise left with the relay, unacknowledged.
+            if self.early_notices.len() < MAX_EARLY_NOTICES {
+                self.early_notices.push((id, raw));
+            }
+            tracing::debug!(%id, "non-delivery notice for a message not on record (yet)");
             return Ok(());
         };
         let envelope = Envelope::decode(&envelope_raw)?;
@@ -401,10 +413,9 @@ impl Session {
         let new = self
             .blocking(move |store| store.record_notice(id, &recipients, &raw, now))
             .await?;
-        self.ack(&custody, AckStatus::Accepted).await?;
         if !new {
             tracing::debug!(%id, "non-delivery notice already on record");
-            return Ok(());
+            return self.ack(&custody, AckStatus::Accepted).await;
         }
         tracing::warn!(%id, relay = notice.relay().name(), code = terms.code, reason = %terms.reason, "message not delivered");
         self.stats.undelivered += 1;
@@ -429,6 +440,19 @@ impl Session {
             reason: terms.reason,
             issued_at: notice.issued_at(),
         }));
+        // After the event is queued (see `take_envelope`).
+        self.ack(&custody, AckStatus::Accepted).await
+    }
+
+    /// Takes again the notices that arrived for message `id` before it was recorded as sent.
+    pub(super) async fn retry_early_notices(&mut self, id: MessageId) -> Result<(), ClientError> {
+        let (now_known, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.early_notices)
+            .into_iter()
+            .partition(|(m, _)| *m == id);
+        self.early_notices = rest;
+        for (_, raw) in now_known {
+            self.take_notice(raw).await?;
+        }
         Ok(())
     }
 }

@@ -26,112 +26,102 @@ use liaison_proto::{UnixTime, WireCode};
 use super::{LinkPeer, Refusal, Relay, unix_now};
 use crate::store::{Destination, Incoming, UndeliveredEnvelope};
 
+/// The sender of an undelivered envelope could not be told yet because the store failed:
+/// keep what was given up on, and try again.
+#[derive(Debug)]
+pub(crate) struct NotTold;
+
 impl Relay {
     /// Handles one `NonDelivery` frame: checks it, routes it towards the envelope's sender.
-    /// Only relays issue notices; an officer sending one is refused.
+    /// Only relays issue notices; an officer sending one is refused before any signature work.
     pub async fn take_notice(self: &Arc<Self>, peer: &LinkPeer, raw: Vec<u8>) -> Vec<LinkFrame> {
-        let now = unix_now();
         let from = *peer.certificate.subject().as_bytes();
         let notice = match NonDelivery::decode(&raw) {
             Ok(n) => n,
-            Err(e) => return self.answer([0; 16], from, Err(e.into()), now).await,
+            Err(e) => return self.answer([0; 16], from, Err(e.into()), unix_now()).await,
         };
         let id = notice.custody_id();
-        let Ok(permit) = self.verifiers.acquire().await else {
-            return Vec::new(); // not reached: the semaphore is never closed
-        };
-        let (relay, link_peer) = (Arc::clone(self), peer.clone());
-        let checked =
-            tokio::task::spawn_blocking(move || relay.check_notice(&link_peer, &notice, now)).await;
-        drop(permit);
-        let Ok(checked) = checked else {
-            tracing::error!("notice verification task failed");
-            return Vec::new(); // no answer: the sender keeps custody and retransmits
-        };
-        let outcome = match checked {
-            Ok(destination) => {
-                let incoming = Incoming {
-                    message_id: id,
-                    raw,
-                    expires: now.saturating_add(MAX_ENVELOPE_LIFETIME_SECS),
-                    from,
-                    destinations: vec![destination],
-                };
-                match self
-                    .take_custody(incoming, now, "non-delivery notice")
-                    .await
-                {
-                    Ok(outcome) => Ok(outcome),
-                    Err(deferred) => return deferred,
-                }
-            }
-            Err(r) => Err(r),
-        };
-        self.answer(id, from, outcome, now).await
-    }
-
-    fn check_notice(
-        &self,
-        peer: &LinkPeer,
-        notice: &NonDelivery,
-        now: u64,
-    ) -> Result<Destination, Refusal> {
         if peer.certificate.role() != Role::Relay {
-            return Err(Refusal::new(
+            let refusal = Refusal::new(
                 WireCode::PeerNotAllowed,
                 "only relays issue non-delivery notices",
-            ));
+            );
+            return self.answer(id, from, Err(refusal), unix_now()).await;
         }
-        notice.verify_issuer(&self.trust.load(), UnixTime(now))?;
-        self.route_to_sender(notice.sender())
+        self.take_returning(
+            peer,
+            id,
+            raw,
+            "non-delivery notice",
+            move |relay, _, now| {
+                notice.verify_issuer(&relay.trust.load(), UnixTime(now))?;
+                relay.route_to_sender(notice.sender())
+            },
+        )
+        .await
     }
 
     /// Gives up on the envelope at `seq` in `destination`'s queue, which the next hop refused
     /// for good (`code`, `reason`): tells its sender. Reads the entry back from the store (a
-    /// refusal is rare; the forwarder does not keep what it sent). Call before the entry is
-    /// released.
+    /// refusal is rare; the forwarder does not keep what it sent) and parses and hashes it on
+    /// the blocking pool (it may be a large one). Call before the entry is released; an error
+    /// means the store failed and the entry must stay.
     pub(super) async fn give_up_queued(
         &self,
         destination: Destination,
         seq: u64,
         code: u16,
         reason: &str,
-    ) {
+    ) -> Result<(), NotTold> {
         let entry = match self.store.pending(destination, seq.checked_sub(1), 1).await {
             Ok(mut batch) if batch.first().is_some_and(|q| q.seq == seq) => batch.remove(0),
-            Ok(_) => return, // already released: the notice went with the first refusal
+            Ok(_) => return Ok(()), // already released: the notice went with the first refusal
             Err(e) => {
-                tracing::error!(error = %e, "cannot read a refused entry back; sender not told");
-                return;
+                tracing::error!(error = %e, "cannot read a refused entry back");
+                return Err(NotTold);
             }
         };
-        let Ok(envelope) = Envelope::decode_owned(entry.raw, None) else {
-            return; // a receipt or a notice: no notice about those
-        };
-        let undelivered = UndeliveredEnvelope {
-            header: envelope.header().clone(),
-            envelope_hash: envelope.envelope_hash(),
-        };
-        self.give_up(&undelivered, destination, code, reason).await;
+        let parsed = tokio::task::spawn_blocking(move || {
+            let envelope = Envelope::decode_owned(entry.raw, None).ok()?;
+            Some(UndeliveredEnvelope {
+                header: envelope.header().clone(),
+                envelope_hash: envelope.envelope_hash(),
+            })
+        })
+        .await;
+        match parsed {
+            Ok(Some(undelivered)) => self.give_up(&undelivered, destination, code, reason).await,
+            Ok(None) => Ok(()), // a receipt or a notice: no notice about those
+            Err(_) => Err(NotTold),
+        }
     }
 
     /// Tells the sender of `undelivered` that it will not reach the recipients this relay
-    /// routes through `destination`: issues a notice and takes it into custody towards the
-    /// sender. Failures are logged (there is nobody else to tell).
+    /// routes through `destination`: issues a notice (signed on the blocking pool) and takes
+    /// it into custody towards the sender. A sender this relay cannot reach (unknown here, no
+    /// route) is logged and audited: there is nobody else to tell. [`NotTold`] means the store
+    /// failed: try again later.
     pub(crate) async fn give_up(
         &self,
         undelivered: &UndeliveredEnvelope,
         destination: Destination,
         code: u16,
         reason: &str,
-    ) {
+    ) -> Result<(), NotTold> {
         let header = &undelivered.header;
         let id = hex::encode(header.message_id.0);
+        let now = unix_now();
         let to = match self.route_to_sender(header.sender) {
             Ok(to) => to,
             Err(refusal) => {
                 tracing::error!(%id, reason = %refusal.reason, "cannot route a non-delivery notice to the sender");
-                return;
+                let detail = format!("sender not told of non-delivery: {}", refusal.reason);
+                let sender = *header.sender.as_bytes();
+                return self
+                    .store
+                    .record_refusal(header.message_id.0, sender, detail, now)
+                    .await
+                    .map_err(|_| NotTold);
             }
         };
         let terms = NoticeTerms {
@@ -142,19 +132,19 @@ impl Relay {
             code,
             reason: reason.to_owned(),
         };
-        let now = unix_now();
-        let notice = match NonDelivery::issue(
-            &self.signing_key,
-            &self.me,
-            terms,
-            UnixTime(now),
-            &mut os_rng(),
-        ) {
-            Ok(n) => n,
-            Err(e) => {
+        let (key, me) = (Arc::clone(&self.signing_key), self.me.clone());
+        let issued = tokio::task::spawn_blocking(move || {
+            NonDelivery::issue(&key, &me, terms, UnixTime(now), &mut os_rng())
+        })
+        .await;
+        let notice = match issued {
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => {
+                // Not reached: the relay's own certificate and key (checked at start).
                 tracing::error!(%id, error = %e, "cannot issue a non-delivery notice");
-                return;
+                return Ok(());
             }
+            Err(_) => return Err(NotTold),
         };
         let incoming = Incoming {
             message_id: notice.custody_id(),
@@ -163,12 +153,15 @@ impl Relay {
             from: *self.me.subject().as_bytes(),
             destinations: vec![to],
         };
-        if self
+        match self
             .take_custody(incoming, now, "non-delivery notice")
             .await
-            .is_ok()
         {
-            tracing::info!(%id, code, reason, sender = %header.sender.fingerprint(), "non-delivery notice issued");
+            Ok(_) => {
+                tracing::info!(%id, code, reason, sender = %header.sender.fingerprint(), "non-delivery notice issued");
+                Ok(())
+            }
+            Err(_) => Err(NotTold),
         }
     }
 

@@ -13,7 +13,11 @@
 
 use redb::{ReadableTable, Table, TableDefinition};
 
-use super::StoreError;
+use liaison_crypto::kdf::TranscriptField;
+use liaison_crypto::labels;
+use liaison_proto::envelope::{EnvelopeHeader, envelope_hash_of_pieces};
+
+use super::{StoreError, UndeliveredEnvelope};
 
 /// Chunks of large envelopes: `(body number, index)` → at most [`CHUNK_LEN`] bytes.
 pub(crate) const ENVELOPE_CHUNKS: TableDefinition<'_, (u64, u32), &[u8]> =
@@ -144,6 +148,45 @@ pub(super) fn load(
         return Err(StoreError::Corrupt("envelope chunks"));
     }
     Ok(out)
+}
+
+/// What a non-delivery notice needs of the envelope in record `record` of body `body`: its
+/// header and envelope hash, the hash taken chunk by chunk for a large one (never joined).
+/// `None` for a receipt or a notice (they are not envelopes: no notice about them) or a record
+/// that does not read as one.
+pub(super) fn undelivered(
+    chunks: &impl ReadableTable<(u64, u32), &'static [u8]>,
+    body: u64,
+    record: &[u8],
+) -> Option<UndeliveredEnvelope> {
+    let record = decode_record(record).ok()?;
+    if !record.chunked {
+        return Some(UndeliveredEnvelope {
+            header: EnvelopeHeader::decode_prefix(record.inline).ok()?,
+            envelope_hash: envelope_hash_of_pieces(record.inline.len(), [record.inline]).ok()?,
+        });
+    }
+    // Two passes: the length first (the hash's prefix), then the bytes.
+    let mut len = 0usize;
+    let mut header = None;
+    for (expected, item) in (0u32..).zip(chunks.range((body, 0)..=(body, u32::MAX)).ok()?) {
+        let (key, chunk) = item.ok()?;
+        if key.value().1 != expected {
+            return None; // not the chunks `load` would join: sign nothing over them
+        }
+        if header.is_none() {
+            header = Some(EnvelopeHeader::decode_prefix(chunk.value()).ok()?);
+        }
+        len = len.checked_add(chunk.value().len())?;
+    }
+    let mut hash = TranscriptField::new(labels::ENVELOPE_HASH, len).ok()?;
+    for item in chunks.range((body, 0)..=(body, u32::MAX)).ok()? {
+        hash.update(item.ok()?.1.value()).ok()?;
+    }
+    Some(UndeliveredEnvelope {
+        header: header?,
+        envelope_hash: hash.finish().ok()?,
+    })
 }
 
 /// Removes the chunks of body `body`, if it has any.

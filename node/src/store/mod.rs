@@ -108,21 +108,14 @@ pub struct Queued {
     pub expires: u64,
 }
 
-/// An item the expiry sweep dropped ([`CustodyStore::sweep_expired`]).
+/// An envelope whose expiry has passed while queues still hold it
+/// ([`CustodyStore::expiring`]): the expiry sweep will drop it undelivered.
 #[derive(Debug, Clone)]
 pub struct Expired {
-    /// Its id (an envelope's message id, or a receipt's or notice's custody id).
-    pub message_id: [u8; 16],
-    /// The queues that still held it: where it was never delivered or handed on.
+    /// The queues that still hold it.
     pub destinations: Vec<Destination>,
-    /// What a non-delivery notice needs, when it was an envelope still queued somewhere.
-    pub envelope: Option<UndeliveredEnvelope>,
-}
-
-/// The ids of what a sweep dropped (tests compare them).
-#[cfg(test)]
-pub(crate) fn expired_ids(expired: Vec<Expired>) -> Vec<[u8; 16]> {
-    expired.into_iter().map(|e| e.message_id).collect()
+    /// What its non-delivery notice names.
+    pub envelope: UndeliveredEnvelope,
 }
 
 /// An envelope that will not be delivered: what its non-delivery notice names.
@@ -387,10 +380,8 @@ impl CustodyStore {
     }
 
     /// Drops every envelope whose expiry is at or before `now` (audited as expired), prunes
-    /// old dedup records and drops expired prekeys. Returns what expired, with the queues
-    /// that still held it and, for an envelope, what its non-delivery notice needs (a large
-    /// envelope is hashed chunk by chunk in the sweep's commit).
-    pub async fn sweep_expired(&self, now: u64) -> Result<Vec<Expired>, StoreError> {
+    /// old dedup records and drops expired prekeys. Returns the expired message ids.
+    pub async fn sweep_expired(&self, now: u64) -> Result<Vec<[u8; 16]>, StoreError> {
         self.request(|reply| writer::Op::Sweep { now, reply }).await
     }
 
@@ -437,6 +428,17 @@ impl CustodyStore {
     /// Signs an audit checkpoint now and stops the writer. Later calls fail with `Closed`.
     pub async fn close(&self) -> Result<(), StoreError> {
         self.request(|reply| writer::Op::Shutdown { reply }).await
+    }
+
+    /// The envelopes that [`Self::sweep_expired`] at `now` would drop while queues still hold
+    /// them, with what their non-delivery notices need. Read from a snapshot on the blocking
+    /// pool (a large envelope is hashed chunk by chunk, never joined), so the writer is not
+    /// held up; receipts and notices are left out (no notice is issued about them).
+    pub async fn expiring(&self, now: u64) -> Result<Vec<Expired>, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || read_expiring(&db, now))
+            .await
+            .map_err(|_| StoreError::Closed)?
     }
 
     /// Up to `limit` envelopes waiting for `destination`, oldest first, after `after_seq`.
@@ -571,6 +573,51 @@ fn read_pending(
             raw,
             expires: record.expires,
         });
+    }
+    Ok(out)
+}
+
+/// [`CustodyStore::expiring`] on the calling thread.
+fn read_expiring(db: &redb::Database, now: u64) -> Result<Vec<Expired>, StoreError> {
+    let txn = db.begin_read()?;
+    let (Ok(expiry), Ok(queue), Ok(envelopes), Ok(chunks)) = (
+        txn.open_table(EXPIRY),
+        txn.open_table(QUEUE),
+        txn.open_table(ENVELOPES),
+        txn.open_table(body::ENVELOPE_CHUNKS),
+    ) else {
+        return Ok(Vec::new()); // nothing was ever stored
+    };
+    let mut held: std::collections::BTreeMap<u64, Vec<Destination>> = Default::default();
+    for item in expiry.range((0u64, 0u64)..=(now, u64::MAX))? {
+        held.insert(item?.0.value().1, Vec::new());
+    }
+    if held.is_empty() {
+        return Ok(Vec::new());
+    }
+    for item in queue.range::<([u8; 32], u64)>(..)? {
+        let (key, body) = item?;
+        if let Some(queues) = held.get_mut(&body.value()) {
+            let dest = Destination(key.value().0);
+            if !queues.contains(&dest) {
+                queues.push(dest);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (body, destinations) in held {
+        if destinations.is_empty() {
+            continue; // handed on or delivered everywhere: nobody to tell
+        }
+        let Some(record) = envelopes.get(body)? else {
+            continue;
+        };
+        if let Some(envelope) = body::undelivered(&chunks, body, record.value()) {
+            out.push(Expired {
+                destinations,
+                envelope,
+            });
+        }
     }
     Ok(out)
 }
@@ -754,10 +801,7 @@ mod tests {
             "A's chunks went with its last queue entry"
         );
         // B expires: the sweep drops its chunks too.
-        assert_eq!(
-            expired_ids(store.sweep_expired(2_000).await.unwrap()),
-            vec![[2; 16]]
-        );
+        assert_eq!(store.sweep_expired(2_000).await.unwrap(), vec![[2; 16]]);
         assert_eq!(chunks(&store), 0);
         store.close().await.unwrap();
     }
@@ -805,10 +849,7 @@ mod tests {
             from_db(cursor, 1)
         );
         // The sweep drops envelope 5 (and forgets the cache): the database answers again.
-        assert_eq!(
-            expired_ids(store.sweep_expired(3_000).await.unwrap()),
-            vec![[5; 16]]
-        );
+        assert_eq!(store.sweep_expired(3_000).await.unwrap(), vec![[5; 16]]);
         assert!(store.recent.after(x, cursor.unwrap(), 10).is_none());
         let after_sweep = store.pending(x, cursor, 10).await.unwrap();
         assert_eq!(

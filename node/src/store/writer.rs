@@ -18,10 +18,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use liaison_crypto::kdf::TranscriptField;
-use liaison_crypto::labels;
 use liaison_crypto::sign::SigningKey;
-use liaison_proto::envelope::{EnvelopeHeader, envelope_hash_of_pieces};
 use redb::{Durability, ReadableTable, Table, WriteTransaction};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
@@ -31,9 +28,8 @@ use super::body::{self, ENVELOPE_CHUNKS};
 use super::format;
 use super::recent::{Committed, Recent};
 use super::{
-    AcceptOutcome, COUNTERS, DEPTH, Depths, Destination, ENVELOPES, EXPIRY, Expired, Handoff,
-    Incoming, PREKEYS, PrekeyKey, PrekeyRecord, QUEUE, SEEN, STORE_FORMAT, StoreConfig, StoreError,
-    UndeliveredEnvelope,
+    AcceptOutcome, COUNTERS, DEPTH, Depths, Destination, ENVELOPES, EXPIRY, Handoff, Incoming,
+    PREKEYS, PrekeyKey, PrekeyRecord, QUEUE, SEEN, STORE_FORMAT, StoreConfig, StoreError,
 };
 use crate::audit::{AUDIT_ENTRIES, AuditHead, AuditKind};
 
@@ -68,7 +64,7 @@ pub(super) enum Op {
     },
     Sweep {
         now: u64,
-        reply: Reply<Vec<Expired>>,
+        reply: Reply<Vec<[u8; 16]>>,
     },
     PutPrekey {
         record: Box<PrekeyRecord>,
@@ -85,7 +81,7 @@ enum Done {
     Accept(Reply<AcceptOutcome>, AcceptOutcome),
     Ack(Reply<bool>, bool),
     Unit(Reply<()>),
-    Sweep(Reply<Vec<Expired>>, Vec<Expired>),
+    Sweep(Reply<Vec<[u8; 16]>>, Vec<[u8; 16]>),
 }
 
 impl Done {
@@ -606,7 +602,7 @@ fn sweep(
     tables: &mut Tables<'_>,
     head: &mut AuditHead,
     now: u64,
-) -> Result<Vec<Expired>, StoreError> {
+) -> Result<Vec<[u8; 16]>, StoreError> {
     let mut expired = Vec::new();
     for item in tables.expiry.range((0u64, 0u64)..=(now, u64::MAX))? {
         let (key, _) = item?;
@@ -614,18 +610,12 @@ fn sweep(
     }
     let mut ids = Vec::with_capacity(expired.len());
     if !expired.is_empty() {
-        // Body number → the queues that still held it.
-        let mut held: std::collections::HashMap<u64, Vec<Destination>> =
-            expired.iter().map(|&(_, b)| (b, Vec::new())).collect();
+        let bodies: std::collections::HashSet<u64> = expired.iter().map(|&(_, b)| b).collect();
         let mut stale = Vec::new();
         for item in tables.queue.range::<([u8; 32], u64)>(..)? {
             let (key, body) = item?;
-            if let Some(queues) = held.get_mut(&body.value()) {
-                let key = key.value();
-                if !queues.contains(&Destination(key.0)) {
-                    queues.push(Destination(key.0));
-                }
-                stale.push(key);
+            if bodies.contains(&body.value()) {
+                stale.push(key.value());
             }
         }
         for key in stale {
@@ -634,15 +624,6 @@ fn sweep(
         }
         for &(expires, body) in &expired {
             tables.expiry.remove((expires, body))?;
-            let destinations = held.remove(&body).unwrap_or_default();
-            let envelope = if destinations.is_empty() {
-                None // delivered or forwarded everywhere: nobody to tell
-            } else {
-                tables
-                    .envelopes
-                    .get(body)?
-                    .and_then(|r| undelivered(&tables.chunks, body, r.value()))
-            };
             let Some(record) = tables.envelopes.remove(body)? else {
                 continue; // an index entry without its body: nothing left to drop
             };
@@ -659,11 +640,7 @@ fn sweep(
                 [0; 32],
                 "expiry passed before delivery",
             )?;
-            ids.push(Expired {
-                message_id: id,
-                destinations,
-                envelope,
-            });
+            ids.push(id);
         }
         tables.bump("expired", ids.len() as u64);
     }
@@ -674,44 +651,6 @@ fn sweep(
         .prekeys
         .retain(|_, value| decode_prekey_value(value).is_ok_and(|(expires, _)| expires >= now))?;
     Ok(ids)
-}
-
-/// What a non-delivery notice needs of the envelope in body record `record` (body `body`):
-/// its header and envelope hash. `None` for a receipt or a notice (they are not envelopes:
-/// no notice about a notice) or a record that does not read as one.
-fn undelivered(
-    chunks: &impl ReadableTable<(u64, u32), &'static [u8]>,
-    body: u64,
-    record: &[u8],
-) -> Option<UndeliveredEnvelope> {
-    let record = body::decode_record(record).ok()?;
-    if !record.chunked {
-        let header = EnvelopeHeader::decode_prefix(record.inline).ok()?;
-        let envelope_hash = envelope_hash_of_pieces(record.inline.len(), [record.inline]).ok()?;
-        return Some(UndeliveredEnvelope {
-            header,
-            envelope_hash,
-        });
-    }
-    // A large envelope is hashed chunk by chunk, never joined in memory.
-    let mut len = 0usize;
-    let mut header = None;
-    for item in chunks.range((body, 0)..=(body, u32::MAX)).ok()? {
-        let (_, chunk) = item.ok()?;
-        if header.is_none() {
-            header = Some(EnvelopeHeader::decode_prefix(chunk.value()).ok()?);
-        }
-        len += chunk.value().len();
-    }
-    let mut hash = TranscriptField::new(labels::ENVELOPE_HASH, len).ok()?;
-    for item in chunks.range((body, 0)..=(body, u32::MAX)).ok()? {
-        hash.update(item.ok()?.1.value()).ok()?;
-    }
-    let envelope_hash = hash.finish().ok()?;
-    Some(UndeliveredEnvelope {
-        header: header?,
-        envelope_hash,
-    })
 }
 
 #[cfg(test)]
