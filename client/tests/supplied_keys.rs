@@ -3,7 +3,8 @@
 //! and with pre-shared key files: a SECRET UE report travels only with a supplied key for its
 //! recipient, the key is used once, a missing key is refused before sending with the reason,
 //! a KME outage fails closed or falls back by policy, and a message whose key the recipient
-//! cannot obtain is held at the relay, not lost, until the recipient can.
+//! cannot obtain is held at the relay, not lost, until the recipient can; one the recipient
+//! cannot open (mismatched keys) is refused and comes back to the sender as a notice.
 
 mod support;
 
@@ -539,6 +540,97 @@ fn a_supplied_key_fetched_before_a_crash_opens_the_message_at_its_next_delivery(
                 .unwrap()
                 .is_none(),
             "the kept key is erased once the message is stored"
+        );
+        bohdan.close().await;
+    });
+}
+
+#[test]
+fn a_report_its_recipient_cannot_open_comes_back_to_the_sender_as_a_notice() {
+    // Ana and Bohdan hold different files for their shared key (a provisioning mistake): his
+    // client cannot authenticate her report, refuses it, and the relay, which took custody,
+    // tells Ana in a signed notice naming his client and the code. Nothing is left queued.
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
+    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    let psks = psks(&fed);
+    let wrong = psk_file(&fed, "bohdan-ana-mismatched.psk");
+    fed.start(0);
+    configure(
+        &ana,
+        &psk_section(
+            "sae-ana",
+            "required",
+            "\"Bohdan Kovalenko\" = \"sae-bohdan\"",
+            &[
+                ("sae-bohdan", &psks.ana_bohdan),
+                ("relay-1", &psks.ana_relay),
+            ],
+        ),
+    );
+    configure(
+        &bo,
+        &psk_section(
+            "sae-bohdan",
+            "preferred",
+            "\"Ana Ferreira\" = \"sae-ana\"",
+            &[("sae-ana", &wrong), ("relay-1", &psks.bohdan_relay)],
+        ),
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        let sent =
+            send_to_offline(&fed, &ana, &bo, "mismatched", Classification::RestreintUe).await;
+        assert_eq!(sent.supplied_keys, 1);
+
+        let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        match next_event(&mut bohdan).await {
+            Event::Rejected {
+                message_id, reason, ..
+            } => {
+                assert_eq!(message_id, Some(sent.message_id));
+                assert!(reason.contains("does not unwrap"), "{reason}");
+            }
+            other => panic!("expected the envelope to be refused, got {other:?}"),
+        }
+        assert_eq!(bohdan.stats().rejected, 1);
+        assert!(bohdan.store().received().unwrap().is_empty());
+
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let undelivered = match next_event(&mut ana_s).await {
+            Event::Undelivered(u) => u,
+            other => panic!("expected a non-delivery notice, got {other:?}"),
+        };
+        assert_eq!(undelivered.message_id, sent.message_id);
+        assert_eq!(
+            undelivered.recipients,
+            vec![(bo.id, "Bohdan Kovalenko".to_owned())]
+        );
+        assert_eq!(
+            undelivered.code,
+            liaison_proto::WireCode::AuthenticationFailed as u16,
+            "{}",
+            undelivered.reason
+        );
+        // Only "authentication failed" travels: which check failed stays with Bohdan.
+        assert!(
+            undelivered.reason.contains("recipient's client")
+                && undelivered.reason.contains("Bohdan Kovalenko")
+                && undelivered.reason.ends_with("authentication failed"),
+            "{}",
+            undelivered.reason
+        );
+        ana_s.close().await;
+
+        // Released at the relay: Bohdan's next session is handed nothing again.
+        bohdan.close().await;
+        let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        assert!(
+            bohdan
+                .next_event(Duration::from_secs(2))
+                .await
+                .unwrap()
+                .is_none()
         );
         bohdan.close().await;
     });

@@ -313,7 +313,22 @@ async fn expect_notice(
         Some(LinkFrame::NonDelivery(raw)) => raw,
         other => panic!("expected a non-delivery notice, got {other:?}"),
     };
-    let notice = NonDelivery::decode(&raw).unwrap();
+    let notice = check_notice(fed, &raw, env, issuer, recipients, code);
+    sender.ack_id(&notice.custody_id()).await;
+    notice
+}
+
+/// Checks notice `raw` against `env`, the trust anchors, the issuing relay `issuer`, the
+/// recipients and `code`.
+fn check_notice(
+    fed: &Federation,
+    raw: &[u8],
+    env: &Envelope,
+    issuer: usize,
+    recipients: &[usize],
+    code: WireCode,
+) -> NonDelivery {
+    let notice = NonDelivery::decode(raw).unwrap();
     notice
         .verify(&fed.trust, env, UnixTime(unix_now()))
         .unwrap();
@@ -333,7 +348,6 @@ async fn expect_notice(
         "{}",
         notice.terms().reason
     );
-    sender.ack_id(&notice.custody_id()).await;
     notice
 }
 
@@ -392,6 +406,44 @@ async fn notice_from_a_middle_relay_travels_two_hops_back_to_the_sender() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_refusing_an_envelope_is_reported_to_the_sender_with_its_code() {
+    // Officer 3 (relay 1, like Ana) refuses what it was handed, as a client does when an
+    // envelope fails to open: relay 1 tells Ana, naming the recipient's client.
+    let fed = line(Options::default());
+    let _r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+    let mut olek = fed.connect(3).await;
+    let env = fed.seal(0, 3, Classification::RestreintUe, b"for olek", false);
+    send_accepted(&mut alice, &env).await;
+    match next(&mut olek).await {
+        Some(LinkFrame::Envelope(raw)) => assert_eq!(raw, env.raw()),
+        other => panic!("expected the envelope, got {other:?}"),
+    }
+    olek.send_frame(&LinkFrame::Refused {
+        id: env.header().message_id.0.to_vec(),
+        code: WireCode::AuthenticationFailed as u16,
+        reason: "authentication failed".into(),
+    })
+    .await;
+    let notice = expect_notice(
+        &fed,
+        &mut alice,
+        &env,
+        0,
+        &[3],
+        WireCode::AuthenticationFailed,
+    )
+    .await;
+    assert!(
+        notice.terms().reason.contains("recipient's client"),
+        "{}",
+        notice.terms().reason
+    );
+    // Released, not handed to Olek again.
+    assert!(olek.next(Duration::from_secs(2)).await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn envelope_expiring_before_its_recipient_collects_it_is_reported_to_the_sender() {
     // Dora (relay 2) never connects. Her relay's expiry sweep (every 5 s here) drops Ana's
     // two reports and tells Ana, over the link relay 1 opened to relay 2. The second is 3 MiB,
@@ -412,13 +464,26 @@ async fn envelope_expiring_before_its_recipient_collects_it_is_reported_to_the_s
     );
     send_accepted(&mut alice, &small).await;
     send_accepted(&mut alice, &large).await;
-    for env in [&small, &large] {
-        let notice = expect_notice(&fed, &mut alice, env, 1, &[2], WireCode::EnvelopeExpired).await;
+    // Relays check notices concurrently, so the two may arrive in either order.
+    let mut waiting = vec![&small, &large];
+    while !waiting.is_empty() {
+        let raw = match next(&mut alice).await {
+            Some(LinkFrame::NonDelivery(raw)) => raw,
+            other => panic!("expected a non-delivery notice, got {other:?}"),
+        };
+        let id = NonDelivery::decode(&raw).unwrap().message_id();
+        let at = waiting
+            .iter()
+            .position(|e| e.header().message_id == id)
+            .expect("a notice for one of the two, once");
+        let env = waiting.remove(at);
+        let notice = check_notice(&fed, &raw, env, 1, &[2], WireCode::EnvelopeExpired);
         assert!(
             notice.terms().reason.contains("before"),
             "{}",
             notice.terms().reason
         );
+        alice.ack_id(&notice.custody_id()).await;
     }
     // Dora, connecting later, gets nothing: the envelope is gone, and the sender knows.
     let mut dora = fed.connect(2).await;

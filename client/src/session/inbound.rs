@@ -199,13 +199,24 @@ impl Session {
                         .await?;
                 }
                 self.stats.rejected += 1;
-                self.ack(&id.0, AckStatus::Refused).await?;
                 self.events.push_back(Event::Rejected {
                     message_id: Some(id),
                     what: "envelope",
                     reason: e.to_string(),
                 });
-                return Ok(());
+                // The code and a reason fit to travel: the relay puts them in the sender's
+                // non-delivery notice.
+                let (code, reason) = match liaison_proto::record::error_frame(&e) {
+                    LinkFrame::Error { code, reason } => (code, reason),
+                    _ => (e.wire_code() as u16, e.to_string()),
+                };
+                return self
+                    .send_frame(&LinkFrame::Refused {
+                        id: id.0.to_vec(),
+                        code,
+                        reason,
+                    })
+                    .await;
             }
         };
         let h = envelope.header();
