@@ -206,6 +206,9 @@ pub struct SessionStats {
     pub held: u64,
     /// Times the link to the home relay was dialled again after it closed.
     pub reconnects: u64,
+    /// Times the relay could not take one of our receipts yet (`Ack(Deferred)`, or refused
+    /// as rate limited): it stays pending and is sent again after a pause.
+    pub receipts_deferred: u64,
 }
 
 /// Everything needed to dial the home relay again ([`Session::reconnect`]).
@@ -276,6 +279,9 @@ pub struct Session {
     supplied: Option<SuppliedKeys>,
     /// Non-delivery notices that arrived before their message was recorded as sent.
     early_notices: Vec<(MessageId, Vec<u8>)>,
+    /// Receipts the relay deferred: when to send the pending ones again, and the pause after
+    /// that if it defers again.
+    receipt_retry: ReceiptRetry,
 }
 
 /// One control answer from the relay.
@@ -400,6 +406,7 @@ impl Session {
             stats: SessionStats::default(),
             supplied: supplied_keys,
             early_notices: Vec::new(),
+            receipt_retry: ReceiptRetry::default(),
         };
         session.prekey_upkeep().await?;
         session.resend_pending_receipts().await?;
@@ -427,6 +434,7 @@ impl Session {
         self.stats.reconnects += 1;
         self.pending_refusal = None;
         self.pending_receipts.clear();
+        self.receipt_retry.due = None; // all pending receipts are sent again just below
         tracing::info!(relay = %self.dialer.relay_address, "link to the home relay dialled again");
         self.prekey_upkeep().await?;
         self.resend_pending_receipts().await
@@ -882,9 +890,17 @@ impl Session {
         }
     }
 
-    /// Reads and handles one event from the link, up to `deadline`.
+    /// Reads and handles one event from the link, up to `deadline`; sends deferred receipts
+    /// again when their pause ends first.
     async fn pump(&mut self, deadline: tokio::time::Instant) -> Result<Pumped, ClientError> {
-        let event = match tokio::time::timeout_at(deadline, self.link.recv()).await {
+        let retry = self.receipt_retry.due.filter(|&due| due < deadline);
+        let event = match tokio::time::timeout_at(retry.unwrap_or(deadline), self.link.recv()).await
+        {
+            Err(_) if retry.is_some() => {
+                self.receipt_retry.due = None;
+                self.resend_pending_receipts().await?;
+                return Ok(Pumped::Handled);
+            }
             Err(_) => return Ok(Pumped::Timeout),
             Ok(Err(e)) => return Err(ClientError::Link(e)),
             Ok(Ok(e)) => e,
@@ -943,7 +959,7 @@ impl Session {
                     self.pending_refusal = Some(message_id);
                     return Ok(Pumped::Handled);
                 }
-                if self.receipt_acknowledged(&message_id).await? {
+                if self.receipt_answered(&message_id, Ok(status)).await? {
                     return Ok(Pumped::Handled);
                 }
                 Ok(Pumped::Answer(Answer::Ack {
@@ -952,6 +968,9 @@ impl Session {
                 }))
             }
             LinkFrame::Refused { id, code, reason } => {
+                if self.receipt_answered(&id, Err((code, &reason))).await? {
+                    return Ok(Pumped::Handled);
+                }
                 Ok(Pumped::Answer(Answer::Refused { id, code, reason }))
             }
             LinkFrame::PrekeyResponse(raw) => Ok(Pumped::Answer(Answer::Bundle(raw))),
@@ -972,6 +991,45 @@ impl Session {
                 Ok(Pumped::Handled)
             }
         }
+    }
+}
+
+/// When deferred receipts are sent again ([`Session::pump`]).
+#[derive(Debug)]
+struct ReceiptRetry {
+    /// When the pending receipts go out again, if the relay deferred one.
+    due: Option<tokio::time::Instant>,
+    /// The pause before the next retry: doubles from [`RECEIPT_RETRY_FIRST`] while the relay
+    /// keeps deferring, up to [`RECEIPT_RETRY_MAX`]; back to the first once one is taken.
+    pause: Duration,
+}
+
+/// The first pause before a deferred receipt is sent again (a relay pauses as long).
+const RECEIPT_RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest pause between retries of deferred receipts.
+const RECEIPT_RETRY_MAX: Duration = Duration::from_secs(60);
+
+impl Default for ReceiptRetry {
+    fn default() -> Self {
+        Self {
+            due: None,
+            pause: RECEIPT_RETRY_FIRST,
+        }
+    }
+}
+
+impl ReceiptRetry {
+    /// The relay deferred a receipt: schedule a retry, unless one is scheduled already.
+    fn deferred(&mut self) {
+        if self.due.is_none() {
+            self.due = Some(tokio::time::Instant::now() + self.pause);
+            self.pause = (self.pause * 2).min(RECEIPT_RETRY_MAX);
+        }
+    }
+
+    /// The relay took a receipt: the next deferral starts from the first pause again.
+    fn taken(&mut self) {
+        self.pause = RECEIPT_RETRY_FIRST;
     }
 }
 

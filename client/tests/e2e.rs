@@ -2,7 +2,8 @@
 //! loopback, real redb custody stores, real encrypted keystores and message stores): round
 //! trip with a verified receipt, a multi-recipient report with one recipient offline, relay and
 //! local policy refusals, a next hop's refusal after custody coming back as a verified
-//! non-delivery notice, idle sessions dialling again after the relay closed their link or
+//! non-delivery notice, a receipt the relay defers sent again by the waiting session, idle
+//! sessions dialling again after the relay closed their link or
 //! restarted, no re-delivery to the application after a client restart, and a
 //! report sealed with a remembered prekey bundle while the recipient's relay is unreachable.
 
@@ -278,6 +279,94 @@ fn a_report_the_next_relay_refuses_after_custody_comes_back_as_a_verified_notice
                 .unwrap()
                 .is_none()
         );
+        ana_s.close().await;
+    });
+}
+
+#[test]
+fn a_receipt_the_relay_defers_is_sent_again_by_the_waiting_session() {
+    // Relay queues hold two items. Carol's two reports fill Ana's queue while Ana is away, so
+    // the relay defers Bohdan's receipt for Ana's report; his session keeps it pending and,
+    // while it waits for events, sends it again after a pause. Once Ana collected Carol's
+    // reports it is taken, reaches Ana verified, and is marked sent in Bohdan's store.
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
+    let bo = fed.officer("Bohdan", 0, Classification::ConfidentielUe);
+    let carol = fed.officer("Carol", 0, Classification::ConfidentielUe);
+    fed.edit_relay_config(0, |text| format!("{text}max_queue_depth = 2\n"));
+    fed.start(0);
+    let rt = runtime();
+    rt.block_on(async {
+        publish_prekey(&fed, &bo).await;
+        publish_prekey(&fed, &ana).await;
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        let sent = send_to(
+            &mut ana_s,
+            &stix(),
+            &[bo.id],
+            Classification::RestreintUe,
+            Tlp::Amber,
+        )
+        .await
+        .unwrap();
+        ana_s.close().await;
+        let mut carol_s = Session::connect(fed.session_config(&carol)).await.unwrap();
+        for _ in 0..2 {
+            send_to(
+                &mut carol_s,
+                &stix(),
+                &[ana.id],
+                Classification::RestreintUe,
+                Tlp::Green,
+            )
+            .await
+            .unwrap();
+        }
+        carol_s.close().await;
+
+        let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
+        assert_eq!(
+            next_message(&mut bohdan).await.message_id(),
+            sent.message_id
+        );
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while bohdan.stats().receipts_deferred == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "never deferred");
+            assert!(
+                bohdan
+                    .next_event(Duration::from_millis(200))
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        assert_eq!(
+            bohdan.store().pending_receipts().unwrap(),
+            vec![sent.message_id]
+        );
+
+        // Ana collects Carol's two reports; Bohdan's waiting session gets the receipt through.
+        let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
+        for _ in 0..2 {
+            next_message(&mut ana_s).await;
+        }
+        while !bohdan.store().pending_receipts().unwrap().is_empty() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "receipt never taken"
+            );
+            assert!(
+                bohdan
+                    .next_event(Duration::from_millis(500))
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        let r = next_receipt(&mut ana_s).await;
+        assert_eq!(r.message_id, sent.message_id);
+        assert_eq!(r.recipient_name, "Bohdan");
+        bohdan.close().await;
         ana_s.close().await;
     });
 }

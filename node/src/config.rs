@@ -121,8 +121,8 @@ pub struct LimitsConfig {
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
     /// Most items waiting in one destination's queue (a next-hop relay or a local officer);
-    /// beyond it, new envelopes for that destination are answered `Ack(Deferred)` (retry
-    /// later) instead of being taken into custody.
+    /// beyond it, new envelopes, receipts and non-delivery notices for that destination are
+    /// answered `Ack(Deferred)` (retry later) instead of being taken into custody.
     #[serde(default = "default_max_queue_depth")]
     pub max_queue_depth: u64,
     /// Seconds a link handshake may take, key supply included.

@@ -188,7 +188,8 @@ pub struct Relay {
     pending_prekeys: prekeys::Pending,
     /// Envelope verifications allowed to run at once on the blocking pool.
     verifiers: tokio::sync::Semaphore,
-    /// Queue depth beyond which new envelopes for a destination are deferred.
+    /// Queue depth beyond which new items (envelopes, receipts, notices) for a destination are
+    /// deferred.
     max_queue_depth: u64,
 }
 
@@ -236,8 +237,8 @@ impl Relay {
         }
     }
 
-    /// Defers (`Ack(Deferred)`: retry later) new envelopes for a destination whose queue holds
-    /// `depth` items or more, so a dead next hop or an absent officer cannot fill the disk.
+    /// Defers (`Ack(Deferred)`: retry later) new envelopes, receipts and non-delivery notices
+    /// for a destination whose queue holds `depth` items or more, so a dead next hop or an absent officer cannot fill the disk.
     #[must_use]
     pub fn with_max_queue_depth(mut self, depth: u64) -> Self {
         self.max_queue_depth = depth;
@@ -626,6 +627,15 @@ impl Relay {
         };
         let outcome = match checked {
             Ok(destination) => {
+                // Back-pressure as for envelopes: a sender whose relay is unreachable for
+                // long must not grow its queue without bound with what comes back to it.
+                if self.full_queue(&[destination]).is_some() {
+                    tracing::warn!(what, id = %hex::encode(id), queue = %hex::encode(destination.0), "queue full; deferring");
+                    return vec![LinkFrame::Ack {
+                        message_id: id.to_vec(),
+                        status: AckStatus::Deferred,
+                    }];
+                }
                 let incoming = Incoming {
                     message_id: id,
                     raw,

@@ -538,6 +538,60 @@ async fn full_queue_defers_new_envelopes_until_it_drains() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_for_a_sender_with_a_full_queue_are_deferred_until_it_drains() {
+    // Ana (officer 0) and Olek (officer 3) share relay 1, whose queues hold two items. Ana's
+    // queue is full of Olek's reports while she is away: his receipt for hers is deferred
+    // like an envelope would be, and taken once she collected them.
+    let fed = line(Options {
+        max_queue_depth: Some(2),
+        ..Options::default()
+    });
+    let _r1 = fed.start(0);
+    let mut alice = fed.connect(0).await;
+    let for_olek = fed.seal(0, 3, Classification::RestreintUe, b"for olek", false);
+    send_accepted(&mut alice, &for_olek).await;
+    drop(alice);
+    let mut olek = fed.connect(3).await;
+    let env = match next(&mut olek).await {
+        Some(LinkFrame::Envelope(raw)) => fed.open(3, &raw).0,
+        other => panic!("expected Ana's envelope, got {other:?}"),
+    };
+    olek.ack(&env).await;
+    let replies = [b"one".as_slice(), b"two"]
+        .map(|text| fed.seal(3, 0, Classification::RestreintUe, text, false));
+    for reply in &replies {
+        send_accepted(&mut olek, reply).await;
+    }
+    let receipt = olek.send_receipt(&fed.officers[3], &env).await;
+    assert_eq!(
+        expect_ack(&mut olek, &receipt.custody_id()).await,
+        AckStatus::Deferred
+    );
+
+    // Ana collects the two replies; the same receipt is then taken and reaches her.
+    let mut alice = fed.connect(0).await;
+    for _ in 0..2 {
+        match next(&mut alice).await {
+            Some(LinkFrame::Envelope(raw)) => alice.ack(&fed.open(0, &raw).0).await,
+            other => panic!("expected a reply, got {other:?}"),
+        }
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        olek.send_frame(&LinkFrame::Receipt(receipt.raw().to_vec()))
+            .await;
+        match expect_ack(&mut olek, &receipt.custody_id()).await {
+            AckStatus::Accepted => break,
+            AckStatus::Deferred if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => panic!("expected the retried receipt to be taken, got {other:?}"),
+        }
+    }
+    expect_receipts(&fed, &mut alice, &for_olek, &[3]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prekey_request_without_a_live_next_hop_is_refused_with_no_route_in_bounded_time() {
     let fed = line(Options::default());
     let _r1 = fed.start(0);

@@ -4,11 +4,11 @@
 
 use liaison_crypto::rng::os_rng;
 use liaison_crypto::{IdentityId, SecretBytes};
-use liaison_proto::UnixTime;
 use liaison_proto::envelope::{Envelope, MessageId};
 use liaison_proto::frame::{AckStatus, LinkFrame};
 use liaison_proto::notice::NonDelivery;
 use liaison_proto::receipt::{CUSTODY_ID_LEN, Receipt};
+use liaison_proto::{UnixTime, WireCode};
 use zeroize::Zeroizing;
 
 use super::{ClientError, Session, unix_now};
@@ -255,7 +255,7 @@ impl Session {
     }
 
     /// Signs and sends the receipt for `envelope`; the relay's `Ack` of its custody id marks
-    /// it handed over in the store ([`Session::receipt_acknowledged`]).
+    /// it handed over in the store ([`Session::receipt_answered`]).
     pub(super) async fn send_receipt(
         &mut self,
         envelope: &Envelope,
@@ -268,28 +268,52 @@ impl Session {
             .await
     }
 
-    /// The relay took custody of one of our receipts: remember it was handed over.
-    pub(super) async fn receipt_acknowledged(
+    /// The relay's answer to one of our receipts, if `custody_id` names one in flight: taken
+    /// (`Accepted`, `Duplicate`: remember it was handed over), deferred (`Deferred`, or refused
+    /// as `RateLimited`: it stays pending and goes again after a pause), or refused for good
+    /// (it stays pending in the store, and goes again at the next connection, when the
+    /// relay's directory may know more). `false` when the answer is for something else.
+    pub(super) async fn receipt_answered(
         &mut self,
         custody_id: &[u8],
+        answer: Result<AckStatus, (u16, &str)>,
     ) -> Result<bool, ClientError> {
         let Ok(key) = <[u8; CUSTODY_ID_LEN]>::try_from(custody_id) else {
             return Ok(false);
         };
-        match self.pending_receipts.remove(&key) {
-            Some(message_id) => {
+        let Some(message_id) = self.pending_receipts.remove(&key) else {
+            return Ok(false);
+        };
+        match answer {
+            Ok(AckStatus::Accepted | AckStatus::Duplicate) => {
+                self.receipt_retry.taken();
                 self.blocking(move |store| store.mark_receipt_sent(message_id))
                     .await?;
-                Ok(true)
             }
-            None => Ok(false),
+            Ok(AckStatus::Deferred) => self.receipt_deferred(message_id, "its queue is full"),
+            Err((code, reason)) if code == WireCode::RateLimited as u16 => {
+                self.receipt_deferred(message_id, reason);
+            }
+            Ok(AckStatus::Refused) => receipt_refused(message_id, 0, "refused"),
+            Err((code, reason)) => receipt_refused(message_id, code, reason),
         }
+        Ok(true)
+    }
+
+    fn receipt_deferred(&mut self, message_id: MessageId, why: &str) {
+        tracing::info!(%message_id, why, "the relay deferred our receipt; sending it again later");
+        self.stats.receipts_deferred += 1;
+        self.receipt_retry.deferred();
     }
 
     /// Sends the receipts of stored messages whose receipt never reached the relay (the
-    /// client stopped between storing a message and the relay's ack of its receipt).
+    /// client stopped between storing a message and the relay's ack of its receipt, or the
+    /// relay deferred it), except those in flight.
     pub(super) async fn resend_pending_receipts(&mut self) -> Result<(), ClientError> {
         for id in self.store.pending_receipts()? {
+            if self.pending_receipts.values().any(|&m| m == id) {
+                continue; // in flight: its answer has not come yet
+            }
             let Some(message) = self.store.received_message(id)? else {
                 continue;
             };
@@ -466,4 +490,9 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// The relay refused one of our receipts for good: it stays pending in the store.
+fn receipt_refused(message_id: MessageId, code: u16, reason: &str) {
+    tracing::warn!(%message_id, code, reason, "the relay refused our receipt; it goes again at the next connection");
 }
