@@ -67,10 +67,28 @@ pub struct Config {
     /// `liaison-node status` (e.g. `127.0.0.1:9464`; absent: no endpoint).
     #[serde(default)]
     pub metrics_listen: Option<SocketAddr>,
+    /// Unix socket serving `/status` and `/metrics` to `liaison-node status` on this machine
+    /// (mode 0600: the node's user and root). Absent: `liaison-node.sock` beside the custody
+    /// database.
+    #[serde(default)]
+    pub status_socket: Option<PathBuf>,
     /// Seconds between checks of the revocation list's and directory's modification times;
     /// a change reloads them as SIGHUP does (0: only on SIGHUP).
     #[serde(default = "default_reload_check_secs")]
     pub reload_check_secs: u64,
+}
+
+/// The status socket's file name beside the custody database, unless `status_socket` says.
+pub const DEFAULT_STATUS_SOCKET: &str = "liaison-node.sock";
+
+/// The Unix socket a node serves `/status` and `/metrics` on ([`Config::status_socket`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSocket {
+    /// Its path.
+    pub path: PathBuf,
+    /// Whether the configuration names it (then failing to bind it stops the node; the
+    /// default place only gets a warning).
+    pub configured: bool,
 }
 
 fn default_reload_check_secs() -> u64 {
@@ -285,6 +303,8 @@ pub struct NodeSetup {
     pub handshake_timeout: Duration,
     /// Where `/metrics` and `/status` are served, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// The Unix socket serving `/status` and `/metrics` locally.
+    pub status_socket: StatusSocket,
     /// How often watched files are checked for changes (zero: only on SIGHUP).
     pub reload_check: Duration,
 }
@@ -497,6 +517,7 @@ impl Config {
         Ok(NodeSetup {
             file: file.to_owned(),
             metrics_listen: self.metrics_listen,
+            status_socket: self.status_socket(file),
             reload_check: Duration::from_secs(self.reload_check_secs),
             listen: self.listen,
             signing_key,
@@ -574,6 +595,25 @@ impl Config {
             directory.insert(cert.subject(), cert);
         }
         Ok(Membership { trust, directory })
+    }
+
+    /// Where the node serves its status locally: `status_socket` if set, else
+    /// `liaison-node.sock` beside the custody database (relative paths from `file`'s
+    /// directory).
+    pub fn status_socket(&self, file: &Path) -> StatusSocket {
+        let base = file.parent().unwrap_or(Path::new("."));
+        match &self.status_socket {
+            Some(path) => StatusSocket {
+                path: base.join(path),
+                configured: true,
+            },
+            None => StatusSocket {
+                path: base
+                    .join(&self.storage)
+                    .with_file_name(DEFAULT_STATUS_SOCKET),
+                configured: false,
+            },
+        }
     }
 
     /// Every certificate file the `directory` key names (directories expanded to their

@@ -1,8 +1,8 @@
 //! `liaison-node`: the relay daemon's command line: `init` (identity key and certificate request
 //! for the federation authority), `run` (the relay daemon: one config file, structured logs on
 //! stderr, graceful shutdown on SIGTERM or Ctrl-C, revocation list and directory reload on
-//! SIGHUP), `status` (what a running node reports on its metrics port, or what a stopped
-//! node's files say) and `audit verify` (offline check of a custody database's signed,
+//! SIGHUP), `status` (what a running node reports on its status socket or metrics port, or
+//! what a stopped node's files say) and `audit verify` (offline check of a custody database's signed,
 //! hash-chained audit log).
 //!
 //! Exit codes: 0 success; 1 a check failed (`audit verify`); 2 usage or configuration error;
@@ -55,8 +55,9 @@ enum Command {
         #[arg(long)]
         log_json: bool,
     },
-    /// Report on a node: links, queue depths and counters from the running node's metrics
-    /// endpoint (`metrics_listen`), or, when it is not running, what its custody database says.
+    /// Report on a node: links, queue depths and counters from the running node (its status
+    /// socket, else its `metrics_listen` port), or, when it is not running, what its custody
+    /// database says.
     /// Exit code 3 when the node is not running, 4 when it runs but does not answer.
     Status {
         /// The node's configuration file.
@@ -219,9 +220,10 @@ fn report_status(
 ) -> anyhow::Result<ExitCode> {
     let config = Config::read(path)?;
     let base = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut unanswered = None;
+    // The status socket first (always served, unless its place did not suit a socket), then
+    // the metrics port. A wildcard listen address is reached over loopback.
+    let mut endpoints = vec![status::Endpoint::Socket(config.status_socket(path).path)];
     if let Some(addr) = config.metrics_listen {
-        // A wildcard listen address is reached over loopback.
         let target = match addr.ip() {
             ip if ip.is_unspecified() && ip.is_ipv4() => {
                 SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, addr.port()))
@@ -231,14 +233,18 @@ fn report_status(
             }
             _ => addr,
         };
-        match status::fetch(target, "/status", timeout) {
+        endpoints.push(status::Endpoint::Http(target));
+    }
+    let mut unanswered = Vec::new();
+    for endpoint in endpoints {
+        match status::fetch(&endpoint, "/status", timeout) {
             Ok(body) => {
                 let report: StatusReport = serde_json::from_str(&body)
-                    .with_context(|| format!("{target}/status answered something else"))?;
+                    .with_context(|| format!("{endpoint} answered /status with something else"))?;
                 print_report(&report, json)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            Err(e) => unanswered = Some(e.to_string()),
+            Err(e) => unanswered.push(e.to_string()),
         }
     }
 
@@ -254,10 +260,7 @@ fn report_status(
         .filter_map(|f| std::fs::read(f).ok())
         .filter_map(|b| MemberCertificate::decode(&b).ok())
         .collect();
-    let endpoint = match (config.metrics_listen, &unanswered) {
-        (Some(addr), Some(e)) => format!("its status endpoint {addr} does not answer ({e})"),
-        _ => "no metrics_listen is configured, so it cannot be asked".to_owned(),
-    };
+    let endpoint = format!("nothing answers ({})", unanswered.join("; "));
     let storage = base.join(&config.storage);
     match status::read_offline(&storage) {
         Err(OfflineError::InUse(_)) => {

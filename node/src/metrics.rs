@@ -1,6 +1,7 @@
 //! The operations view of a node: counters, gauges and the custody-latency histogram that
 //! `liaison-node run` exports in the Prometheus text format on a local HTTP port
-//! (`metrics_listen`), the JSON status report `liaison-node status` reads from the same port,
+//! (`metrics_listen`) and on its status socket (a Unix socket, `status_socket`), the JSON
+//! status report `liaison-node status` reads from the socket (or the port),
 //! and the link registry a revocation reload closes links through. The report itself, the
 //! client that fetches it and the offline reading of a stopped node are in [`crate::status`].
 //!
@@ -8,13 +9,15 @@
 //! certificate names, counts, depths, durations. No key, key id, message content or message id
 //! is ever recorded, so nothing secret can reach a scrape.
 //!
-//! Endpoints (HTTP/1.1, bind it to loopback or a management network):
+//! Endpoints (HTTP/1.1; bind the port to loopback or a management network; the socket is
+//! mode 0600):
 //! * `GET /metrics` — Prometheus text exposition format 0.0.4.
 //! * `GET /status` — [`StatusReport`] as JSON.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -793,10 +796,7 @@ pub async fn spawn_endpoint(
     let local = listener
         .local_addr()
         .map_err(|source| TransportError::Bind { addr, source })?;
-    let router = axum::Router::new()
-        .route("/metrics", get(get_metrics))
-        .route("/status", get(get_status))
-        .with_state(Endpoint { metrics, store });
+    let router = routes(metrics, store);
     tracker.spawn(async move {
         let shutdown = cancel.clone();
         if let Err(e) = axum::serve(listener, router)
@@ -808,6 +808,97 @@ pub async fn spawn_endpoint(
     });
     tracing::info!(addr = %local, "metrics endpoint up (/metrics, /status)");
     Ok(local)
+}
+
+/// Why the status socket could not be served.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SocketError {
+    /// Another process answers on the socket (another node configured with the same path).
+    #[error("status socket {}: another process answers on it", path.display())]
+    InUse {
+        /// The socket.
+        path: PathBuf,
+    },
+    /// Something other than a socket is at the path.
+    #[error("status socket {}: the path exists and is not a socket", path.display())]
+    NotASocket {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The OS refused (a missing directory, permissions, a path too long for a socket).
+    #[error("status socket {}: {source}", path.display())]
+    Io {
+        /// The socket.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// Serves `/status` and `/metrics` on the Unix socket `path` (mode 0600) until `cancel`, then
+/// removes it. A socket left at `path` by a node that was killed is replaced; a live one, or
+/// anything that is not a socket, is an error. Call after the custody database is open: its
+/// lock is what makes a stale socket safe to replace.
+pub async fn spawn_status_socket(
+    path: &Path,
+    metrics: Arc<NodeMetrics>,
+    store: CustodyStore,
+    tracker: &TaskTracker,
+    cancel: CancellationToken,
+) -> Result<(), SocketError> {
+    use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+
+    let io = |source| SocketError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            if tokio::net::UnixStream::connect(path).await.is_ok() {
+                return Err(SocketError::InUse {
+                    path: path.to_owned(),
+                });
+            }
+            tracing::info!(path = %path.display(), "replacing a stale status socket");
+            std::fs::remove_file(path).map_err(io)?;
+        }
+        Ok(_) => {
+            return Err(SocketError::NotASocket {
+                path: path.to_owned(),
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    let listener = tokio::net::UnixListener::bind(path).map_err(io)?;
+    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+        let _ = std::fs::remove_file(path);
+        return Err(io(e));
+    }
+    let router = routes(metrics, store);
+    let owned = path.to_owned();
+    tracker.spawn(async move {
+        let shutdown = cancel.clone();
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+        {
+            tracing::error!(error = %e, "status socket failed");
+        }
+        if let Err(e) = std::fs::remove_file(&owned) {
+            tracing::warn!(path = %owned.display(), error = %e, "status socket not removed");
+        }
+    });
+    tracing::info!(path = %path.display(), "status socket up (/status, /metrics)");
+    Ok(())
+}
+
+fn routes(metrics: Arc<NodeMetrics>, store: CustodyStore) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", get(get_metrics))
+        .route("/status", get(get_status))
+        .with_state(Endpoint { metrics, store })
 }
 
 #[cfg(test)]

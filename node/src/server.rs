@@ -56,6 +56,9 @@ pub enum NodeError {
     /// The QUIC endpoint could not be set up.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// The configured status socket could not be served.
+    #[error(transparent)]
+    StatusSocket(#[from] metrics::SocketError),
     /// The identity key could not be duplicated for the store.
     #[error("identity key: {0}")]
     Key(#[from] liaison_crypto::CryptoError),
@@ -187,6 +190,22 @@ pub async fn run(
     if let Some(addr) = setup.metrics_listen {
         let ops = Arc::clone(&ops);
         metrics::spawn_endpoint(addr, ops, store.clone(), &shared.tracker, cancel.clone()).await?;
+    }
+    let socket = &setup.status_socket;
+    let served = metrics::spawn_status_socket(
+        &socket.path,
+        Arc::clone(&ops),
+        store.clone(),
+        &shared.tracker,
+        cancel.clone(),
+    )
+    .await;
+    match served {
+        Ok(()) => {}
+        Err(e) if socket.configured => return Err(e.into()),
+        // The default place may not suit a socket (a path over the OS's 107 bytes, say): the
+        // relay still runs, and `status` says it cannot be asked.
+        Err(e) => tracing::warn!(error = %e, "no status socket; set status_socket to fix it"),
     }
     let reloader = Reloader {
         file: setup.file.clone(),

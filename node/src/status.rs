@@ -1,13 +1,14 @@
 //! The status report of a node (`liaison-node status`): what the running node serves on
-//! `GET /status` ([`StatusReport`], JSON), the small HTTP client that fetches it ([`fetch`]), and
+//! `GET /status` ([`StatusReport`], JSON), fetching it from the node's status socket or
+//! metrics port ([`fetch`]), and
 //! what can be read from a stopped node's custody database ([`read_offline`],
 //! [`offline_report`]). The counters behind it live in [`crate::metrics`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::{NodeMetrics, StoreSnapshot};
 use crate::store::{COUNTERS, DEPTH, Destination};
+use crate::transport::crypto_provider;
 
 /// Largest HTTP response [`fetch`] reads.
 pub const MAX_RESPONSE: u64 = 8 * 1024 * 1024;
@@ -142,98 +144,120 @@ pub struct QueueStatus {
     pub depth: u64,
 }
 
+/// Where a running node answers `GET /status` and `GET /metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Its status socket (`status_socket`), on this machine.
+    Socket(PathBuf),
+    /// Its metrics port (`metrics_listen`).
+    Http(SocketAddr),
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Socket(path) => write!(f, "socket {}", path.display()),
+            Self::Http(addr) => write!(f, "http://{addr}"),
+        }
+    }
+}
+
 /// Why [`fetch`] got no answer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
-    /// Nothing accepted the TCP connection (the node is not running, or not on this port).
-    #[error("nothing answers at {addr}: {source}")]
+    /// Nothing accepted the connection (the node is not running, or not there).
+    #[error("{endpoint}: {reason}")]
     Unreachable {
-        /// The address tried.
-        addr: SocketAddr,
-        /// The OS error.
-        source: std::io::Error,
+        /// Where it asked.
+        endpoint: Endpoint,
+        /// Why, as the HTTP client says it.
+        reason: String,
     },
-    /// The connection broke or timed out mid-answer.
-    #[error("{addr}: {source}")]
-    Io {
-        /// The address tried.
-        addr: SocketAddr,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The answer was not a successful HTTP response.
-    #[error("{addr}: unexpected answer: {reason}")]
+    /// The connection broke or timed out mid-answer, or the answer was not a successful
+    /// HTTP response with a UTF-8 body of at most [`MAX_RESPONSE`] bytes.
+    #[error("{endpoint}: {reason}")]
     BadResponse {
-        /// The address tried.
-        addr: SocketAddr,
+        /// Where it asked.
+        endpoint: Endpoint,
         /// What was wrong.
         reason: String,
     },
 }
 
-/// `GET path` from the node's metrics endpoint at `addr` (blocking, bounded by `timeout` per
-/// step and by [`MAX_RESPONSE`] bytes); returns the body.
-pub fn fetch(addr: SocketAddr, path: &str, timeout: Duration) -> Result<String, FetchError> {
-    let io = |source| FetchError::Io { addr, source };
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|source| FetchError::Unreachable { addr, source })?;
-    stream.set_read_timeout(Some(timeout)).map_err(io)?;
-    stream.set_write_timeout(Some(timeout)).map_err(io)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: */*\r\n\r\n"
-    )
-    .map_err(io)?;
-    let mut raw = Vec::new();
-    stream
-        .take(MAX_RESPONSE)
-        .read_to_end(&mut raw)
-        .map_err(io)?;
-    let bad = |reason: &str| FetchError::BadResponse {
-        addr,
-        reason: reason.to_owned(),
+/// `GET path` from a running node at `endpoint` (blocking: call it outside an async runtime
+/// or from its blocking pool; bounded by `timeout` and by [`MAX_RESPONSE`] bytes); returns
+/// the body.
+pub fn fetch(endpoint: &Endpoint, path: &str, timeout: Duration) -> Result<String, FetchError> {
+    let bad = |reason: String| FetchError::BadResponse {
+        endpoint: endpoint.clone(),
+        reason,
     };
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no end of headers"))?;
-    let head = std::str::from_utf8(&raw[..split]).map_err(|_| bad("headers not UTF-8"))?;
-    let status = head.lines().next().unwrap_or_default();
-    if !status.starts_with("HTTP/1.1 200") && !status.starts_with("HTTP/1.0 200") {
-        return Err(bad(status));
+    // Plain HTTP, but the client insists on a TLS configuration: the node's own provider.
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(format!("TLS configuration: {e}")))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    let builder = reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .no_proxy()
+        .http1_only()
+        .connect_timeout(timeout)
+        .timeout(timeout);
+    let (builder, url) = match endpoint {
+        Endpoint::Socket(socket) => (
+            builder.unix_socket(socket.as_path()),
+            format!("http://liaison-node{path}"),
+        ),
+        Endpoint::Http(addr) => (builder, format!("http://{addr}{path}")),
+    };
+    let client = builder
+        .build()
+        .map_err(|e| bad(format!("HTTP client: {}", chain(&e))))?;
+    let response = client.get(url).send().map_err(|e| {
+        if e.is_connect() {
+            FetchError::Unreachable {
+                endpoint: endpoint.clone(),
+                reason: root_cause(&e),
+            }
+        } else {
+            bad(chain(&e))
+        }
+    })?;
+    if !response.status().is_success() {
+        return Err(bad(format!("HTTP {}", response.status())));
     }
-    let body = &raw[split + 4..];
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    let body = if chunked {
-        dechunk(body).ok_or_else(|| bad("bad chunked encoding"))?
-    } else {
-        body.to_vec()
-    };
-    String::from_utf8(body).map_err(|_| bad("body not UTF-8"))
+    let mut body = Vec::new();
+    response
+        .take(MAX_RESPONSE + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| bad(e.to_string()))?;
+    if body.len() as u64 > MAX_RESPONSE {
+        return Err(bad(format!("answer longer than {MAX_RESPONSE} bytes")));
+    }
+    String::from_utf8(body).map_err(|_| bad("body not UTF-8".into()))
 }
 
-/// Decodes an HTTP/1.1 chunked body; `None` if malformed.
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&body[..line_end]).ok()?;
-        let size_text = size_text.split(';').next()?.trim();
-        let size = usize::from_str_radix(size_text, 16).ok()?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        if body.len() < size + 2 {
-            return None;
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
+/// The innermost source of `e` (for a refused connection, the OS error).
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut innermost = e;
+    while let Some(s) = innermost.source() {
+        innermost = s;
     }
+    innermost.to_string()
+}
+
+/// `e` and its sources, `: `-separated (reqwest's own message is terse: "error sending
+/// request").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let _ = write!(text, ": {s}");
+        source = s.source();
+    }
+    text
 }
 
 /// Why a custody database could not be read offline.
@@ -317,21 +341,5 @@ pub fn offline_report(
         queues: metrics.queues(&store.depths),
         counters: store.counters.iter().cloned().collect(),
         unreadable: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunked_bodies_decode_and_malformed_ones_do_not_panic() {
-        assert_eq!(
-            dechunk(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n").as_deref(),
-            Some(&b"hello world"[..])
-        );
-        assert_eq!(dechunk(b"ff\r\nshort\r\n"), None);
-        assert_eq!(dechunk(b"zz\r\n"), None);
-        assert_eq!(dechunk(b""), None);
     }
 }

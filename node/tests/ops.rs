@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use liaison_crypto::rng::os_rng;
 use liaison_node::link::{LinkError, LinkEvent};
-use liaison_node::status::{self, StatusReport};
+use liaison_node::status::{self, Endpoint, StatusReport};
 use liaison_proto::envelope::Envelope;
 use liaison_proto::frame::{AckStatus, LinkFrame};
 use liaison_proto::revocation::{RevocationContents, RevocationList};
@@ -80,7 +80,7 @@ impl Scrape {
 
 async fn scrape(addr: SocketAddr) -> Scrape {
     let text = tokio::task::spawn_blocking(move || {
-        status::fetch(addr, "/metrics", Duration::from_secs(5))
+        status::fetch(&Endpoint::Http(addr), "/metrics", Duration::from_secs(5))
     })
     .await
     .unwrap()
@@ -338,16 +338,41 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
     assert_eq!(code, 3);
     assert!(human.starts_with("NOT RUNNING"), "{human}");
 
-    // Running without a metrics endpoint: the locked database gives it away (exit 4).
+    // Without a metrics port the status socket beside the database answers, the same report.
     let r2 = fed.start(1);
-    let (code, _, err) = run_status(&fed, 1, false).await;
-    assert_eq!(code, 4, "{err}");
-    assert!(
-        err.contains("RUNNING") && err.contains("no metrics_listen"),
-        "{err}"
+    let socket = fed.relays[1]
+        .config
+        .with_file_name(liaison_node::config::DEFAULT_STATUS_SOCKET);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the socket is for the node's user only"
     );
-    // Killed: not running (exit 3), and whatever the file allows is said plainly.
+    let (code, out, err) = run_status(&fed, 1, true).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let report: StatusReport = serde_json::from_str(&out).unwrap();
+    assert!(report.running && report.name == "relay-2", "{out}");
+    let metrics = tokio::task::spawn_blocking({
+        let socket = socket.clone();
+        move || {
+            status::fetch(
+                &Endpoint::Socket(socket),
+                "/metrics",
+                Duration::from_secs(5),
+            )
+        }
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(metrics.contains("liaison_queue_depth_total"), "{metrics}");
+
+    // Killed: the socket stays behind, answers nothing, and status says not running (exit 3),
+    // and whatever the file allows is said plainly.
     r2.kill();
+    assert!(socket.exists());
     let (code, out, err) = run_status(&fed, 1, false).await;
     assert_eq!(code, 3, "{out}{err}");
     assert!(out.starts_with("NOT RUNNING"), "{out}");
@@ -361,6 +386,58 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
     } else {
         assert!(out.contains("queues       "), "{out}{err}");
     }
+
+    // Started again, the node replaces the stale socket. With the socket gone from under it,
+    // the locked database gives the running node away (exit 4).
+    let r2 = fed.start(1);
+    let (code, out, err) = run_status(&fed, 1, false).await;
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::remove_file(&socket).unwrap();
+    let (code, _, err) = run_status(&fed, 1, false).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("RUNNING") && err.contains("nothing answers"),
+        "{err}"
+    );
+    // A clean stop removes the socket it serves.
+    assert!(r2.terminate().success());
+    let stopped = fed.relays[0]
+        .config
+        .with_file_name(liaison_node::config::DEFAULT_STATUS_SOCKET);
+    assert!(
+        !stopped.exists(),
+        "relay 1 stopped cleanly and left its socket"
+    );
+}
+
+#[test]
+fn a_configured_status_socket_that_cannot_be_served_stops_the_node_with_the_reason() {
+    let fed = Federation::build(&[(0, Classification::SecretUe)]);
+    let blocker = fed.relays[0].config.with_file_name("in-the-way");
+    std::fs::write(&blocker, b"not a socket").unwrap();
+    set_top_level(&fed, 0, "status_socket = \"in-the-way\"");
+    let mut node = std::process::Command::new(env!("CARGO_BIN_EXE_liaison-node"))
+        .args(["run", "--config"])
+        .arg(&fed.relays[0].config)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while node.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            node.kill().unwrap();
+            panic!("the node ran with its status socket blocked");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = node.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("in-the-way") && err.contains("not a socket"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&blocker).unwrap(), b"not a socket");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
