@@ -27,8 +27,9 @@
 
 mod error;
 mod inbound;
+mod receipts;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -270,8 +271,8 @@ pub struct Session {
     trust: Arc<TrustStore>,
     certificate: MemberCertificate,
     events: VecDeque<Event>,
-    /// Receipts sent and not yet acknowledged by the relay: custody id → message id.
-    pending_receipts: HashMap<[u8; liaison_proto::receipt::CUSTODY_ID_LEN], MessageId>,
+    /// Our receipts in flight, and those the relay deferred.
+    receipts: receipts::ReceiptTracker,
     timeouts: Timeouts,
     /// A refusal that arrived as `Ack(Refused)`, waiting for the `Error` that explains it.
     pending_refusal: Option<Vec<u8>>,
@@ -279,9 +280,6 @@ pub struct Session {
     supplied: Option<SuppliedKeys>,
     /// Non-delivery notices that arrived before their message was recorded as sent.
     early_notices: Vec<(MessageId, Vec<u8>)>,
-    /// Receipts the relay deferred: when to send the pending ones again, and the pause after
-    /// that if it defers again.
-    receipt_retry: ReceiptRetry,
 }
 
 /// One control answer from the relay.
@@ -400,13 +398,12 @@ impl Session {
             trust,
             certificate,
             events: VecDeque::new(),
-            pending_receipts: HashMap::new(),
+            receipts: receipts::ReceiptTracker::default(),
             timeouts,
             pending_refusal: None,
             stats: SessionStats::default(),
             supplied: supplied_keys,
             early_notices: Vec::new(),
-            receipt_retry: ReceiptRetry::default(),
         };
         session.prekey_upkeep().await?;
         session.resend_pending_receipts().await?;
@@ -433,8 +430,7 @@ impl Session {
         drop(old);
         self.stats.reconnects += 1;
         self.pending_refusal = None;
-        self.pending_receipts.clear();
-        self.receipt_retry.due = None; // all pending receipts are sent again just below
+        self.receipts.clear(); // every pending receipt is sent again just below
         tracing::info!(relay = %self.dialer.relay_address, "link to the home relay dialled again");
         self.prekey_upkeep().await?;
         self.resend_pending_receipts().await
@@ -893,12 +889,14 @@ impl Session {
     /// Reads and handles one event from the link, up to `deadline`; sends deferred receipts
     /// again when their pause ends first.
     async fn pump(&mut self, deadline: tokio::time::Instant) -> Result<Pumped, ClientError> {
-        let retry = self.receipt_retry.due.filter(|&due| due < deadline);
+        let retry = self
+            .receipts
+            .next_wake(self.timeouts.answer)
+            .filter(|&wake| wake < deadline);
         let event = match tokio::time::timeout_at(retry.unwrap_or(deadline), self.link.recv()).await
         {
             Err(_) if retry.is_some() => {
-                self.receipt_retry.due = None;
-                self.resend_pending_receipts().await?;
+                self.resend_due_receipts().await?;
                 return Ok(Pumped::Handled);
             }
             Err(_) => return Ok(Pumped::Timeout),
@@ -979,6 +977,9 @@ impl Session {
                 Ok(Pumped::Handled)
             }
             LinkFrame::Error { code, reason } => match self.pending_refusal.take() {
+                Some(id) if self.receipt_answered(&id, Err((code, &reason))).await? => {
+                    Ok(Pumped::Handled)
+                }
                 Some(id) => Ok(Pumped::Answer(Answer::Refused { id, code, reason })),
                 None => Err(ClientError::Refused { code, reason }),
             },
@@ -991,45 +992,6 @@ impl Session {
                 Ok(Pumped::Handled)
             }
         }
-    }
-}
-
-/// When deferred receipts are sent again ([`Session::pump`]).
-#[derive(Debug)]
-struct ReceiptRetry {
-    /// When the pending receipts go out again, if the relay deferred one.
-    due: Option<tokio::time::Instant>,
-    /// The pause before the next retry: doubles from [`RECEIPT_RETRY_FIRST`] while the relay
-    /// keeps deferring, up to [`RECEIPT_RETRY_MAX`]; back to the first once one is taken.
-    pause: Duration,
-}
-
-/// The first pause before a deferred receipt is sent again (a relay pauses as long).
-const RECEIPT_RETRY_FIRST: Duration = Duration::from_secs(1);
-/// The longest pause between retries of deferred receipts.
-const RECEIPT_RETRY_MAX: Duration = Duration::from_secs(60);
-
-impl Default for ReceiptRetry {
-    fn default() -> Self {
-        Self {
-            due: None,
-            pause: RECEIPT_RETRY_FIRST,
-        }
-    }
-}
-
-impl ReceiptRetry {
-    /// The relay deferred a receipt: schedule a retry, unless one is scheduled already.
-    fn deferred(&mut self) {
-        if self.due.is_none() {
-            self.due = Some(tokio::time::Instant::now() + self.pause);
-            self.pause = (self.pause * 2).min(RECEIPT_RETRY_MAX);
-        }
-    }
-
-    /// The relay took a receipt: the next deferral starts from the first pause again.
-    fn taken(&mut self) {
-        self.pause = RECEIPT_RETRY_FIRST;
     }
 }
 

@@ -293,7 +293,10 @@ fn a_receipt_the_relay_defers_is_sent_again_by_the_waiting_session() {
     let ana = fed.officer("Ana", 0, Classification::ConfidentielUe);
     let bo = fed.officer("Bohdan", 0, Classification::ConfidentielUe);
     let carol = fed.officer("Carol", 0, Classification::ConfidentielUe);
-    fed.edit_relay_config(0, |text| format!("{text}max_queue_depth = 2\n"));
+    fed.edit_relay_config(0, |text| {
+        assert!(text.contains("[limits]\n"));
+        text.replace("[limits]\n", "[limits]\nmax_queue_depth = 2\n")
+    });
     fed.start(0);
     let rt = runtime();
     rt.block_on(async {

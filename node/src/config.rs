@@ -68,8 +68,8 @@ pub struct Config {
     #[serde(default)]
     pub metrics_listen: Option<SocketAddr>,
     /// Unix socket serving `/status` and `/metrics` to `liaison-node status` on this machine
-    /// (mode 0600: the node's user and root). Absent: `liaison-node.sock` beside the custody
-    /// database.
+    /// (mode 0600: the node's user and root). Absent: the custody database's path with `.sock`
+    /// appended (`custody.redb.sock`).
     #[serde(default)]
     pub status_socket: Option<PathBuf>,
     /// Seconds between checks of the revocation list's and directory's modification times;
@@ -78,8 +78,9 @@ pub struct Config {
     pub reload_check_secs: u64,
 }
 
-/// The status socket's file name beside the custody database, unless `status_socket` says.
-pub const DEFAULT_STATUS_SOCKET: &str = "liaison-node.sock";
+/// Appended to the custody database's path for the default status socket
+/// (`custody.redb` → `custody.redb.sock`), unless `status_socket` says.
+pub const STATUS_SOCKET_SUFFIX: &str = ".sock";
 
 /// The Unix socket a node serves `/status` and `/metrics` on ([`Config::status_socket`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -597,9 +598,8 @@ impl Config {
         Ok(Membership { trust, directory })
     }
 
-    /// Where the node serves its status locally: `status_socket` if set, else
-    /// `liaison-node.sock` beside the custody database (relative paths from `file`'s
-    /// directory).
+    /// Where the node serves its status locally: `status_socket` if set, else the custody
+    /// database's path with `.sock` appended (relative paths from `file`'s directory).
     pub fn status_socket(&self, file: &Path) -> StatusSocket {
         let base = file.parent().unwrap_or(Path::new("."));
         match &self.status_socket {
@@ -607,12 +607,16 @@ impl Config {
                 path: base.join(path),
                 configured: true,
             },
-            None => StatusSocket {
-                path: base
-                    .join(&self.storage)
-                    .with_file_name(DEFAULT_STATUS_SOCKET),
-                configured: false,
-            },
+            None => {
+                // Named after the database, not its directory: two nodes whose databases
+                // share a directory get a socket each.
+                let mut path = base.join(&self.storage).into_os_string();
+                path.push(STATUS_SOCKET_SUFFIX);
+                StatusSocket {
+                    path: path.into(),
+                    configured: false,
+                }
+            }
         }
     }
 

@@ -235,24 +235,40 @@ fn report_status(
         };
         endpoints.push(status::Endpoint::Http(target));
     }
-    let mut unanswered = Vec::new();
-    for endpoint in endpoints {
-        match status::fetch(&endpoint, "/status", timeout) {
-            Ok(body) => {
-                let report: StatusReport = serde_json::from_str(&body)
-                    .with_context(|| format!("{endpoint} answered /status with something else"))?;
-                print_report(&report, json)?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            Err(e) => unanswered.push(e.to_string()),
-        }
-    }
-
     let cert_path = base.join(&config.certificate);
     let me = std::fs::read(&cert_path)
         .ok()
         .and_then(|b| MemberCertificate::decode(&b).ok())
         .with_context(|| format!("cannot read the node certificate {}", cert_path.display()))?;
+    let fingerprint = me.subject().fingerprint();
+    let mut unanswered = Vec::new();
+    for endpoint in endpoints {
+        let report = status::fetch(&endpoint, "/status", timeout)
+            .map_err(|e| e.to_string())
+            .and_then(|body| {
+                serde_json::from_str::<StatusReport>(&body)
+                    .map_err(|e| format!("{endpoint}: not a status report ({e})"))
+            })
+            .and_then(|report| {
+                // Another node's endpoint (a copied configuration, a shared port): not ours.
+                if report.node == fingerprint {
+                    Ok(report)
+                } else {
+                    Err(format!(
+                        "{endpoint}: answered as node {} ({}), not this configuration's",
+                        report.name, report.node
+                    ))
+                }
+            });
+        match report {
+            Ok(report) => {
+                print_report(&report, json)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => unanswered.push(e),
+        }
+    }
+
     let members: Vec<MemberCertificate> = config
         .directory_files(path)
         .unwrap_or_default()
@@ -260,7 +276,7 @@ fn report_status(
         .filter_map(|f| std::fs::read(f).ok())
         .filter_map(|b| MemberCertificate::decode(&b).ok())
         .collect();
-    let endpoint = format!("nothing answers ({})", unanswered.join("; "));
+    let endpoint = format!("no status answer ({})", unanswered.join("; "));
     let storage = base.join(&config.storage);
     match status::read_offline(&storage) {
         Err(OfflineError::InUse(_)) => {

@@ -837,9 +837,12 @@ pub enum SocketError {
 }
 
 /// Serves `/status` and `/metrics` on the Unix socket `path` (mode 0600) until `cancel`, then
-/// removes it. A socket left at `path` by a node that was killed is replaced; a live one, or
-/// anything that is not a socket, is an error. Call after the custody database is open: its
-/// lock is what makes a stale socket safe to replace.
+/// removes it (if it is still the one this call made). A socket left at `path` by a node that
+/// was killed (connecting is refused) is replaced; a live one, one whose state cannot be told,
+/// or anything that is not a socket, is an error.
+///
+/// The socket is bound under a temporary name in the same directory, given mode 0600 and only
+/// then renamed to `path`, so it is never reachable at `path` with the process umask's mode.
 pub async fn spawn_status_socket(
     path: &Path,
     metrics: Arc<NodeMetrics>,
@@ -847,35 +850,52 @@ pub async fn spawn_status_socket(
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> Result<(), SocketError> {
-    use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _};
 
     let io = |source| SocketError::Io {
         path: path.to_owned(),
         source,
     };
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => {
-            if tokio::net::UnixStream::connect(path).await.is_ok() {
+    let is_socket = |p: &Path| {
+        std::fs::symlink_metadata(p)
+            .map(|m| m.file_type().is_socket())
+            .map_err(|e| e.kind())
+    };
+    match is_socket(path) {
+        Ok(true) => match tokio::net::UnixStream::connect(path).await {
+            Ok(_) => {
                 return Err(SocketError::InUse {
                     path: path.to_owned(),
                 });
             }
-            tracing::info!(path = %path.display(), "replacing a stale status socket");
-            std::fs::remove_file(path).map_err(io)?;
-        }
-        Ok(_) => {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                tracing::info!(path = %path.display(), "replacing a stale status socket");
+            }
+            Err(e) => return Err(io(e)),
+        },
+        Ok(false) => {
             return Err(SocketError::NotASocket {
                 path: path.to_owned(),
             });
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(e)),
+        Err(std::io::ErrorKind::NotFound) => {}
+        Err(kind) => return Err(io(kind.into())),
     }
-    let listener = tokio::net::UnixListener::bind(path).map_err(io)?;
-    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-        let _ = std::fs::remove_file(path);
-        return Err(io(e));
+    let temporary = path.with_file_name(format!(".status-{}.tmp", std::process::id()));
+    if is_socket(&temporary) == Ok(true) {
+        std::fs::remove_file(&temporary).map_err(io)?; // a process with our pid, killed
     }
+    let listener = tokio::net::UnixListener::bind(&temporary).map_err(io)?;
+    let placed = std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .and_then(|()| std::fs::symlink_metadata(path));
+    let ours = match placed {
+        Ok(meta) => (meta.dev(), meta.ino()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(io(e));
+        }
+    };
     let router = routes(metrics, store);
     let owned = path.to_owned();
     tracker.spawn(async move {
@@ -886,8 +906,14 @@ pub async fn spawn_status_socket(
         {
             tracing::error!(error = %e, "status socket failed");
         }
-        if let Err(e) = std::fs::remove_file(&owned) {
-            tracing::warn!(path = %owned.display(), error = %e, "status socket not removed");
+        // Only the socket this node made: not whatever took its place meanwhile.
+        match std::fs::symlink_metadata(&owned) {
+            Ok(meta) if (meta.dev(), meta.ino()) == ours => {
+                if let Err(e) = std::fs::remove_file(&owned) {
+                    tracing::warn!(path = %owned.display(), error = %e, "status socket not removed");
+                }
+            }
+            _ => tracing::debug!(path = %owned.display(), "status socket replaced or gone; left alone"),
         }
     });
     tracing::info!(path = %path.display(), "status socket up (/status, /metrics)");

@@ -217,9 +217,13 @@ pub fn fetch(endpoint: &Endpoint, path: &str, timeout: Duration) -> Result<Strin
         .map_err(|e| bad(format!("HTTP client: {}", chain(&e))))?;
     let response = client.get(url).send().map_err(|e| {
         if e.is_connect() {
+            let mut reason = root_cause(&e);
+            if io_kind(&e) == Some(std::io::ErrorKind::PermissionDenied) {
+                reason.push_str(" (run status as the node's user, or root)");
+            }
             FetchError::Unreachable {
                 endpoint: endpoint.clone(),
-                reason: root_cause(&e),
+                reason,
             }
         } else {
             bad(chain(&e))
@@ -237,6 +241,18 @@ pub fn fetch(endpoint: &Endpoint, path: &str, timeout: Duration) -> Result<Strin
         return Err(bad(format!("answer longer than {MAX_RESPONSE} bytes")));
     }
     String::from_utf8(body).map_err(|_| bad("body not UTF-8".into()))
+}
+
+/// The kind of the first I/O error among `e`'s sources.
+fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        next = err.source();
+    }
+    None
 }
 
 /// The innermost source of `e` (for a refused connection, the OS error).

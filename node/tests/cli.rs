@@ -148,7 +148,7 @@ fn status_of_a_node_that_never_ran_says_so_with_exit_code_3() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.starts_with("NOT RUNNING"), "{stdout}");
-    assert!(stdout.contains("nothing answers"), "{stdout}");
+    assert!(stdout.contains("no status answer"), "{stdout}");
     assert!(stdout.contains("never run"), "{stdout}");
     assert!(stdout.contains(&cert.subject().fingerprint()), "{stdout}");
 

@@ -439,7 +439,9 @@ async fn a_recipient_refusing_an_envelope_is_reported_to_the_sender_with_its_cod
         "{}",
         notice.terms().reason
     );
-    // Released, not handed to Olek again.
+    // Released, not handed to Olek again, even on a new link.
+    drop(olek);
+    let mut olek = fed.connect(3).await;
     assert!(olek.next(Duration::from_secs(2)).await.is_none());
 }
 

@@ -9,7 +9,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use liaison_crypto::rng::os_rng;
@@ -115,6 +115,13 @@ async fn wait_metric(addr: SocketAddr, key: &str, ok: impl Fn(f64) -> bool) -> S
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Relay `i`'s status socket in its default place: its custody database's path + `.sock`.
+fn socket_of(fed: &Federation, i: usize) -> PathBuf {
+    let mut path = fed.relays[i].storage.clone().into_os_string();
+    path.push(liaison_node::config::STATUS_SOCKET_SUFFIX);
+    path.into()
 }
 
 /// Runs `liaison-node status --config <relay i> [--json]`: exit code, stdout, stderr.
@@ -324,9 +331,29 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
         "{human}"
     );
 
-    // Stopped: a distinct exit code, a clear statement, and what the database still says.
+    // Another node's socket is not taken for this one's: relay 2 (not running) pointed at
+    // relay 1's socket is reported as not running, and why.
+    let config_2 = std::fs::read_to_string(&fed.relays[1].config).unwrap();
+    let socket_1 = socket_of(&fed, 0);
+    set_top_level(
+        &fed,
+        1,
+        &format!("status_socket = \"{}\"", socket_1.display()),
+    );
+    let (code, out, err) = run_status(&fed, 1, false).await;
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("answered as node relay-1"), "{out}");
+    std::fs::write(&fed.relays[1].config, config_2).unwrap();
+
+    // Stopped: a distinct exit code, a clear statement, and what the database still says. A
+    // clean stop removes the socket.
     drop(alice);
+    assert!(socket_1.exists());
     assert!(r1.terminate().success());
+    assert!(
+        !socket_1.exists(),
+        "relay 1 stopped cleanly and left its socket"
+    );
     let (code, out, err) = run_status(&fed, 0, true).await;
     assert_eq!(code, 3, "{out}{err}");
     let report: StatusReport = serde_json::from_str(&out).unwrap();
@@ -338,11 +365,9 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
     assert_eq!(code, 3);
     assert!(human.starts_with("NOT RUNNING"), "{human}");
 
-    // Without a metrics port the status socket beside the database answers, the same report.
+    // Without a metrics port the status socket beside the database answers: the same report.
     let r2 = fed.start(1);
-    let socket = fed.relays[1]
-        .config
-        .with_file_name(liaison_node::config::DEFAULT_STATUS_SOCKET);
+    let socket = socket_of(&fed, 1);
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
     assert_eq!(
@@ -396,18 +421,10 @@ async fn status_reports_a_running_node_and_says_clearly_when_it_is_not() {
     let (code, _, err) = run_status(&fed, 1, false).await;
     assert_eq!(code, 4, "{err}");
     assert!(
-        err.contains("RUNNING") && err.contains("nothing answers"),
+        err.contains("RUNNING") && err.contains("no status answer"),
         "{err}"
     );
-    // A clean stop removes the socket it serves.
     assert!(r2.terminate().success());
-    let stopped = fed.relays[0]
-        .config
-        .with_file_name(liaison_node::config::DEFAULT_STATUS_SOCKET);
-    assert!(
-        !stopped.exists(),
-        "relay 1 stopped cleanly and left its socket"
-    );
 }
 
 #[test]

@@ -584,6 +584,17 @@ fn seal_with(keys: &mut DirectionKeys, mut inner: Vec<u8>) -> Result<Vec<u8>, Pr
 /// The `Error` frame to send for `err`: its wire code and a human reason. Authentication
 /// failures get one fixed reason so nothing about *why* leaks to the peer.
 pub fn error_frame(err: &ProtoError) -> LinkFrame {
+    let (code, reason) = wire_refusal(err);
+    LinkFrame::Error {
+        code: code as u16,
+        reason,
+    }
+}
+
+/// The code and reason that may travel for `err` (in an `Error` or a `Refused` frame): the
+/// reason of an authentication failure is only `authentication failed`, and any reason is cut
+/// to the frames' limit.
+pub fn wire_refusal(err: &ProtoError) -> (WireCode, String) {
     let code = err.wire_code();
     let reason = if code == WireCode::AuthenticationFailed {
         "authentication failed".to_owned()
@@ -598,10 +609,7 @@ pub fn error_frame(err: &ProtoError) -> LinkFrame {
         }
         text
     };
-    LinkFrame::Error {
-        code: code as u16,
-        reason,
-    }
+    (code, reason)
 }
 
 /// The plaintext `Error` frame bytes to send when the handshake fails (before any session

@@ -1,16 +1,21 @@
 //! What arrives on an officer's link unasked: envelopes addressed to us, and receipts and
-//! relays' non-delivery notices for the envelopes we sent. Both are checked here, stored durably, and only then acknowledged to the
-//! relay, which deletes its copy on that acknowledgement (custody, DESIGN.md).
+//! relays' non-delivery notices for the envelopes we sent. Each is checked here, stored
+//! durably, and only then acknowledged to the relay, which deletes its copy on that
+//! acknowledgement (custody, DESIGN.md). Our own receipts leave from here too; what happens to
+//! them on the way is in `receipts.rs`.
+
+use std::time::Duration;
 
 use liaison_crypto::rng::os_rng;
 use liaison_crypto::{IdentityId, SecretBytes};
 use liaison_proto::envelope::{Envelope, MessageId};
 use liaison_proto::frame::{AckStatus, LinkFrame};
 use liaison_proto::notice::NonDelivery;
-use liaison_proto::receipt::{CUSTODY_ID_LEN, Receipt};
+use liaison_proto::receipt::Receipt;
 use liaison_proto::{UnixTime, WireCode};
 use zeroize::Zeroizing;
 
+use super::receipts::{self, Verdict};
 use super::{ClientError, Session, unix_now};
 use crate::store::ReceivedMessage;
 
@@ -161,7 +166,8 @@ impl Session {
             tracing::debug!(%id, "duplicate delivery acknowledged, not delivered again");
             self.stats.duplicates += 1;
             self.ack(&id.0, AckStatus::Duplicate).await?;
-            self.send_receipt(&envelope, now).await?;
+            self.send_receipt(&envelope, now, receipts::FIRST_PAUSE)
+                .await?;
             return Ok(());
         }
         let supplied = match self.supplied_key_of(&envelope).await {
@@ -206,14 +212,11 @@ impl Session {
                 });
                 // The code and a reason fit to travel: the relay puts them in the sender's
                 // non-delivery notice.
-                let (code, reason) = match liaison_proto::record::error_frame(&e) {
-                    LinkFrame::Error { code, reason } => (code, reason),
-                    _ => (e.wire_code() as u16, e.to_string()),
-                };
+                let (code, reason) = liaison_proto::record::wire_refusal(&e);
                 return self
                     .send_frame(&LinkFrame::Refused {
                         id: id.0.to_vec(),
-                        code,
+                        code: code as u16,
                         reason,
                     })
                     .await;
@@ -250,79 +253,140 @@ impl Session {
             self.events.push_back(Event::Message(message));
         }
         self.ack(&id.0, AckStatus::Accepted).await?;
-        self.send_receipt(&envelope, now).await?;
+        self.send_receipt(&envelope, now, receipts::FIRST_PAUSE)
+            .await?;
         Ok(())
     }
 
-    /// Signs and sends the receipt for `envelope`; the relay's `Ack` of its custody id marks
-    /// it handed over in the store ([`Session::receipt_answered`]).
+    /// Signs and sends the receipt for `envelope`; the relay's answer to its custody id marks
+    /// it handed over in the store, or schedules it again ([`Session::receipt_answered`]).
+    /// `pause` is its wait if the relay defers it.
     pub(super) async fn send_receipt(
         &mut self,
         envelope: &Envelope,
         now: UnixTime,
+        pause: Duration,
     ) -> Result<(), ClientError> {
         let receipt = Receipt::issue(self.keystore.identity(), envelope, now, &mut os_rng())?;
-        self.pending_receipts
-            .insert(receipt.custody_id(), envelope.header().message_id);
+        self.receipts.sent(
+            receipt.custody_id(),
+            envelope.header().message_id,
+            pause,
+            tokio::time::Instant::now(),
+        );
         self.send_frame(&LinkFrame::Receipt(receipt.raw().to_vec()))
             .await
     }
 
     /// The relay's answer to one of our receipts, if `custody_id` names one in flight: taken
     /// (`Accepted`, `Duplicate`: remember it was handed over), deferred (`Deferred`, or refused
-    /// as `RateLimited`: it stays pending and goes again after a pause), or refused for good
-    /// (it stays pending in the store, and goes again at the next connection, when the
-    /// relay's directory may know more). `false` when the answer is for something else.
+    /// as `RateLimited`: it goes again after its pause), or refused for good (it stays pending
+    /// in the store, and goes again at the next connection, when the relay's directory may
+    /// know more). `false` when the answer is for something else.
     pub(super) async fn receipt_answered(
         &mut self,
         custody_id: &[u8],
         answer: Result<AckStatus, (u16, &str)>,
     ) -> Result<bool, ClientError> {
-        let Ok(key) = <[u8; CUSTODY_ID_LEN]>::try_from(custody_id) else {
+        let verdict = match answer {
+            Ok(AckStatus::Accepted | AckStatus::Duplicate) => Verdict::Taken,
+            Ok(AckStatus::Deferred) => Verdict::Later,
+            Err((code, _)) if code == WireCode::RateLimited as u16 => Verdict::Later,
+            Ok(AckStatus::Refused) | Err(_) => Verdict::Refused,
+        };
+        let now = tokio::time::Instant::now();
+        let Some(message_id) = self.receipts.answered(custody_id, verdict, now) else {
             return Ok(false);
         };
-        let Some(message_id) = self.pending_receipts.remove(&key) else {
-            return Ok(false);
-        };
-        match answer {
-            Ok(AckStatus::Accepted | AckStatus::Duplicate) => {
-                self.receipt_retry.taken();
+        match verdict {
+            Verdict::Taken => {
                 self.blocking(move |store| store.mark_receipt_sent(message_id))
                     .await?;
             }
-            Ok(AckStatus::Deferred) => self.receipt_deferred(message_id, "its queue is full"),
-            Err((code, reason)) if code == WireCode::RateLimited as u16 => {
-                self.receipt_deferred(message_id, reason);
+            Verdict::Later => {
+                let why = answer
+                    .err()
+                    .map_or("its queue is full", |(_, reason)| reason);
+                tracing::info!(%message_id, why, "the relay deferred our receipt; sending it again later");
+                self.stats.receipts_deferred += 1;
             }
-            Ok(AckStatus::Refused) => receipt_refused(message_id, 0, "refused"),
-            Err((code, reason)) => receipt_refused(message_id, code, reason),
+            Verdict::Refused => {
+                let (code, reason) = answer.err().unwrap_or((0, "refused"));
+                tracing::warn!(%message_id, code, reason, "the relay refused our receipt; it goes again at the next connection");
+            }
         }
         Ok(true)
     }
 
-    fn receipt_deferred(&mut self, message_id: MessageId, why: &str) {
-        tracing::info!(%message_id, why, "the relay deferred our receipt; sending it again later");
-        self.stats.receipts_deferred += 1;
-        self.receipt_retry.deferred();
-    }
-
     /// Sends the receipts of stored messages whose receipt never reached the relay (the
     /// client stopped between storing a message and the relay's ack of its receipt, or the
-    /// relay deferred it), except those in flight.
+    /// link was lost), except those tracked already. At connection.
     pub(super) async fn resend_pending_receipts(&mut self) -> Result<(), ClientError> {
-        for id in self.store.pending_receipts()? {
-            if self.pending_receipts.values().any(|&m| m == id) {
-                continue; // in flight: its answer has not come yet
+        let pending = self
+            .blocking(|store| {
+                let mut out = Vec::new();
+                for id in store.pending_receipts()? {
+                    out.extend(store.received_message(id)?);
+                }
+                Ok(out)
+            })
+            .await?;
+        for message in pending {
+            if self.receipts.tracks(message.message_id) {
+                continue;
             }
-            let Some(message) = self.store.received_message(id)? else {
-                continue;
-            };
-            let Ok(envelope) = Envelope::decode(&message.envelope_raw) else {
-                continue;
-            };
-            self.send_receipt(&envelope, message.received_at).await?;
+            self.resend_receipt(&message, receipts::FIRST_PAUSE).await?;
         }
         Ok(())
+    }
+
+    /// Sends again the receipts whose retry time came, or whose answer did not come in time.
+    pub(super) async fn resend_due_receipts(&mut self) -> Result<(), ClientError> {
+        let due = self
+            .receipts
+            .take_due(tokio::time::Instant::now(), self.timeouts.answer);
+        if due.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<MessageId> = due.iter().map(|(id, _)| *id).collect();
+        let read = self
+            .blocking(move |store| {
+                ids.into_iter()
+                    .map(|id| store.received_message(id))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await;
+        let messages = match read {
+            Ok(messages) => messages,
+            Err(e) => {
+                self.receipts.put_back(due, tokio::time::Instant::now());
+                return Err(e);
+            }
+        };
+        for ((_, pause), message) in due.into_iter().zip(messages) {
+            if let Some(message) = message {
+                self.resend_receipt(&message, pause).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn resend_receipt(
+        &mut self,
+        message: &ReceivedMessage,
+        pause: Duration,
+    ) -> Result<(), ClientError> {
+        match Envelope::decode(&message.envelope_raw) {
+            Ok(envelope) => {
+                self.send_receipt(&envelope, message.received_at, pause)
+                    .await
+            }
+            // Stored after it was checked: only a damaged store gets here.
+            Err(e) => {
+                tracing::warn!(message_id = %message.message_id, error = %e, "stored envelope does not decode; no receipt");
+                Ok(())
+            }
+        }
     }
 
     /// A receipt for one of our messages: verify against the sent envelope, record, ack.
@@ -490,9 +554,4 @@ impl Session {
         }
         Ok(())
     }
-}
-
-/// The relay refused one of our receipts for good: it stays pending in the store.
-fn receipt_refused(message_id: MessageId, code: u16, reason: &str) {
-    tracing::warn!(%message_id, code, reason, "the relay refused our receipt; it goes again at the next connection");
 }
