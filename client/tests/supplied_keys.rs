@@ -203,6 +203,22 @@ fn psks(fed: &Federation) -> Psks {
     psks
 }
 
+/// Ana's `[supplied_keys]`: pre-shared keys with Bohdan and with relay 0, under `policy`.
+fn configure_ana_psk(ana: &OfficerHome, psks: &Psks, policy: &str) {
+    configure(
+        ana,
+        &psk_section(
+            "sae-ana",
+            policy,
+            "\"Bohdan Kovalenko\" = \"sae-bohdan\"",
+            &[
+                ("sae-bohdan", &psks.ana_bohdan),
+                ("relay-1", &psks.ana_relay),
+            ],
+        ),
+    );
+}
+
 /// Ana sends `text` (TLP AMBER) to Bohdan, who is not connected (his prekey published for
 /// her), and disconnects: the relay holds the message for him.
 async fn send_to_offline(
@@ -324,18 +340,7 @@ fn a_missing_supplied_key_is_refused_before_sending_and_says_what_to_configure()
         ana_s.close().await;
 
         // Keys for the relay and Bohdan, but no SAE id for Eva: the error names her.
-        configure(
-            &ana,
-            &psk_section(
-                "sae-ana",
-                "preferred",
-                "\"Bohdan Kovalenko\" = \"sae-bohdan\"",
-                &[
-                    ("sae-bohdan", &psks.ana_bohdan),
-                    ("relay-1", &psks.ana_relay),
-                ],
-            ),
-        );
+        configure_ana_psk(&ana, &psks, "preferred");
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         let err = send_to(
             &mut ana_s,
@@ -421,18 +426,7 @@ fn a_message_whose_key_cannot_be_had_is_held_at_the_relay_then_delivered() {
     let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
     let psks = psks(&fed);
     fed.start(0);
-    configure(
-        &ana,
-        &psk_section(
-            "sae-ana",
-            "required",
-            "\"Bohdan Kovalenko\" = \"sae-bohdan\"",
-            &[
-                ("sae-bohdan", &psks.ana_bohdan),
-                ("relay-1", &psks.ana_relay),
-            ],
-        ),
-    );
+    configure_ana_psk(&ana, &psks, "required");
     let rt = runtime();
     rt.block_on(async {
         // Below SECRET UE, so that the relay delivers it on a link without a supplied key;
@@ -556,18 +550,7 @@ fn a_report_its_recipient_cannot_open_comes_back_to_the_sender_as_a_notice() {
     let psks = psks(&fed);
     let wrong = psk_file(&fed, "bohdan-ana-mismatched.psk");
     fed.start(0);
-    configure(
-        &ana,
-        &psk_section(
-            "sae-ana",
-            "required",
-            "\"Bohdan Kovalenko\" = \"sae-bohdan\"",
-            &[
-                ("sae-bohdan", &psks.ana_bohdan),
-                ("relay-1", &psks.ana_relay),
-            ],
-        ),
-    );
+    configure_ana_psk(&ana, &psks, "required");
     configure(
         &bo,
         &psk_section(
