@@ -12,8 +12,11 @@ mod support;
 use std::time::Duration;
 
 use liaison_client::profile::Profile;
-use liaison_client::session::{ClientError, Event, ReceiptEvent, RecipientRef, Report, Session};
+use liaison_client::session::{
+    ClientError, Event, ReceiptEvent, RecipientRef, Report, SendOutcome, Session,
+};
 use liaison_client::store::ReceivedMessage;
+use liaison_crypto::IdentityId;
 use liaison_crypto::rng::os_rng;
 use liaison_proto::envelope::ContentType;
 use liaison_proto::revocation::{RevocationContents, RevocationList};
@@ -29,6 +32,13 @@ fn stix() -> Report {
         content_type: ContentType::Stix21Bundle,
         content: STIX.to_vec(),
     }
+}
+
+/// Sends the STIX bundle at RESTREINT UE to `to`, which must succeed.
+async fn send_stix(session: &mut Session, to: &[IdentityId], tlp: Tlp) -> SendOutcome {
+    send_to(session, &stix(), to, Classification::RestreintUe, tlp)
+        .await
+        .unwrap()
 }
 
 /// The next message delivered to the application, failing on anything else or a timeout.
@@ -64,15 +74,7 @@ fn round_trip_delivers_decrypts_and_returns_a_verified_receipt() {
         // Bohdan connects first: his prekey reaches the relay.
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = send_to(
-            &mut ana_s,
-            &stix(),
-            &[bo.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        let sent = send_stix(&mut ana_s, &[bo.id], Tlp::Amber).await;
         assert_eq!(sent.recipients.len(), 1);
         assert_eq!(sent.recipients[0].subject(), bo.id);
 
@@ -204,15 +206,7 @@ fn relay_refusal_names_the_code_and_reason_and_records_nothing() {
         assert_eq!(err.exit_code(), 3);
         assert!(ana_s.store().sent().unwrap().is_empty());
         // The refusal is per item: the same link still carries a permitted report.
-        send_to(
-            &mut ana_s,
-            &stix(),
-            &[bo.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        send_stix(&mut ana_s, &[bo.id], Tlp::Amber).await;
         ana_s.close().await;
     });
 }
@@ -303,27 +297,11 @@ fn a_receipt_the_relay_defers_is_sent_again_by_the_waiting_session() {
         publish_prekey(&fed, &bo).await;
         publish_prekey(&fed, &ana).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = send_to(
-            &mut ana_s,
-            &stix(),
-            &[bo.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        let sent = send_stix(&mut ana_s, &[bo.id], Tlp::Amber).await;
         ana_s.close().await;
         let mut carol_s = Session::connect(fed.session_config(&carol)).await.unwrap();
         for _ in 0..2 {
-            send_to(
-                &mut carol_s,
-                &stix(),
-                &[ana.id],
-                Classification::RestreintUe,
-                Tlp::Green,
-            )
-            .await
-            .unwrap();
+            send_stix(&mut carol_s, &[ana.id], Tlp::Green).await;
         }
         carol_s.close().await;
 
@@ -394,15 +372,7 @@ fn an_idle_session_redials_when_the_relay_closed_its_link_or_restarted() {
         (ana_s, bohdan)
     });
     rt.block_on(async {
-        let sent = send_to(
-            &mut ana_s,
-            &stix(),
-            &[bo.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        let sent = send_stix(&mut ana_s, &[bo.id], Tlp::Amber).await;
         assert_eq!(ana_s.stats().reconnects, 1);
         let m = next_message(&mut bohdan).await;
         assert_eq!(m.message_id(), sent.message_id);
@@ -414,15 +384,7 @@ fn an_idle_session_redials_when_the_relay_closed_its_link_or_restarted() {
     fed.stop(0);
     fed.start(0);
     rt.block_on(async {
-        send_to(
-            &mut bohdan,
-            &stix(),
-            &[ana.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        send_stix(&mut bohdan, &[ana.id], Tlp::Amber).await;
         let m = next_message(&mut ana_s).await;
         assert_eq!(m.content(), STIX);
         assert_eq!(ana_s.stats().reconnects, 2);
@@ -554,15 +516,7 @@ fn a_message_is_not_delivered_again_after_a_client_restart() {
     let saved = rt.block_on(async {
         publish_prekey(&fed, &bo).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
-        let sent = send_to(
-            &mut ana_s,
-            &stix(),
-            &[bo.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        let sent = send_stix(&mut ana_s, &[bo.id], Tlp::Amber).await;
         ana_s.close().await;
         let mut bohdan = Session::connect(fed.session_config(&bo)).await.unwrap();
         let m = next_message(&mut bohdan).await;
@@ -626,30 +580,14 @@ fn a_report_to_a_partitioned_recipient_uses_its_remembered_bundle_and_arrives_la
         publish_prekey(&fed, &eva).await;
         let mut ana_s = Session::connect(fed.session_config(&ana)).await.unwrap();
         // Fetched through relay 2 and remembered.
-        let first = send_to(
-            &mut ana_s,
-            &stix(),
-            &[bo.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        let first = send_stix(&mut ana_s, &[bo.id], Tlp::Amber).await;
         (ana_s, first)
     });
 
     // Bohdan's home relay goes away: the prekey request can no longer be answered.
     fed.stop(1);
     let second = rt.block_on(async {
-        let second = send_to(
-            &mut ana_s,
-            &stix(),
-            &[bo.id],
-            Classification::RestreintUe,
-            Tlp::Amber,
-        )
-        .await
-        .unwrap();
+        let second = send_stix(&mut ana_s, &[bo.id], Tlp::Amber).await;
         assert_eq!(second.status, liaison_proto::frame::AckStatus::Accepted);
         // Nobody ever fetched Eva's bundle: nothing to fall back on, the refusal stands.
         let err = send_to(
