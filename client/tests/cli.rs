@@ -53,6 +53,24 @@ fn ok_json(o: &Output) -> Value {
         .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}", text(o)))
 }
 
+/// `liaison --json send --to TO --classification C --tlp T FILE` as the officer at `home`.
+fn send_json(home: &Path, to: &str, classification: &str, tlp: &str, file: &Path) -> Output {
+    liaison(
+        Some(home),
+        &[
+            "--json",
+            "send",
+            "--to",
+            to,
+            "--classification",
+            classification,
+            "--tlp",
+            tlp,
+            p(file),
+        ],
+    )
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -208,19 +226,12 @@ fn officer_goes_from_nothing_to_a_receipted_stix_report() {
     // Ana sends a STIX report to Bohdan by name.
     let report = work.path().join("incident.json");
     std::fs::write(&report, STIX).unwrap();
-    let sent = ok_json(&liaison(
-        Some(ana),
-        &[
-            "--json",
-            "send",
-            "--to",
-            "Bohdan Kovalenko",
-            "--classification",
-            "restreint-ue",
-            "--tlp",
-            "amber",
-            p(&report),
-        ],
+    let sent = ok_json(&send_json(
+        ana,
+        "Bohdan Kovalenko",
+        "restreint-ue",
+        "amber",
+        &report,
     ));
     assert_eq!(sent["type"], "stix");
     assert_eq!(sent["custody"], "accepted");
@@ -398,19 +409,12 @@ fn a_large_attachment_arrives_byte_for_byte_under_its_own_name() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     std::fs::write(&big, &bytes).unwrap();
-    let sent = ok_json(&liaison(
-        Some(&ana.home),
-        &[
-            "--json",
-            "send",
-            "--to",
-            &bo.id,
-            "--classification",
-            "restreint-ue",
-            "--tlp",
-            "amber+strict",
-            p(&big),
-        ],
+    let sent = ok_json(&send_json(
+        &ana.home,
+        &bo.id,
+        "restreint-ue",
+        "amber+strict",
+        &big,
     ));
     assert_eq!(sent["type"], "file");
     let id = sent["message_id"].as_str().unwrap().to_owned();
@@ -439,19 +443,12 @@ fn a_report_refused_further_along_shows_as_not_delivered_with_the_reason() {
     ok_json(&liaison(Some(&bo.home), &["--json", "inbox"]));
     let report = fed.path().join("big.txt");
     std::fs::write(&report, "x".repeat(limit)).unwrap();
-    let sent = ok_json(&liaison(
-        Some(&ana.home),
-        &[
-            "--json",
-            "send",
-            "--to",
-            &bo.id,
-            "--classification",
-            "restreint-ue",
-            "--tlp",
-            "amber",
-            p(&report),
-        ],
+    let sent = ok_json(&send_json(
+        &ana.home,
+        &bo.id,
+        "restreint-ue",
+        "amber",
+        &report,
     ));
     let id = sent["message_id"].as_str().unwrap().to_owned();
     let mut undelivered = Value::Null;
@@ -486,20 +483,7 @@ fn relay_refusal_exits_3_with_the_relays_reason() {
     ok_json(&liaison(Some(&bo.home), &["--json", "inbox"]));
     let report = fed.path().join("r.json");
     std::fs::write(&report, STIX).unwrap();
-    let out = liaison(
-        Some(&ana.home),
-        &[
-            "--json",
-            "send",
-            "--to",
-            &bo.id,
-            "--classification",
-            "confidentiel-ue",
-            "--tlp",
-            "amber",
-            p(&report),
-        ],
-    );
+    let out = send_json(&ana.home, &bo.id, "confidentiel-ue", "amber", &report);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["kind"], "refused");
