@@ -18,7 +18,7 @@ use liaison_crypto::SecretBytes;
 use liaison_crypto::rng::os_rng;
 use liaison_proto::certificate::MemberCertificate;
 use liaison_proto::envelope::PayloadDigest;
-use liaison_proto::envelope_parts::{self, Assembled, EnvelopeAssembler};
+use liaison_proto::envelope_parts::{self, Assembled, EnvelopeAssembler, PartSinks, Spooled};
 use liaison_proto::frame::{Frame, FrameDecoder, FrameType, LinkFrame, MAX_ENVELOPE_LEN};
 use liaison_proto::handshake::messages::InitiatorHello;
 use liaison_proto::handshake::{
@@ -262,6 +262,10 @@ pub struct Link {
     assembler: EnvelopeAssembler,
     /// The payload hash of the envelope [`Self::recv`] returned last, when it came in parts.
     payload_digest: Option<PayloadDigest>,
+    /// Where the parts of large envelopes are written while they arrive (a relay's store).
+    part_sinks: Option<PartSinks>,
+    /// What the part sink made of the envelope [`Self::recv`] returned last.
+    spooled: Option<Spooled>,
     /// When the first part of the envelope in progress arrived (for the debug log).
     parts_started: Option<Instant>,
     /// SAE id of the master named in the handshake (responder side), for the caller's check.
@@ -431,6 +435,8 @@ async fn conclude(
                 pings: 0,
                 assembler: EnvelopeAssembler::new(MAX_ENVELOPE_LEN).hash_in_background(),
                 payload_digest: None,
+                part_sinks: None,
+                spooled: None,
                 parts_started: None,
                 peer_master_sae,
             })
@@ -489,7 +495,24 @@ impl Link {
     /// [`LinkEvent::EnvelopeTooLarge`] once its last part arrived, and its parts are never
     /// buffered.
     pub fn set_max_envelope_len(&mut self, limit: usize) {
-        self.assembler = EnvelopeAssembler::new(limit).hash_in_background();
+        self.assembler = EnvelopeAssembler::new(limit)
+            .hash_in_background()
+            .with_part_sinks(self.part_sinks.clone());
+    }
+
+    /// Hands the parts of each large envelope to a sink from `sinks` as they arrive (a relay
+    /// writes them to its custody store meanwhile); what the sink made of a complete envelope
+    /// comes with it ([`Self::take_spool`]).
+    pub fn set_part_sinks(&mut self, sinks: PartSinks) {
+        self.part_sinks = Some(sinks);
+        self.set_max_envelope_len(self.assembler.limit());
+    }
+
+    /// What the part sink made of the envelope the last [`Self::recv`] returned, when its
+    /// parts went to one ([`Self::set_part_sinks`]; a relay's is a
+    /// [`crate::store::SpoolTicket`]). Take it right after that `recv`; the next drops it.
+    pub fn take_spool(&mut self) -> Option<Spooled> {
+        self.spooled.take()
     }
 
     /// The payload hash of the envelope the last [`Self::recv`] returned, when it arrived in
@@ -558,6 +581,7 @@ impl Link {
     /// parts of an envelope received so far stay with the link.
     pub async fn recv(&mut self) -> Result<LinkEvent, LinkError> {
         self.payload_digest = None;
+        self.spooled = None;
         loop {
             if let Some(frame) = self.decoder.poll_frame().map_err(ProtoError::from)? {
                 if frame.frame_type == FrameType::Error {
@@ -588,6 +612,7 @@ impl Link {
                                     "envelope reassembled from parts"
                                 );
                                 self.payload_digest = envelope.digest;
+                                self.spooled = envelope.spooled;
                                 Ok(LinkEvent::Frame(LinkFrame::Envelope(envelope.raw)))
                             }
                             Assembled::TooLarge {

@@ -35,6 +35,7 @@ use liaison_crypto::IdentityId;
 use liaison_crypto::sign::SigningKey;
 use liaison_proto::certificate::{DocumentType, MemberCertificate, Role};
 use liaison_proto::envelope::{Envelope, MAX_ENVELOPE_LIFETIME_SECS, PayloadDigest};
+use liaison_proto::envelope_parts::Spooled;
 use liaison_proto::frame::{AckStatus, LinkFrame, MAX_ERROR_TEXT_LEN};
 use liaison_proto::receipt::Receipt;
 use liaison_proto::trust::TrustStore;
@@ -44,7 +45,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Route;
 use crate::reload::{Directory, Live};
-use crate::store::{AcceptOutcome, CustodyStore, Destination, Handoff, Incoming};
+use crate::store::{AcceptOutcome, CustodyStore, Destination, Handoff, Incoming, SpoolTicket};
 
 /// Envelopes sent on one link and not yet acknowledged.
 const WINDOW: usize = 32;
@@ -345,13 +346,16 @@ impl Relay {
     /// (they hash the whole envelope, up to the size limit). `digest` is the payload hash the
     /// link computed while the envelope arrived in parts
     /// ([`crate::link::Link::take_payload_digest`]), which spares hashing the payload again;
-    /// the checks are the same without it.
+    /// the checks are the same without it. `spool` holds most of the bytes of a large
+    /// envelope the store wrote while it arrived ([`crate::link::Link::take_spool`]): adopted
+    /// as its body if the envelope is taken, dropped if not.
     pub async fn take_envelope(
         self: &Arc<Self>,
         peer: &LinkPeer,
         raw: Vec<u8>,
-        digest: Option<PayloadDigest>,
+        (digest, spool): (Option<PayloadDigest>, Option<Spooled>),
     ) -> Vec<LinkFrame> {
+        let spool = spool.and_then(SpoolTicket::from_spooled);
         let now = unix_now();
         let from = *peer.certificate.subject().as_bytes();
         if raw.len() > self.max_envelope_bytes {
@@ -418,6 +422,7 @@ impl Relay {
                     expires,
                     from,
                     destinations,
+                    spool: spool.map(SpoolTicket::take),
                 };
                 let taken = self.take_custody(incoming, now, "envelope").await;
                 tracing::debug!(
@@ -642,6 +647,7 @@ impl Relay {
                     expires: now.saturating_add(MAX_ENVELOPE_LIFETIME_SECS),
                     from,
                     destinations: vec![destination],
+                    spool: None,
                 };
                 match self.take_custody(incoming, now, what).await {
                     Ok(outcome) => Ok(outcome),

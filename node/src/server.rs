@@ -462,6 +462,9 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
     );
     // Envelopes sent in parts beyond the relay's limit are refused without being buffered.
     link.set_max_envelope_len(shared.limits.max_envelope_bytes);
+    // Their parts go to the custody store as they arrive, so little is left to write after
+    // the last one.
+    link.set_part_sinks(shared.relay.store().part_sinks());
     link.set_keepalive(Keepalive {
         interval: Duration::from_secs(shared.limits.ping_interval_secs),
         timeout: Duration::from_secs(shared.limits.peer_timeout_secs),
@@ -517,9 +520,9 @@ async fn serve(shared: &Arc<Shared>, mut link: Link, forward: bool, cancel: &Can
                 Ok(LinkEvent::Frame(frame)) => match frame {
                     LinkFrame::Envelope(raw) => {
                         let (relay, p) = (Arc::clone(&shared.relay), peer.clone());
-                        let digest = link.take_payload_digest();
+                        let found = (link.take_payload_digest(), link.take_spool());
                         answer_custody(shared, &out_tx, async move {
-                            relay.take_envelope(&p, raw, digest).await
+                            relay.take_envelope(&p, raw, found).await
                         });
                     }
                     LinkFrame::Receipt(raw) => {

@@ -63,6 +63,7 @@ async fn audit_verify_reports_counts_and_fails_on_a_foreign_key() {
             expires: u64::MAX,
             from: [1; 32],
             destinations: vec![Destination([2; 32])],
+            spool: None,
         };
         store.accept(inc, 1_800_000_000).await.unwrap();
     }

@@ -29,6 +29,7 @@ fn envelope(n: u32, dest: &[Destination]) -> Incoming {
         expires: NOW + 3600,
         from: [9; 32],
         destinations: dest.to_vec(),
+        spool: None,
     }
 }
 

@@ -202,6 +202,68 @@ async fn refusal_code(client: &mut OfficerClient) -> Option<u16> {
     }
 }
 
+/// Waits until relay `r`'s log holds `text` more than `before` times.
+async fn wait_log(r: &support::RelayProcess, text: &str, before: usize) {
+    let deadline = Instant::now() + WAIT;
+    while r.log_text().matches(text).count() <= before {
+        assert!(
+            Instant::now() < deadline,
+            "no {text:?} in:\n{}",
+            r.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A 3 MiB envelope is written to each relay's store while its parts arrive (counted as
+/// `spooled`) and arrives intact. A relay killed (SIGKILL) with half an envelope written
+/// deletes those chunks when it starts again, and takes the whole envelope afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_envelopes_are_written_while_they_arrive_and_a_kill_mid_envelope_leaves_nothing() {
+    let fed = Federation::build(&[(0, Classification::SecretUe), (1, Classification::SecretUe)]);
+    let (m1, m2) = (with_metrics(&fed, 0), with_metrics(&fed, 1));
+    let r1 = fed.start(0);
+    let _r2 = fed.start(1);
+    let payload: Vec<u8> = (0..3 * 1024 * 1024 + 5).map(|i| (i % 241) as u8).collect();
+    let mut alice = fed.connect(0).await;
+    let env = fed.seal(0, 1, Classification::RestreintUe, &payload, false);
+    alice.send(&env).await;
+    assert_eq!(expect_ack(&mut alice, &env).await, AckStatus::Accepted);
+    let mut bob = fed.connect(1).await;
+    receive_one(&fed, &mut bob, 1, &payload).await;
+    for m in [m1, m2] {
+        let spooled = "liaison_custody_events_total{event=\"spooled\"}";
+        let s = wait_metric(m, spooled, |v| v >= 1.0).await;
+        assert_eq!(s.get(spooled), 1.0);
+    }
+
+    // Half of the next envelope, then SIGKILL once its chunks are committed.
+    let next = fed.seal(0, 1, Classification::RestreintUe, &payload, false);
+    let written = r1
+        .log_text()
+        .matches("chunks of arriving envelopes written")
+        .count();
+    for part in liaison_proto::envelope_parts::parts(next.raw())
+        .unwrap()
+        .take(2)
+    {
+        alice
+            .link
+            .send(&LinkFrame::EnvelopePart(part))
+            .await
+            .unwrap();
+    }
+    wait_log(&r1, "chunks of arriving envelopes written", written).await;
+    r1.kill();
+    let r1 = fed.start(0);
+    wait_log(&r1, "deleted the chunks of large envelopes", 0).await;
+    assert!(r1.log_text().contains("spools=1"), "{}", r1.log_text());
+    let mut alice = fed.connect(0).await;
+    alice.send(&next).await;
+    assert_eq!(expect_ack(&mut alice, &next).await, AckStatus::Accepted);
+    receive_one(&fed, &mut bob, 1, &payload).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_endpoint_serves_real_values_after_a_delivery() {
     let fed = Federation::build(&[(0, Classification::SecretUe), (1, Classification::SecretUe)]);

@@ -11,7 +11,14 @@
 //! process), so a receiver spends its own thread only on opening the next part: SHA-384 of the
 //! payload is the receiver's largest cost per byte, and a pipeline of two threads takes it off
 //! the path that reads the link.
+//!
+//! A receiver that keeps what it receives (a relay's custody store) can also take each part
+//! once the helper has appended and hashed it ([`EnvelopeAssembler::with_part_sinks`]), and
+//! write it away while later parts are still in flight.
 
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -87,12 +94,52 @@ pub enum Assembled {
 
 /// An envelope put back together from its parts, with its payload hash when the hasher
 /// could locate the ciphertext ([`crate::envelope::Envelope::decode_owned`] takes both).
-#[derive(Debug)]
 pub struct AssembledEnvelope {
     /// The envelope's bytes.
     pub raw: Vec<u8>,
     /// The payload hash computed while the parts arrived.
     pub digest: Option<PayloadDigest>,
+    /// What the [`PartSink`] that took the parts made of them ([`PartSink::complete`]), when
+    /// one did.
+    pub spooled: Option<Spooled>,
+}
+
+impl fmt::Debug for AssembledEnvelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssembledEnvelope")
+            .field("len", &self.raw.len())
+            .field("digest", &self.digest.is_some())
+            .field("spooled", &self.spooled.is_some())
+            .finish()
+    }
+}
+
+/// Takes the bytes of one large envelope as the helper thread assembles them: each part, in
+/// order, once it has been appended and hashed. A relay writes them to its store meanwhile,
+/// so only the last bytes are left to write when the envelope is complete.
+///
+/// Called on the helper thread, which may block briefly; it must not wait on the thread
+/// reading the link. A sink dropped without [`Self::complete`] belongs to an envelope the
+/// link gave up on.
+pub trait PartSink: Send {
+    /// The envelope's next bytes.
+    fn part(&mut self, bytes: Vec<u8>);
+    /// Every byte was given: the envelope is complete. The result travels with it in
+    /// [`AssembledEnvelope::spooled`].
+    fn complete(self: Box<Self>) -> Spooled;
+}
+
+/// What a [`PartSink`] hands on with a complete envelope; its receiver downcasts it.
+pub type Spooled = Box<dyn Any + Send>;
+
+/// Makes a [`PartSink`] for an envelope of the given total length, or declines (`None`).
+#[derive(Clone)]
+pub struct PartSinks(pub Arc<dyn Fn(usize) -> Option<Box<dyn PartSink>> + Send + Sync>);
+
+impl fmt::Debug for PartSinks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PartSinks")
+    }
 }
 
 /// Most helper threads hashing envelopes at once in this process; an envelope that starts
@@ -118,6 +165,7 @@ pub struct EnvelopeAssembler {
     limit: usize,
     state: State,
     background: bool,
+    sinks: Option<PartSinks>,
 }
 
 #[derive(Debug)]
@@ -143,6 +191,7 @@ impl EnvelopeAssembler {
             limit: limit.min(MAX_ENVELOPE_LEN),
             state: State::Idle,
             background: false,
+            sinks: None,
         }
     }
 
@@ -153,6 +202,14 @@ impl EnvelopeAssembler {
     #[must_use]
     pub fn hash_in_background(mut self) -> Self {
         self.background = true;
+        self
+    }
+
+    /// Hands the parts of each envelope assembled on a helper thread to a sink made by
+    /// `sinks` (see [`PartSink`]); an envelope assembled inline (no helper free) gets none.
+    #[must_use]
+    pub fn with_part_sinks(mut self, sinks: Option<PartSinks>) -> Self {
+        self.sinks = sinks;
         self
     }
 
@@ -209,7 +266,7 @@ impl EnvelopeAssembler {
                     State::Receiving {
                         total,
                         received: 0,
-                        assembly: Assembly::start(total, self.background),
+                        assembly: Assembly::start(total, self.background, self.sinks.as_ref()),
                     }
                 };
                 (total, 0)
@@ -305,8 +362,9 @@ impl Drop for HasherSlot {
 impl Assembly {
     /// Starts assembling an envelope of `total` bytes (checked against the limit already);
     /// on a helper thread when `background` and one is free, else inline.
-    fn start(total: usize, background: bool) -> Self {
+    fn start(total: usize, background: bool, sinks: Option<&PartSinks>) -> Self {
         if let Some(slot) = background.then(HasherSlot::take).flatten() {
+            let mut sink = sinks.and_then(|make| (make.0)(total));
             let (parts, arrived) = sync_channel::<Vec<u8>>(BACKGROUND_QUEUE);
             let spawned = std::thread::Builder::new()
                 .name("envelope-hash".into())
@@ -318,9 +376,18 @@ impl Assembly {
                     for part in arrived {
                         raw.extend_from_slice(&part);
                         hasher.update(&raw);
+                        if let Some(sink) = sink.as_mut() {
+                            sink.part(part);
+                        }
                     }
                     let digest = hasher.finish(&raw);
-                    AssembledEnvelope { raw, digest }
+                    // An envelope given up on drops its sink here, incomplete.
+                    let spooled = sink.filter(|_| raw.len() == total).map(|s| s.complete());
+                    AssembledEnvelope {
+                        raw,
+                        digest,
+                        spooled,
+                    }
                 });
             // A thread that cannot start (resource limits) leaves the work to the caller.
             if let Ok(done) = spawned {
@@ -348,7 +415,11 @@ impl Assembly {
         match self {
             Self::Inline { raw, hasher } => {
                 let digest = hasher.finish(&raw);
-                Ok(AssembledEnvelope { raw, digest })
+                Ok(AssembledEnvelope {
+                    raw,
+                    digest,
+                    spooled: None,
+                })
             }
             Self::Background(Background { parts, done }) => {
                 drop(parts);
@@ -402,6 +473,85 @@ mod tests {
             }
         }
         out.expect("the last part completes the envelope")
+    }
+
+    /// Records what a sink is given; `complete` hands back every byte it saw.
+    struct Recorder {
+        seen: Vec<u8>,
+        log: std::sync::mpsc::Sender<&'static str>,
+    }
+
+    impl PartSink for Recorder {
+        fn part(&mut self, bytes: Vec<u8>) {
+            self.seen.extend_from_slice(&bytes);
+        }
+        fn complete(mut self: Box<Self>) -> Spooled {
+            let _ = self.log.send("complete");
+            Box::new(std::mem::take(&mut self.seen))
+        }
+    }
+
+    impl Drop for Recorder {
+        fn drop(&mut self) {
+            let _ = self.log.send("dropped");
+        }
+    }
+
+    /// A sink takes every part of an envelope assembled on a helper thread, in order, and is
+    /// completed with it; one of an envelope given up on is dropped without completing; an
+    /// envelope the factory declines has none.
+    #[test]
+    fn part_sinks_see_every_byte_in_order_and_complete_only_with_the_envelope() {
+        let (log, events) = std::sync::mpsc::channel();
+        let sinks = PartSinks(Arc::new(move |total| {
+            (total > 1000).then(|| {
+                Box::new(Recorder {
+                    seen: Vec::new(),
+                    log: log.clone(),
+                }) as Box<dyn PartSink>
+            })
+        }));
+        let env = bytes(2 * MAX_ENVELOPE_PART + 17);
+        let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN)
+            .hash_in_background()
+            .with_part_sinks(Some(sinks));
+        let mut last = None;
+        for p in parts(&env).unwrap() {
+            if let Assembled::Complete(done) = asm.push(p).unwrap() {
+                last = Some(done);
+            }
+        }
+        let done = last.unwrap();
+        assert_eq!(done.raw, env);
+        let seen = done.spooled.unwrap().downcast::<Vec<u8>>().unwrap();
+        assert_eq!(*seen, env, "every byte, in order");
+        assert_eq!(
+            events.try_iter().collect::<Vec<_>>(),
+            ["complete", "dropped"]
+        );
+        // Given up on after one part: dropped, never completed.
+        let mut first = parts(&env).unwrap();
+        assert!(matches!(
+            asm.push(first.next().unwrap()).unwrap(),
+            Assembled::Pending
+        ));
+        drop(asm);
+        let dropped = events.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(dropped, Ok("dropped"));
+        assert!(events.try_recv().is_err());
+        // Declined (small): no sink, nothing spooled.
+        let mut asm = EnvelopeAssembler::new(MAX_ENVELOPE_LEN)
+            .hash_in_background()
+            .with_part_sinks(asm_sinks_declining());
+        let small = bytes(900);
+        let Assembled::Complete(done) = asm.push(part(900, 0, &small)).unwrap() else {
+            panic!("one part completes it");
+        };
+        assert!(done.spooled.is_none());
+    }
+
+    fn asm_sinks_declining() -> Option<PartSinks> {
+        Some(PartSinks(Arc::new(|_| None)))
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
             format!("{count} envelopes at {rate}/s, 2 relays, from scheduled send to arrival");
         let mut ms = ["p50", "p99", "p99.9", "max"]
             .map(|q| Measurement::new("2 latency", format!("{q} at {rate}/s"), "ms", note.clone()));
-        for _ in 0..opts.runs {
+        for run in 0..opts.runs {
             let pool = fed.seal_pool(1, 0, &report, count)?;
             let ids: HashMap<[u8; 16], usize> = pool
                 .iter()
@@ -72,6 +72,7 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
                 let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)
                     .map_err(|e| BenchError::Unexpected(e.to_string()))?;
                 let mut seen = 0;
+                let mut trace = Vec::new();
                 while seen < ids.len() {
                     match next_frame(&mut receiver, WAIT).await? {
                         LinkFrame::Envelope(raw) => {
@@ -87,6 +88,7 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
                             let scheduled = start + period * u32::try_from(*i).unwrap_or(u32::MAX);
                             let us = arrived.saturating_duration_since(scheduled).as_micros();
                             hist.saturating_record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
+                            trace.push((*i, us));
                             seen += 1;
                         }
                         LinkFrame::Ping(_) | LinkFrame::Pong(_) | LinkFrame::Ack { .. } => {}
@@ -97,6 +99,15 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
                             )));
                         }
                     }
+                }
+                if let Ok(path) = std::env::var("LIAISON_BENCH_LATENCY_TRACE") {
+                    let origin = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .saturating_sub(start.elapsed());
+                    let mut lines = format!("# start {:.6}\n", origin.as_secs_f64());
+                    lines.extend(trace.iter().map(|(i, us)| format!("{i} {us}\n")));
+                    let _ = std::fs::write(format!("{path}.{rate}.{run}"), lines);
                 }
                 Ok::<_, BenchError>((receiver, hist))
             });

@@ -152,6 +152,7 @@ impl Relay {
             expires: now.saturating_add(MAX_ENVELOPE_LIFETIME_SECS),
             from: *self.me.subject().as_bytes(),
             destinations: vec![to],
+            spool: None,
         };
         match self
             .take_custody(incoming, now, "non-delivery notice")

@@ -177,6 +177,7 @@ mod tests {
             expires: 5_000,
             from: [9; 32],
             destinations: vec![x],
+            spool: None,
         };
         assert_eq!(
             store.accept(again, 1_000).await.unwrap(),
@@ -188,6 +189,7 @@ mod tests {
             expires: 7_000,
             from: [9; 32],
             destinations: vec![y],
+            spool: None,
         };
         store.accept(c, 1_000).await.unwrap();
         assert_eq!(store.pending(y, Some(1), 10).await.unwrap()[0].seq, 3);

@@ -13,11 +13,17 @@
 //!   ([`AcceptOutcome::Duplicate`]), so an upstream retransmitting after a crash is answered
 //!   without a second copy travelling on.
 //! * Killing the process at any instant loses no committed envelope: redb's commit is atomic.
+//! * A large envelope's chunks may be written while it arrives ([`SpoolTicket`]); they become
+//!   custody only with the `Accept` of the checked envelope, and are deleted otherwise (at the
+//!   latest at the next open).
 
 mod body;
 mod format;
 mod recent;
+mod spool;
 mod writer;
+
+pub use spool::SpoolTicket;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,6 +81,9 @@ pub struct Incoming {
     pub from: [u8; 32],
     /// Queues to place it in: next hops and/or local recipients.
     pub destinations: Vec<Destination>,
+    /// The spool that already holds most of a large envelope's bytes
+    /// ([`SpoolTicket::take`]); its chunks become the body instead of being written again.
+    pub spool: Option<u64>,
 }
 
 /// What [`CustodyStore::accept`] did.
@@ -275,6 +284,13 @@ impl CustodyStore {
             path: path.to_owned(),
             ops,
         })
+    }
+
+    /// Sinks that write the parts of large envelopes to this store while they arrive; give
+    /// them to the links ([`crate::link::Link::set_part_sinks`]). Each complete envelope
+    /// comes with a [`SpoolTicket`].
+    pub fn part_sinks(&self) -> liaison_proto::envelope_parts::PartSinks {
+        spool::sinks(self.ops.clone())
     }
 
     /// The database file.
@@ -693,6 +709,7 @@ mod tests {
             expires,
             from: [9; 32],
             destinations: destinations.to_vec(),
+            spool: None,
         }
     }
 
@@ -759,6 +776,7 @@ mod tests {
             expires,
             from: [9; 32],
             destinations: vec![x, y],
+            spool: None,
         };
         let chunks = |store: &CustodyStore| {
             use redb::ReadableTableMetadata;

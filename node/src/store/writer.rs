@@ -27,6 +27,7 @@ use tracing::{debug, error};
 use super::body::{self, ENVELOPE_CHUNKS};
 use super::format;
 use super::recent::{Committed, Recent};
+use super::spool::{self, SPOOLS, Spools};
 use super::{
     AcceptOutcome, COUNTERS, DEPTH, Depths, Destination, ENVELOPES, EXPIRY, Handoff, Incoming,
     PREKEYS, PrekeyKey, PrekeyRecord, QUEUE, SEEN, STORE_FORMAT, StoreConfig, StoreError,
@@ -74,6 +75,16 @@ pub(super) enum Op {
     Shutdown {
         reply: Reply<()>,
     },
+    /// The next bytes of a large envelope still arriving ([`super::spool`]).
+    Spool {
+        token: u64,
+        offset: usize,
+        bytes: Vec<u8>,
+    },
+    /// A spool ends unadopted: its envelope was refused or given up on.
+    SpoolEnd {
+        token: u64,
+    },
 }
 
 /// A result waiting for its transaction to commit.
@@ -118,6 +129,13 @@ pub(super) fn spawn(
     let head = AuditHead::load(&txn, &signer)?;
     head.persist(&txn)?;
     let converted = format::ensure(&txn)?;
+    let leftovers = spool::delete_leftovers(&txn)?;
+    if leftovers > 0 {
+        tracing::info!(
+            spools = leftovers,
+            "deleted the chunks of large envelopes that were still arriving when the node stopped"
+        );
+    }
     if converted > 0 {
         tracing::info!(
             envelopes = converted,
@@ -153,6 +171,7 @@ fn run(
     // The next sequence number handed out so far; a failed commit rolls the database's counter
     // back, but staged entries may already have been sent under the numbers it gave.
     let mut seq_floor = 0;
+    let mut spools = Spools::default();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < config.max_batch {
@@ -171,7 +190,7 @@ fn run(
         let result = commit_batch(
             &db,
             (signer, config, recent),
-            &mut head,
+            (&mut head, &mut spools),
             batch,
             (&mut done, &mut effects),
             (durable, &mut seq_floor),
@@ -179,7 +198,15 @@ fn run(
         if result.is_ok() {
             recent.committed(&effects.released, effects.swept);
             depths.set(&effects.depths);
+            spools.committed(&effects.spools_done);
+            if effects.spooled_chunks > 0 {
+                debug!(
+                    chunks = effects.spooled_chunks,
+                    "chunks of arriving envelopes written"
+                );
+            }
         } else {
+            spools.failed(&effects.spools_done);
             // What was staged may be missing, and a failed commit may still have reached the
             // disk: let the database answer.
             recent.reset();
@@ -214,7 +241,7 @@ fn finish(result: Result<(), BatchError>, done: Vec<Done>) {
 fn commit_batch(
     db: &redb::Database,
     (signer, config, recent): (&SigningKey, &StoreConfig, &Recent),
-    head: &mut AuditHead,
+    (head, spools): (&mut AuditHead, &mut Spools),
     batch: Vec<Op>,
     (done, effects): (&mut Vec<Done>, &mut Effects),
     (durable, seq_floor): (bool, &mut u64),
@@ -232,10 +259,21 @@ fn commit_batch(
     txn.set_two_phase_commit(true);
     {
         let mut tables = Tables::open(&txn, *seq_floor).map_err(fail)?;
+        effects.spools_done = spools
+            .delete_ended((&mut tables.chunks, &mut tables.spools))
+            .map_err(fail)?;
         let mut ops = batch.into_iter();
         while let Some(op) = ops.next() {
-            if let Err(e) = apply(&mut tables, head, config, op, done, effects) {
-                let undone = ops.filter_map(reply_of).collect();
+            if let Err(e) = apply(&mut tables, (head, spools), config, op, done, effects) {
+                let undone = ops
+                    .filter_map(|op| {
+                        // Spools of envelopes never applied end with the batch.
+                        if let Op::Accept { incoming, .. } = &op {
+                            effects.spools_done.extend(incoming.spool);
+                        }
+                        reply_of(op)
+                    })
+                    .collect();
                 return Err((e, undone));
             }
         }
@@ -268,6 +306,10 @@ struct Effects {
     swept: bool,
     /// The queue depths the batch wrote (0: emptied).
     depths: Vec<([u8; 32], u64)>,
+    /// Spools the batch ended (adopted or deleted).
+    spools_done: Vec<u64>,
+    /// Chunks of arriving envelopes the batch wrote.
+    spooled_chunks: usize,
 }
 
 /// The tables of one write transaction, each opened once per batch rather than once per
@@ -278,6 +320,8 @@ struct Tables<'t> {
     envelopes: Table<'t, u64, &'static [u8]>,
     /// Chunks of large envelopes ([`body`]).
     chunks: Table<'t, (u64, u32), &'static [u8]>,
+    /// Spools in progress ([`spool`]).
+    spools: Table<'t, u64, u64>,
     queue: Table<'t, ([u8; 32], u64), u64>,
     seen: Table<'t, [u8; 16], u64>,
     expiry: Table<'t, (u64, u64), ()>,
@@ -307,6 +351,7 @@ impl<'t> Tables<'t> {
         Ok(Self {
             envelopes: txn.open_table(ENVELOPES)?,
             chunks: txn.open_table(ENVELOPE_CHUNKS)?,
+            spools: txn.open_table(SPOOLS)?,
             queue: txn.open_table(QUEUE)?,
             seen: txn.open_table(SEEN)?,
             expiry: txn.open_table(EXPIRY)?,
@@ -373,12 +418,13 @@ fn reply_of(op: Op) -> Option<Done> {
         Op::Ack { reply, .. } => Done::Ack(reply, false),
         Op::Audit { reply, .. } | Op::Shutdown { reply } => Done::Unit(reply),
         Op::Sweep { reply, .. } => Done::Sweep(reply, Vec::new()),
+        Op::Spool { .. } | Op::SpoolEnd { .. } => return None,
     })
 }
 
 fn apply(
     tables: &mut Tables<'_>,
-    head: &mut AuditHead,
+    (head, spools): (&mut AuditHead, &mut Spools),
     config: &StoreConfig,
     op: Op,
     done: &mut Vec<Done>,
@@ -390,7 +436,7 @@ fn apply(
             now,
             reply,
         } => {
-            let outcome = match accept(tables, head, incoming, now, config)? {
+            let outcome = match accept(tables, (head, spools, effects), incoming, now, config)? {
                 Some(stored) => {
                     effects.stored.push(stored);
                     AcceptOutcome::Stored
@@ -438,6 +484,35 @@ fn apply(
             done.push(Done::Accept(reply, outcome));
         }
         Op::Shutdown { reply } => done.push(Done::Unit(reply)),
+        Op::Spool {
+            token,
+            offset,
+            bytes,
+        } => {
+            let Tables {
+                chunks,
+                spools: listed,
+                next_seq,
+                seq_taken,
+                ..
+            } = tables;
+            let take_seq = || {
+                *seq_taken = true;
+                *next_seq += 1;
+                *next_seq - 1
+            };
+            effects.spooled_chunks += spools.part(
+                (chunks, listed),
+                take_seq,
+                (token, offset, bytes),
+                crate::relay::unix_now(),
+            )?;
+        }
+        Op::SpoolEnd { token } => {
+            if spools.end((&mut tables.chunks, &mut tables.spools), token)? {
+                effects.spools_done.push(token);
+            }
+        }
     }
     Ok(())
 }
@@ -480,7 +555,7 @@ pub(super) fn decode_prekey_value(value: &[u8]) -> Result<(u64, &[u8]), StoreErr
 /// Takes custody of `incoming`; `None` if its id was seen already (a duplicate).
 fn accept(
     tables: &mut Tables<'_>,
-    head: &mut AuditHead,
+    (head, spools, effects): (&mut AuditHead, &mut Spools, &mut Effects),
     incoming: Incoming,
     now: u64,
     config: &StoreConfig,
@@ -491,8 +566,19 @@ fn accept(
         expires,
         from,
         mut destinations,
+        spool,
     } = incoming;
+    // The spool's chunks become this envelope's body, or are deleted (a duplicate, or a spool
+    // that does not match); either way it ends with this batch.
+    effects.spools_done.extend(spool);
+    let adopted = match spool {
+        Some(token) => spools.adopt((&mut tables.chunks, &mut tables.spools), token, raw.len())?,
+        None => None,
+    };
     if tables.seen.get(id)?.is_some() {
+        if let Some(adopted) = &adopted {
+            body::remove_chunks(&mut tables.chunks, adopted.body)?;
+        }
         head.append(&mut tables.audit, now, AuditKind::Duplicate, id, from, "")?;
         tables.bump("duplicates", 1);
         return Ok(None);
@@ -510,18 +596,28 @@ fn accept(
         entries.push((dest, tables.take_seq()));
     }
     // The body is numbered by its first queue entry: numbers grow with every arrival, so the
-    // bodies of one batch land on the same leaf pages instead of one random page each.
-    let body = entries
+    // bodies of one batch land on the same leaf pages instead of one random page each. A
+    // spooled envelope keeps the number its spool took with its first chunk.
+    let first = entries
         .first()
         .map(|&(_, seq)| seq)
         .ok_or(StoreError::Invalid("destination count out of range"))?;
-    body::store(
-        &mut tables.envelopes,
-        &mut tables.chunks,
-        body,
-        (expires, refs, &id),
-        &raw,
-    )?;
+    let body = if let Some(adopted) = &adopted {
+        spool::finish(&mut tables.chunks, adopted, &raw)?;
+        let record = body::encode_record(expires, refs, &id, true, &[]);
+        tables.envelopes.insert(adopted.body, record.as_slice())?;
+        tables.bump("spooled", 1);
+        adopted.body
+    } else {
+        body::store(
+            &mut tables.envelopes,
+            &mut tables.chunks,
+            first,
+            (expires, refs, &id),
+            &raw,
+        )?;
+        first
+    };
     tables.expiry.insert((expires, body), ())?;
     for &(dest, seq) in &entries {
         tables.queue.insert((dest.0, seq), body)?;
@@ -677,6 +773,7 @@ mod tests {
             expires: NOW + 600,
             from: [9; 32],
             destinations: destinations.to_vec(),
+            spool: None,
         }
     }
 
@@ -763,7 +860,7 @@ mod tests {
         let result = commit_batch(
             &db,
             (&key, &config, &recent),
-            &mut head,
+            (&mut head, &mut Spools::default()),
             batch,
             (&mut done, &mut effects),
             (true, &mut seq_floor),
@@ -820,7 +917,7 @@ mod tests {
         let result = commit_batch(
             &db,
             (&key, &config, &recent),
-            &mut head,
+            (&mut head, &mut Spools::default()),
             batch,
             (&mut done, &mut effects),
             (false, &mut seq_floor),
@@ -874,7 +971,7 @@ mod tests {
         let result = commit_batch(
             &db,
             (&key, &config, &recent),
-            &mut head,
+            (&mut head, &mut Spools::default()),
             vec![op],
             (&mut done, &mut effects),
             (true, &mut seq_floor),
