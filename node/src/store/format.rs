@@ -170,7 +170,7 @@ mod tests {
         );
         let at_y = store.pending(y, None, 10).await.unwrap();
         assert_eq!((at_y.len(), at_y[0].seq), (1, 1));
-        // Dedup records carried over; the next arrival continues the sequence.
+        // Dedup records carried over; the next arrival continues the sequence after the stored one.
         let again = Incoming {
             message_id: [0xa; 16],
             raw: b"envelope A".to_vec(),
@@ -192,7 +192,9 @@ mod tests {
             spool: None,
         };
         store.accept(c, 1_000).await.unwrap();
-        assert_eq!(store.pending(y, Some(1), 10).await.unwrap()[0].seq, 3);
+        // Numbers are handed out before the dedup check, so the duplicate used 3: a gap,
+        // never a number used twice.
+        assert_eq!(store.pending(y, Some(1), 10).await.unwrap()[0].seq, 4);
         // A's body was converted with two references: it outlives its first release.
         assert!(
             store
@@ -230,7 +232,7 @@ mod tests {
             .unwrap()
             .map(|i| i.unwrap().0.value())
             .collect();
-        assert_eq!(left, vec![3], "only C's body, numbered by its queue entry");
+        assert_eq!(left, vec![4], "only C's body, numbered by its queue entry");
     }
 
     /// A database at `path` recording layout `version` and nothing else.

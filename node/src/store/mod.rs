@@ -25,8 +25,10 @@ mod writer;
 
 pub use spool::SpoolTicket;
 
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use liaison_crypto::sign::SigningKey;
 use redb::{ReadableDatabase, TableDefinition};
@@ -239,6 +241,40 @@ pub struct CustodyStore {
     depths: Arc<Depths>,
     path: PathBuf,
     ops: tokio::sync::mpsc::Sender<writer::Op>,
+    /// The next queue sequence number, shared with the writer.
+    next_seq: Arc<AtomicU64>,
+    /// Ids staged ahead of the writer lately ([`STAGED_IDS`]); locked while an `Accept` is
+    /// numbered, staged and queued for the writer, so the writer applies them in the order of
+    /// their numbers.
+    staged_ids: Arc<Mutex<StagedIds>>,
+}
+
+/// Message ids remembered as staged ahead of the writer: enough to stop a copy that comes
+/// straight back (a routing loop, a retransmission racing its original) from being passed on
+/// again before the writer's dedup check, which stays the authority.
+const STAGED_IDS: usize = 32_768;
+
+/// The last [`STAGED_IDS`] ids staged ahead of the writer, oldest forgotten first.
+#[derive(Debug, Default)]
+struct StagedIds {
+    set: HashSet<[u8; 16]>,
+    order: VecDeque<[u8; 16]>,
+}
+
+impl StagedIds {
+    /// Remembers `id`; false if it was remembered already.
+    fn insert(&mut self, id: [u8; 16]) -> bool {
+        if !self.set.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > STAGED_IDS
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
 }
 
 impl CustodyStore {
@@ -260,9 +296,14 @@ impl CustodyStore {
         // there too, and the error names the file.
         let recent = Arc::new(recent::Recent::new(config.recent_bytes));
         let depths = Arc::new(Depths::default());
+        let next_seq = Arc::new(AtomicU64::new(0));
         let ops = writer::spawn(
             Arc::clone(&db),
-            (Arc::clone(&recent), Arc::clone(&depths)),
+            (
+                Arc::clone(&recent),
+                Arc::clone(&depths),
+                Arc::clone(&next_seq),
+            ),
             signer,
             config,
         )
@@ -283,6 +324,8 @@ impl CustodyStore {
             depths,
             path: path.to_owned(),
             ops,
+            next_seq,
+            staged_ids: Arc::default(),
         })
     }
 
@@ -313,6 +356,8 @@ impl CustodyStore {
     }
 
     /// Takes custody of an envelope; returns once it is durable (or recognised as a duplicate).
+    /// Its queue entries are numbered and handed to the forwarders first (cut-through,
+    /// `recent`), so it may reach the next hop before this returns.
     pub async fn accept(&self, incoming: Incoming, now: u64) -> Result<AcceptOutcome, StoreError> {
         if incoming.raw.len() > MAX_ENVELOPE_BYTES {
             return Err(StoreError::Invalid("envelope too large"));
@@ -320,12 +365,51 @@ impl CustodyStore {
         if incoming.destinations.is_empty() || incoming.destinations.len() > MAX_DESTINATIONS {
             return Err(StoreError::Invalid("destination count out of range"));
         }
-        self.request(|reply| writer::Op::Accept {
-            incoming,
-            now,
-            reply,
-        })
-        .await
+        // Numbered and staged for the forwarders here, before the writer sees it: the next
+        // hop or the recipient gets it while the writer may still be committing an earlier
+        // batch (cut-through, see `recent`). The `Accept` answers after the commit, as always.
+        // Only an id not staged here lately: a copy sent on again would reach the next hop
+        // again, and a relay routing it back would send it back in turn. Such a copy is left
+        // to the writer, which stages it after its dedup check if it is not a duplicate.
+        let permit = self.ops.reserve().await.map_err(|_| StoreError::Closed)?;
+        let (tx, rx) = oneshot::channel();
+        let id = incoming.message_id;
+        {
+            let mut recent_ids = self.staged_ids.lock().unwrap_or_else(|p| p.into_inner());
+            let fresh = recent_ids.insert(id);
+            // Numbered here in every case, so the writer applies entries in the order of their
+            // numbers and the database's entries are always a prefix of those handed out.
+            let mut incoming = incoming;
+            let mut destinations = std::mem::take(&mut incoming.destinations);
+            destinations.sort_unstable();
+            destinations.dedup();
+            // At most MAX_DESTINATIONS: fits.
+            let first = self
+                .next_seq
+                .fetch_add(destinations.len() as u64, Ordering::AcqRel);
+            let entries: Vec<(Destination, u64)> = destinations.into_iter().zip(first..).collect();
+            let record = Arc::new(std::mem::take(&mut incoming.raw));
+            if fresh {
+                self.recent.stage(&[recent::Committed {
+                    message_id: id,
+                    expires: incoming.expires,
+                    record: Arc::clone(&record),
+                    offset: 0,
+                    entries: entries.clone(),
+                }]);
+            }
+            permit.send(writer::Op::Accept {
+                incoming,
+                now,
+                reply: tx,
+                numbered: Some(writer::Numbered {
+                    entries,
+                    record,
+                    staged: fresh,
+                }),
+            });
+        }
+        rx.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Removes one queue entry after the next hop or recipient acknowledged it. Returns false
@@ -479,8 +563,8 @@ impl CustodyStore {
             .map_err(|_| StoreError::Closed)?
     }
 
-    /// What a forwarder for `destination` waits on: notified as soon as the writer has applied
-    /// new entries for it, before their commit completes (cut-through; `recent` module doc).
+    /// What a forwarder for `destination` waits on: notified as soon as new entries for it are
+    /// numbered, before the writer commits them (cut-through; `recent` module doc).
     pub fn wakeup(&self, destination: Destination) -> Arc<tokio::sync::Notify> {
         self.recent.wakeup(destination)
     }
@@ -652,7 +736,7 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
 /// Queue depths as of the last commit, kept in memory by the writer (loaded at open, updated
 /// after each successful commit) so that admission checks read no database.
 #[derive(Debug, Default)]
-struct Depths(std::sync::Mutex<std::collections::HashMap<[u8; 32], u64>>);
+struct Depths(Mutex<std::collections::HashMap<[u8; 32], u64>>);
 
 impl Depths {
     fn get(&self, destination: Destination) -> u64 {
@@ -756,6 +840,102 @@ mod tests {
         let store = CustodyStore::open(&path, key, StoreConfig::default()).unwrap();
         assert_eq!(both(&store, x), (4, 4));
         assert_eq!(both(&store, y), (0, 0));
+    }
+
+    /// An arrival is numbered and handed to its forwarders before the writer even starts on
+    /// it: held up behind another write transaction (as behind a slow fsync), the writer has
+    /// not applied it, yet the forwarder of its queue is woken and served it from memory. The
+    /// `Accept` still answers only after its commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn arrivals_reach_their_forwarders_before_the_writer_gets_to_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CustodyStore::open(
+            &dir.path().join("custody.redb"),
+            node_key(),
+            StoreConfig::default(),
+        )
+        .unwrap();
+        let x = Destination([1; 32]);
+        store.accept(envelope(1, u64::MAX, &[x]), 1).await.unwrap();
+        let first = store.pending(x, None, 10).await.unwrap();
+        assert_eq!(first.len(), 1);
+        let wake = store.wakeup(x);
+        // The first arrival's wake-up, not waited for, is still pending: take it.
+        wake.notified().await;
+        let blocker = store.db.begin_write().unwrap();
+        let accepting = tokio::spawn({
+            let store = store.clone();
+            async move { store.accept(envelope(2, u64::MAX, &[x]), 1).await }
+        });
+        tokio::time::timeout(std::time::Duration::from_secs(10), wake.notified())
+            .await
+            .expect("the forwarder is woken while the writer is held up");
+        let served = store.pending(x, Some(first[0].seq), 10).await.unwrap();
+        assert_eq!(
+            served.iter().map(|q| q.message_id).collect::<Vec<_>>(),
+            vec![[2; 16]]
+        );
+        assert!(!accepting.is_finished(), "answered only after its commit");
+        drop(blocker);
+        assert_eq!(accepting.await.unwrap().unwrap(), AcceptOutcome::Stored);
+        let committed = read_pending(&store.db, x, Some(first[0].seq), 10).unwrap();
+        assert_eq!(
+            committed[0].seq, served[0].seq,
+            "committed under the number it was sent with"
+        );
+    }
+
+    /// A copy of an envelope staged here lately is not handed to the forwarders ahead of the
+    /// writer again, whether the first is committed or still on its way: the writer finds it
+    /// out. Otherwise two relays routing it to each other would pass it back and forth.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn duplicates_are_not_staged_ahead_of_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CustodyStore::open(
+            &dir.path().join("custody.redb"),
+            node_key(),
+            StoreConfig::default(),
+        )
+        .unwrap();
+        let x = Destination([1; 32]);
+        store.accept(envelope(1, u64::MAX, &[x]), 1).await.unwrap();
+        let first = store.pending(x, None, 10).await.unwrap();
+        let blocker = store.db.begin_write().unwrap();
+        let spawn_accept = |n| {
+            let store = store.clone();
+            tokio::spawn(async move { store.accept(envelope(n, u64::MAX, &[x]), 1).await })
+        };
+        // Seen before, then new twice over: only the first copy of the new one is staged.
+        let (again, new, new_again) = (spawn_accept(1), spawn_accept(2), spawn_accept(2));
+        let after = first[0].seq;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while store.pending(x, Some(after), 10).await.unwrap().is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the new one is staged"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let staged = store.pending(x, Some(after), 10).await.unwrap();
+        assert_eq!(
+            staged.iter().map(|q| q.message_id).collect::<Vec<_>>(),
+            vec![[2; 16]],
+            "neither duplicate went ahead"
+        );
+        drop(blocker);
+        let outcomes = [
+            again.await.unwrap().unwrap(),
+            new.await.unwrap().unwrap(),
+            new_again.await.unwrap().unwrap(),
+        ];
+        let stored = outcomes
+            .iter()
+            .filter(|o| **o == AcceptOutcome::Stored)
+            .count();
+        assert_eq!(outcomes[0], AcceptOutcome::Duplicate);
+        assert_eq!(stored, 1, "{outcomes:?}");
+        assert_eq!(store.pending(x, None, 10).await.unwrap().len(), 2);
     }
 
     /// An envelope over 1 MiB is stored in chunks: read back byte for byte by every queue

@@ -3,15 +3,18 @@
 //! transaction that would fetch the bytes the writer held a moment earlier.
 //!
 //! Per destination the cache keeps a *tail*: every entry with a sequence number at or above
-//! the tail's `from`, minus those released since. The writer **stages** a batch's new entries
-//! here once they are applied to its write transaction and *before* that transaction commits
-//! ([`Recent::stage`]), and wakes the destinations' forwarders. A forwarder may therefore hand
-//! an envelope to the next hop while this relay's fsync is still running (cut-through): the
-//! upstream `Ack` still waits for the commit, so custody is unchanged. If the commit fails the
-//! cache is cleared ([`Recent::reset`]) and the sender, answered `Deferred`, sends again; a
-//! copy that already went ahead is recognised downstream as a duplicate (by message id), as
-//! after any crash. Sequence numbers are never reused within a process (the writer keeps a
-//! floor), so a forwarder's cursor past a staged entry that was lost cannot hide a new one.
+//! the tail's `from`, minus those released since. An arrival's entries are **staged** here
+//! when [`super::CustodyStore::accept`] numbers them, *before* the writer applies them
+//! ([`Recent::stage`]), and the destinations' forwarders are woken. A forwarder may therefore
+//! hand an envelope to the next hop while this relay's writer is still committing (cut-through):
+//! the upstream `Ack` still waits for the envelope's own commit, so custody is unchanged. If a
+//! commit fails the cache is cleared ([`Recent::reset`]) and the sender, answered `Deferred`,
+//! sends again; a copy that already went ahead is recognised downstream as a duplicate (by
+//! message id), as after any crash. An arrival the writer finds to be a duplicate leaves the
+//! cache with its batch. Sequence numbers are never reused within a process (one counter
+//! shared with the writer), and entries reach the writer in the order of their numbers, so the
+//! database's entries are always a prefix of what was staged and a forwarder's cursor past a
+//! staged entry that was lost cannot hide a new one.
 //!
 //! [`Recent::after`] answers only when the tail covers everything after the caller's cursor;
 //! otherwise the caller reads the database, which stays the source of truth (it holds only

@@ -3,10 +3,14 @@
 //! one transaction with immediate durability and two-phase commit, then answers every waiter.
 //! Under load each fsync is shared by many envelopes (group commit); idle, latency is one commit.
 //!
-//! The batch's new queue entries are staged in the in-memory tail ([`Recent::stage`]) after
-//! they are applied and before the commit, so a forwarder can send them on while the fsync
-//! runs; callers (the upstream `Ack`) still hear only after the commit. Queue sequence numbers
-//! are never reused within the process, even after a failed commit (`seq_floor`).
+//! An arrival's queue entries are numbered and staged in the in-memory tail
+//! ([`Recent::stage`]) by [`super::CustodyStore::accept`] before its `Accept` reaches this
+//! thread, in the order the writer applies them, so a forwarder can send it on while the writer
+//! is still committing earlier batches (a slow fsync no longer holds up what arrives behind
+//! it); callers (the upstream `Ack`) still hear only after their own commit. An `Accept`
+//! without numbers (tests) is numbered and staged here, after it is applied and before the
+//! commit. Queue sequence numbers come from one counter shared with the store's handles and
+//! are never reused within the process, even after a failed commit.
 //!
 //! A batch made only of releases (the next hop or the recipient acknowledged an entry) is
 //! committed without an fsync (`Durability::None`): redb makes it durable with the next durable
@@ -17,6 +21,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use liaison_crypto::sign::SigningKey;
 use redb::{Durability, ReadableTable, Table, WriteTransaction};
@@ -47,6 +52,9 @@ pub(super) enum Op {
         incoming: Incoming,
         now: u64,
         reply: Reply<AcceptOutcome>,
+        /// Queue entries numbered, and staged for the forwarders, by
+        /// [`super::CustodyStore::accept`]; `None`: the writer numbers them.
+        numbered: Option<Numbered>,
     },
     Ack {
         destination: Destination,
@@ -87,6 +95,15 @@ pub(super) enum Op {
     },
 }
 
+/// An envelope's queue entries, numbered before its `Accept` reached the writer, and staged
+/// unless it may be a duplicate (then the writer stages them once it knows it is not); its
+/// bytes are in `record` (the `Incoming`'s are empty).
+pub(super) struct Numbered {
+    pub(super) entries: Vec<(Destination, u64)>,
+    pub(super) record: Arc<Vec<u8>>,
+    pub(super) staged: bool,
+}
+
 /// A result waiting for its transaction to commit.
 enum Done {
     Accept(Reply<AcceptOutcome>, AcceptOutcome),
@@ -119,7 +136,7 @@ impl Done {
 
 pub(super) fn spawn(
     db: Arc<redb::Database>,
-    (recent, depths): (Arc<Recent>, Arc<Depths>),
+    (recent, depths, next_seq): (Arc<Recent>, Arc<Depths>, Arc<AtomicU64>),
     signer: Arc<SigningKey>,
     config: StoreConfig,
 ) -> Result<mpsc::Sender<Op>, StoreError> {
@@ -148,29 +165,40 @@ pub(super) fn spawn(
         .map(|item| item.map(|(k, v)| (k.value(), v.value())))
         .collect::<Result<_, _>>()?;
     depths.set(&stored);
+    let counted = txn
+        .open_table(COUNTERS)?
+        .get(QUEUE_SEQ)?
+        .map_or(0, |v| v.value());
+    next_seq.fetch_max(counted, Ordering::AcqRel);
     txn.set_two_phase_commit(true);
     txn.commit()?;
 
     let (tx, rx) = mpsc::channel(config.max_batch * 4);
     std::thread::Builder::new()
         .name("custody-writer".into())
-        .spawn(move || run(db, (&recent, &depths), &signer, &config, head, rx))
+        .spawn(move || {
+            run(
+                db,
+                (&recent, &depths, &next_seq),
+                &signer,
+                &config,
+                head,
+                rx,
+            )
+        })
         .map_err(|e| StoreError::Storage(format!("cannot start writer thread: {e}")))?;
     Ok(tx)
 }
 
 fn run(
     db: Arc<redb::Database>,
-    (recent, depths): (&Recent, &Depths),
+    (recent, depths, next_seq): (&Recent, &Depths, &AtomicU64),
     signer: &SigningKey,
     config: &StoreConfig,
     mut head: AuditHead,
     mut rx: mpsc::Receiver<Op>,
 ) {
     let mut lazy_commits = 0;
-    // The next sequence number handed out so far; a failed commit rolls the database's counter
-    // back, but staged entries may already have been sent under the numbers it gave.
-    let mut seq_floor = 0;
     let mut spools = Spools::default();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -193,7 +221,7 @@ fn run(
             (&mut head, &mut spools),
             batch,
             (&mut done, &mut effects),
-            (durable, &mut seq_floor),
+            (durable, next_seq),
         );
         if result.is_ok() {
             recent.committed(&effects.released, effects.swept);
@@ -244,7 +272,7 @@ fn commit_batch(
     (head, spools): (&mut AuditHead, &mut Spools),
     batch: Vec<Op>,
     (done, effects): (&mut Vec<Done>, &mut Effects),
-    (durable, seq_floor): (bool, &mut u64),
+    (durable, next_seq): (bool, &AtomicU64),
 ) -> Result<(), BatchError> {
     let fail = |e: StoreError| (e, Vec::new());
     let shutdown = batch.iter().any(|op| matches!(op, Op::Shutdown { .. }));
@@ -258,7 +286,7 @@ fn commit_batch(
     // redb's design notes: two-phase commit when the data written can be attacker-chosen.
     txn.set_two_phase_commit(true);
     {
-        let mut tables = Tables::open(&txn, *seq_floor).map_err(fail)?;
+        let mut tables = Tables::open(&txn, next_seq).map_err(fail)?;
         effects.spools_done = spools
             .delete_ended((&mut tables.chunks, &mut tables.spools))
             .map_err(fail)?;
@@ -278,7 +306,6 @@ fn commit_batch(
             }
         }
         tables.bump("commits", 1);
-        *seq_floor = tables.next_seq;
         effects.depths = tables.flush().map_err(fail)?;
     }
     let finish = (|| {
@@ -329,9 +356,11 @@ struct Tables<'t> {
     counters: Table<'t, &'static str, u64>,
     prekeys: Table<'t, PrekeyKey, &'static [u8]>,
     audit: Table<'t, u64, &'static [u8]>,
-    /// The next queue sequence number (`queue_seq` in [`COUNTERS`], read at open).
-    next_seq: u64,
-    /// Whether `next_seq` moved and must be written back.
+    /// The next queue sequence number, shared with the store's handles, which number an
+    /// envelope's queue entries before its `Accept` reaches the writer
+    /// ([`super::CustodyStore::accept`]); written back to `queue_seq` in [`COUNTERS`].
+    next_seq: &'t AtomicU64,
+    /// Whether numbers were used and the counter must be written back.
     seq_taken: bool,
     /// Net change of each destination's queue depth in this batch.
     depth_delta: BTreeMap<[u8; 32], i64>,
@@ -340,14 +369,14 @@ struct Tables<'t> {
 }
 
 impl<'t> Tables<'t> {
-    /// Opens the tables; sequence numbers continue from the stored counter or `seq_floor`,
-    /// whichever is higher.
-    fn open(txn: &'t WriteTransaction, seq_floor: u64) -> Result<Self, StoreError> {
+    /// Opens the tables; sequence numbers continue from `next_seq` or the stored counter,
+    /// whichever is higher. Numbers are never handed out twice in a process, even after a
+    /// failed commit rolled the stored counter back: entries may have been sent on under
+    /// them.
+    fn open(txn: &'t WriteTransaction, next_seq: &'t AtomicU64) -> Result<Self, StoreError> {
         let counters = txn.open_table(COUNTERS)?;
-        let next_seq = counters
-            .get(QUEUE_SEQ)?
-            .map_or(0, |v| v.value())
-            .max(seq_floor);
+        let stored = counters.get(QUEUE_SEQ)?.map_or(0, |v| v.value());
+        next_seq.fetch_max(stored, Ordering::AcqRel);
         Ok(Self {
             envelopes: txn.open_table(ENVELOPES)?,
             chunks: txn.open_table(ENVELOPE_CHUNKS)?,
@@ -367,10 +396,8 @@ impl<'t> Tables<'t> {
     }
 
     fn take_seq(&mut self) -> u64 {
-        let seq = self.next_seq;
-        self.next_seq += 1;
         self.seq_taken = true;
-        seq
+        self.next_seq.fetch_add(1, Ordering::AcqRel)
     }
 
     fn bump(&mut self, name: &'static str, by: u64) {
@@ -385,7 +412,10 @@ impl<'t> Tables<'t> {
     /// returns the depths written.
     fn flush(&mut self) -> Result<Vec<([u8; 32], u64)>, StoreError> {
         if self.seq_taken {
-            self.counters.insert(QUEUE_SEQ, self.next_seq)?;
+            // At least every number used in this batch (maybe more: numbered entries whose
+            // `Accept` is still on its way; a gap is harmless).
+            self.counters
+                .insert(QUEUE_SEQ, self.next_seq.load(Ordering::Acquire))?;
         }
         for (name, by) in std::mem::take(&mut self.bumps) {
             let v = self.counters.get(name)?.map_or(0, |v| v.value());
@@ -435,10 +465,21 @@ fn apply(
             incoming,
             now,
             reply,
+            numbered,
         } => {
-            let outcome = match accept(tables, (head, spools, effects), incoming, now, config)? {
+            let staged = numbered.as_ref().is_some_and(|n| n.staged);
+            let accepted = accept(
+                tables,
+                (head, spools, effects),
+                (incoming, numbered),
+                now,
+                config,
+            )?;
+            let outcome = match accepted {
                 Some(stored) => {
-                    effects.stored.push(stored);
+                    if !staged {
+                        effects.stored.push(stored);
+                    }
                     AcceptOutcome::Stored
                 }
                 None => AcceptOutcome::Duplicate,
@@ -498,8 +539,7 @@ fn apply(
             } = tables;
             let take_seq = || {
                 *seq_taken = true;
-                *next_seq += 1;
-                *next_seq - 1
+                next_seq.fetch_add(1, Ordering::AcqRel)
             };
             effects.spooled_chunks += spools.part(
                 (chunks, listed),
@@ -556,7 +596,7 @@ pub(super) fn decode_prekey_value(value: &[u8]) -> Result<(u64, &[u8]), StoreErr
 fn accept(
     tables: &mut Tables<'_>,
     (head, spools, effects): (&mut AuditHead, &mut Spools, &mut Effects),
-    incoming: Incoming,
+    (incoming, numbered): (Incoming, Option<Numbered>),
     now: u64,
     config: &StoreConfig,
 ) -> Result<Option<Committed>, StoreError> {
@@ -568,6 +608,15 @@ fn accept(
         mut destinations,
         spool,
     } = incoming;
+    let (record, numbered, staged) = match numbered {
+        Some(Numbered {
+            entries,
+            record,
+            staged,
+        }) => (record, Some(entries), staged),
+        None => (Arc::new(raw), None, false),
+    };
+    let raw = record.as_slice();
     // The spool's chunks become this envelope's body, or are deleted (a duplicate, or a spool
     // that does not match); either way it ends with this batch.
     effects.spools_done.extend(spool);
@@ -581,20 +630,32 @@ fn accept(
         }
         head.append(&mut tables.audit, now, AuditKind::Duplicate, id, from, "")?;
         tables.bump("duplicates", 1);
+        // Entries staged for it go: its forwarders may have sent it on already, and the next
+        // hop answers `Duplicate` as it would to any retransmission.
+        if staged {
+            effects.released.extend(numbered.unwrap_or_default());
+        }
         return Ok(None);
     }
-    destinations.sort_unstable();
-    destinations.dedup();
-
     tables
         .seen
         .insert(id, expires.saturating_add(config.dedup_grace_secs))?;
-    let refs = u32::try_from(destinations.len())
-        .map_err(|_| StoreError::Invalid("too many destinations"))?;
-    let mut entries = Vec::with_capacity(destinations.len());
-    for dest in destinations {
-        entries.push((dest, tables.take_seq()));
-    }
+    let entries = match numbered {
+        Some(entries) => {
+            tables.seq_taken = true;
+            entries
+        }
+        None => {
+            destinations.sort_unstable();
+            destinations.dedup();
+            destinations
+                .into_iter()
+                .map(|dest| (dest, tables.take_seq()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let refs =
+        u32::try_from(entries.len()).map_err(|_| StoreError::Invalid("too many destinations"))?;
     // The body is numbered by its first queue entry: numbers grow with every arrival, so the
     // bodies of one batch land on the same leaf pages instead of one random page each. A
     // spooled envelope keeps the number its spool took with its first chunk.
@@ -603,7 +664,7 @@ fn accept(
         .map(|&(_, seq)| seq)
         .ok_or(StoreError::Invalid("destination count out of range"))?;
     let body = if let Some(adopted) = &adopted {
-        spool::finish(&mut tables.chunks, adopted, &raw)?;
+        spool::finish(&mut tables.chunks, adopted, raw)?;
         let record = body::encode_record(expires, refs, &id, true, &[]);
         tables.envelopes.insert(adopted.body, record.as_slice())?;
         tables.bump("spooled", 1);
@@ -614,7 +675,7 @@ fn accept(
             &mut tables.chunks,
             first,
             (expires, refs, &id),
-            &raw,
+            raw,
         )?;
         first
     };
@@ -628,7 +689,7 @@ fn accept(
     Ok(Some(Committed {
         message_id: id,
         expires,
-        record: Arc::new(raw),
+        record,
         offset: 0,
         entries,
     }))
@@ -783,6 +844,7 @@ mod tests {
             incoming: incoming(n, destinations),
             now: NOW,
             reply,
+            numbered: None,
         };
         (op, rx)
     }
@@ -856,16 +918,20 @@ mod tests {
         let mut effects = Effects::default();
         let batch = vec![a, b, dup, ack_a, ack_none, c];
         let recent = Recent::new(1 << 20);
-        let mut seq_floor = 0;
+        let seq_floor = AtomicU64::new(0);
         let result = commit_batch(
             &db,
             (&key, &config, &recent),
             (&mut head, &mut Spools::default()),
             batch,
             (&mut done, &mut effects),
-            (true, &mut seq_floor),
+            (true, &seq_floor),
         );
-        assert_eq!(seq_floor, 4, "the floor follows the numbers handed out");
+        assert_eq!(
+            seq_floor.load(Ordering::Acquire),
+            4,
+            "the floor follows the numbers handed out"
+        );
         let entries: Vec<Vec<(Destination, u64)>> =
             effects.stored.iter().map(|c| c.entries.clone()).collect();
         assert_eq!(
@@ -920,7 +986,7 @@ mod tests {
             (&mut head, &mut Spools::default()),
             batch,
             (&mut done, &mut effects),
-            (false, &mut seq_floor),
+            (false, &seq_floor),
         );
         assert!(result.is_ok());
         finish(result, done);
@@ -965,7 +1031,7 @@ mod tests {
         let recent = Recent::new(1 << 20);
         let wake = recent.wakeup(x);
         // The database's counter says 0; an earlier, failed batch had handed out 0..=9.
-        let mut seq_floor = 10;
+        let seq_floor = AtomicU64::new(10);
         let (op, rx) = accept_op(1, &[x]);
         let (mut done, mut effects) = (Vec::new(), Effects::default());
         let result = commit_batch(
@@ -974,12 +1040,12 @@ mod tests {
             (&mut head, &mut Spools::default()),
             vec![op],
             (&mut done, &mut effects),
-            (true, &mut seq_floor),
+            (true, &seq_floor),
         );
         assert!(result.is_ok());
         finish(result, done);
         assert_eq!(rx.await.unwrap().unwrap(), AcceptOutcome::Stored);
-        assert_eq!(seq_floor, 11);
+        assert_eq!(seq_floor.load(Ordering::Acquire), 11);
         tokio::time::timeout(std::time::Duration::from_secs(5), wake.notified())
             .await
             .expect("the forwarder of x was woken by the staging");
