@@ -842,23 +842,25 @@ mod tests {
         assert_eq!(both(&store, y), (0, 0));
     }
 
+    /// A new store holding envelope 1 for `x`, committed, and that entry as read back.
+    async fn holding_one_for(x: Destination) -> (tempfile::TempDir, CustodyStore, Vec<Queued>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.redb");
+        let store = CustodyStore::open(&path, node_key(), StoreConfig::default()).unwrap();
+        store.accept(envelope(1, u64::MAX, &[x]), 1).await.unwrap();
+        let first = store.pending(x, None, 10).await.unwrap();
+        assert_eq!(first.len(), 1);
+        (dir, store, first)
+    }
+
     /// An arrival is numbered and handed to its forwarders before the writer even starts on
     /// it: held up behind another write transaction (as behind a slow fsync), the writer has
     /// not applied it, yet the forwarder of its queue is woken and served it from memory. The
     /// `Accept` still answers only after its commit.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn arrivals_reach_their_forwarders_before_the_writer_gets_to_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = CustodyStore::open(
-            &dir.path().join("custody.redb"),
-            node_key(),
-            StoreConfig::default(),
-        )
-        .unwrap();
         let x = Destination([1; 32]);
-        store.accept(envelope(1, u64::MAX, &[x]), 1).await.unwrap();
-        let first = store.pending(x, None, 10).await.unwrap();
-        assert_eq!(first.len(), 1);
+        let (_dir, store, first) = holding_one_for(x).await;
         let wake = store.wakeup(x);
         // The first arrival's wake-up, not waited for, is still pending: take it.
         wake.notified().await;
@@ -890,16 +892,8 @@ mod tests {
     /// out. Otherwise two relays routing it to each other would pass it back and forth.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn duplicates_are_not_staged_ahead_of_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = CustodyStore::open(
-            &dir.path().join("custody.redb"),
-            node_key(),
-            StoreConfig::default(),
-        )
-        .unwrap();
         let x = Destination([1; 32]);
-        store.accept(envelope(1, u64::MAX, &[x]), 1).await.unwrap();
-        let first = store.pending(x, None, 10).await.unwrap();
+        let (_dir, store, first) = holding_one_for(x).await;
         let blocker = store.db.begin_write().unwrap();
         let spawn_accept = |n| {
             let store = store.clone();
