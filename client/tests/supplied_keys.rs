@@ -22,6 +22,14 @@ use support::{Federation, OfficerHome, publish_prekey, runtime, send_to, text_re
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// A one-relay federation with Ana and Bohdan at it, both cleared SECRET UE.
+fn ana_and_bohdan() -> (Federation, OfficerHome, OfficerHome) {
+    let mut fed = Federation::new(&[Classification::SecretUe]);
+    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
+    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    (fed, ana, bo)
+}
+
 /// Appends a `[supplied_keys]` section to `officer`'s `profile.toml`.
 fn configure(officer: &OfficerHome, section: &str) {
     let path = officer.home.join("profile.toml");
@@ -116,9 +124,7 @@ struct KmePair {
 }
 
 fn kme_pair(ana_policy: &str) -> KmePair {
-    let mut fed = Federation::new(&[Classification::SecretUe]);
-    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
-    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    let (mut fed, ana, bo) = ana_and_bohdan();
     let rt = runtime();
     let (sim, pki) = rt.block_on(kme(&fed, None));
     fed.start(0);
@@ -306,9 +312,7 @@ fn secret_ue_travels_with_kme_keys_on_the_link_and_end_to_end_each_used_once() {
 
 #[test]
 fn a_missing_supplied_key_is_refused_before_sending_and_says_what_to_configure() {
-    let mut fed = Federation::new(&[Classification::SecretUe]);
-    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
-    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    let (mut fed, ana, bo) = ana_and_bohdan();
     let eva = fed.officer("Eva Lind", 0, Classification::SecretUe);
     let psks = psks(&fed);
     fed.start(0);
@@ -364,9 +368,7 @@ fn a_missing_supplied_key_is_refused_before_sending_and_says_what_to_configure()
 
 #[test]
 fn kme_outage_fails_closed_for_secret_ue_and_falls_back_below_it_when_preferred() {
-    let mut fed = Federation::new(&[Classification::SecretUe]);
-    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
-    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    let (mut fed, ana, bo) = ana_and_bohdan();
     let down = fed.path().join("kme-down");
     let rt = runtime();
     let (sim, pki) = rt.block_on(kme(&fed, Some(down.clone())));
@@ -421,9 +423,7 @@ fn kme_outage_fails_closed_for_secret_ue_and_falls_back_below_it_when_preferred(
 
 #[test]
 fn a_message_whose_key_cannot_be_had_is_held_at_the_relay_then_delivered() {
-    let mut fed = Federation::new(&[Classification::SecretUe]);
-    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
-    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    let (mut fed, ana, bo) = ana_and_bohdan();
     let psks = psks(&fed);
     fed.start(0);
     configure_ana_psk(&ana, &psks, "required");
@@ -544,9 +544,7 @@ fn a_report_its_recipient_cannot_open_comes_back_to_the_sender_as_a_notice() {
     // Ana and Bohdan hold different files for their shared key (a provisioning mistake): his
     // client cannot authenticate her report, refuses it, and the relay, which took custody,
     // tells Ana in a signed notice naming his client and the code. Nothing is left queued.
-    let mut fed = Federation::new(&[Classification::SecretUe]);
-    let ana = fed.officer("Ana Ferreira", 0, Classification::SecretUe);
-    let bo = fed.officer("Bohdan Kovalenko", 0, Classification::SecretUe);
+    let (mut fed, ana, bo) = ana_and_bohdan();
     let psks = psks(&fed);
     let wrong = psk_file(&fed, "bohdan-ana-mismatched.psk");
     fed.start(0);

@@ -107,7 +107,10 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
                         .saturating_sub(start.elapsed());
                     let mut lines = format!("# start {:.6}\n", origin.as_secs_f64());
                     lines.extend(trace.iter().map(|(i, us)| format!("{i} {us}\n")));
-                    let _ = std::fs::write(format!("{path}.{rate}.{run}"), lines);
+                    let file = format!("{path}.{rate}.{run}");
+                    if let Err(e) = std::fs::write(&file, lines) {
+                        eprintln!("  latency trace not written to {file}: {e}");
+                    }
                 }
                 Ok::<_, BenchError>((receiver, hist))
             });

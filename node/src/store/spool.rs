@@ -32,13 +32,13 @@ use super::StoreError;
 use super::body::{self, CHUNK_LEN};
 use super::writer::Op;
 
-/// Spools in progress: body number → Unix seconds when the first chunk was written.
-pub(crate) const SPOOLS: TableDefinition<'_, u64, u64> = TableDefinition::new("envelope_spools");
+/// Spools in progress, by body number.
+pub(crate) const SPOOLS: TableDefinition<'_, u64, ()> = TableDefinition::new("envelope_spools");
 
 /// The tables a spool writes: its chunks ([`body::ENVELOPE_CHUNKS`]) and [`SPOOLS`].
 pub(super) type Tables<'a, 't> = (
     &'a mut Table<'t, (u64, u32), &'static [u8]>,
-    &'a mut Table<'t, u64, u64>,
+    &'a mut Table<'t, u64, ()>,
 );
 
 /// Most bytes a sink holds while the writer's queue is full before it stops spooling.
@@ -211,7 +211,8 @@ struct Spool {
     pending_len: usize,
     /// The chunks cannot be adopted (a gap, or a failed commit): drop them at the end.
     broken: bool,
-    /// Ended: its chunks and its [`SPOOLS`] entry are deleted in the next batch.
+    /// Adopted or deleted in the current batch; if that batch's commit fails, its chunks and
+    /// its [`SPOOLS`] entry are deleted in the next one.
     ended: bool,
 }
 
@@ -230,7 +231,6 @@ impl Spools {
         (chunks, spools): Tables<'_, '_>,
         take_seq: impl FnOnce() -> u64,
         (token, offset, bytes): (u64, usize, Vec<u8>),
-        now: u64,
     ) -> Result<usize, StoreError> {
         let spool = match self.active.entry(token) {
             Entry::Occupied(spool) => spool.into_mut(),
@@ -238,7 +238,7 @@ impl Spools {
             Entry::Vacant(_) if offset != 0 => return Ok(0),
             Entry::Vacant(slot) => {
                 let body = take_seq();
-                spools.insert(body, now)?;
+                spools.insert(body, ())?;
                 slot.insert(Spool {
                     body,
                     next_index: 0,
@@ -279,8 +279,7 @@ impl Spools {
             return Ok(false);
         };
         spool.ended = true;
-        body::remove_chunks(chunks, spool.body)?;
-        spools.remove(spool.body)?;
+        spool.delete((chunks, spools))?;
         Ok(true)
     }
 
@@ -292,8 +291,7 @@ impl Spools {
     ) -> Result<Vec<u64>, StoreError> {
         let mut deleted = Vec::new();
         for (&token, spool) in self.active.iter().filter(|(_, s)| s.ended) {
-            body::remove_chunks(chunks, spool.body)?;
-            spools.remove(spool.body)?;
+            spool.delete((&mut *chunks, &mut *spools))?;
             deleted.push(token);
         }
         Ok(deleted)
@@ -347,6 +345,13 @@ impl Spools {
 }
 
 impl Spool {
+    /// Deletes its chunks and its [`SPOOLS`] entry.
+    fn delete(&self, (chunks, spools): Tables<'_, '_>) -> Result<(), StoreError> {
+        body::remove_chunks(chunks, self.body)?;
+        spools.remove(self.body)?;
+        Ok(())
+    }
+
     /// Writes the next full chunk from the pending parts, straight into the database's page.
     fn write_chunk(
         &mut self,
@@ -430,11 +435,15 @@ mod tests {
         CustodyStore::open(path, Arc::clone(key), StoreConfig::default()).unwrap()
     }
 
-    fn key() -> Arc<SigningKey> {
-        Arc::new(SigningKey::generate(
+    /// A directory for a custody database, its path, and a node key.
+    fn place() -> (tempfile::TempDir, std::path::PathBuf, Arc<SigningKey>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custody.redb");
+        let key = Arc::new(SigningKey::generate(
             Suite::Lq2,
             &mut liaison_crypto::rng::os_rng(),
-        ))
+        ));
+        (dir, path, key)
     }
 
     /// Three full chunks and a bit, in parts that do not line up with chunks.
@@ -486,9 +495,7 @@ mod tests {
     /// record, and the envelope reads back byte for byte, also after a reopen.
     #[tokio::test]
     async fn a_spooled_envelope_is_written_while_it_arrives_and_adopted_by_its_accept() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("custody.redb");
-        let key = key();
+        let (_dir, path, key) = place();
         let store = open(&path, &key);
         let mut envelope = big(1);
         let mut sink = (store.part_sinks().0)(envelope.raw.len()).expect("large: spooled");
@@ -532,9 +539,7 @@ mod tests {
     /// last part, a duplicate, or still open when the node stopped (deleted at the next open).
     #[tokio::test]
     async fn spools_that_are_not_adopted_leave_no_chunks_behind() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("custody.redb");
-        let key = key();
+        let (_dir, path, key) = place();
         let store = open(&path, &key);
         let first = big(1);
         let len = first.raw.len();

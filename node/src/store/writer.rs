@@ -348,7 +348,7 @@ struct Tables<'t> {
     /// Chunks of large envelopes ([`body`]).
     chunks: Table<'t, (u64, u32), &'static [u8]>,
     /// Spools in progress ([`spool`]).
-    spools: Table<'t, u64, u64>,
+    spools: Table<'t, u64, ()>,
     queue: Table<'t, ([u8; 32], u64), u64>,
     seen: Table<'t, [u8; 16], u64>,
     expiry: Table<'t, (u64, u64), ()>,
@@ -396,8 +396,7 @@ impl<'t> Tables<'t> {
     }
 
     fn take_seq(&mut self) -> u64 {
-        self.seq_taken = true;
-        self.next_seq.fetch_add(1, Ordering::AcqRel)
+        take_number(self.next_seq, &mut self.seq_taken)
     }
 
     fn bump(&mut self, name: &'static str, by: u64) {
@@ -437,6 +436,13 @@ impl<'t> Tables<'t> {
         }
         Ok(written)
     }
+}
+
+/// Hands out the next queue sequence number (also a spool's body number) and notes that the
+/// counter must be written back.
+fn take_number(next_seq: &AtomicU64, taken: &mut bool) -> u64 {
+    *taken = true;
+    next_seq.fetch_add(1, Ordering::AcqRel)
 }
 
 /// Turns an op that was never applied into a `Done` so its caller hears about the failure.
@@ -537,15 +543,10 @@ fn apply(
                 seq_taken,
                 ..
             } = tables;
-            let take_seq = || {
-                *seq_taken = true;
-                next_seq.fetch_add(1, Ordering::AcqRel)
-            };
             effects.spooled_chunks += spools.part(
                 (chunks, listed),
-                take_seq,
+                || take_number(next_seq, seq_taken),
                 (token, offset, bytes),
-                crate::relay::unix_now(),
             )?;
         }
         Op::SpoolEnd { token } => {
