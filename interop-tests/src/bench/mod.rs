@@ -157,6 +157,57 @@ impl Measurement {
     }
 }
 
+/// Set to a directory to record `perf` profiles during each timed run: of the relay in
+/// scenario 1 (`perf-<senders>.data`), of the whole machine (sender, relay, everything) in
+/// scenario 3 (`perf-bulk-<run>.data`); `docs/BENCHMARKS.md` gives the report commands.
+pub const PERF_ENV: &str = "LIAISON_BENCH_PERF";
+
+/// A `perf record` running while a timed run does, when [`PERF_ENV`] asks for one.
+#[derive(Debug)]
+pub struct Profiler {
+    child: std::process::Child,
+}
+
+impl Profiler {
+    /// Starts `perf record` of process `pid` (with call graphs), or of every CPU when `None`
+    /// (samples only), into `<PERF_ENV>/<name>.data`; `None` when no profile was asked for.
+    pub fn attach(pid: Option<u32>, name: &str) -> Result<Option<Self>, BenchError> {
+        let Some(dir) = std::env::var_os(PERF_ENV) else {
+            return Ok(None);
+        };
+        let out = std::path::Path::new(&dir).join(format!("{name}.data"));
+        let mut perf = std::process::Command::new("perf");
+        match pid {
+            Some(pid) => perf
+                .args(["record", "-F", "499", "--call-graph", "dwarf,32768", "-p"])
+                .arg(pid.to_string()),
+            None => perf.args(["record", "-F", "1999", "-a"]),
+        };
+        let child = perf
+            .arg("-o")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(BenchError::io("starting perf record"))?;
+        // perf needs a moment to attach before the clock starts.
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(Some(Self { child }))
+    }
+
+    /// Stops the recording (SIGINT, so perf writes its file) and waits for it.
+    pub fn stop(mut self) -> Result<(), BenchError> {
+        std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .map_err(BenchError::io("stopping perf record"))?;
+        self.child
+            .wait()
+            .map_err(BenchError::io("waiting for perf"))?;
+        Ok(())
+    }
+}
+
 /// Median of `values`; NaN when empty.
 pub fn median(values: &[f64]) -> f64 {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();

@@ -15,7 +15,7 @@ use liaison_proto::frame::LinkFrame;
 
 use super::federation::{BenchFederation, Layout, expect_accepted, message_id, officer_endpoint};
 use super::nats::{NatsServer, publish_run};
-use super::{BenchError, BenchOptions, Measurement};
+use super::{BenchError, BenchOptions, Measurement, Profiler};
 
 /// Plaintext size of each report.
 pub const REPORT_LEN: usize = 1024;
@@ -104,7 +104,7 @@ async fn liaison_run(
         links.push((link, endpoint));
     }
     let timed: usize = pools.iter().map(|p| p.len() - 1).sum();
-    let profiler = Profiler::attach(relay.pid(), pools.len())?;
+    let profiler = Profiler::attach(Some(relay.pid()), &format!("perf-{}", pools.len()))?;
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for ((mut link, endpoint), pool) in links.into_iter().zip(pools.iter().cloned()) {
@@ -133,45 +133,4 @@ async fn liaison_run(
     result?;
     drop(relay);
     Ok(timed as f64 / (last - start).as_secs_f64())
-}
-
-/// Set to a directory to record `perf` profiles of the relay during each timed run
-/// (`perf-<senders>.data`; see `docs/BENCHMARKS.md` for the report command).
-pub const PERF_ENV: &str = "LIAISON_BENCH_PERF";
-
-/// A `perf record` of the relay process, when [`PERF_ENV`] asks for one.
-struct Profiler {
-    child: std::process::Child,
-}
-
-impl Profiler {
-    fn attach(pid: u32, senders: usize) -> Result<Option<Self>, BenchError> {
-        let Some(dir) = std::env::var_os(PERF_ENV) else {
-            return Ok(None);
-        };
-        let out = std::path::Path::new(&dir).join(format!("perf-{senders}.data"));
-        let child = std::process::Command::new("perf")
-            .args(["record", "-F", "499", "--call-graph", "dwarf,32768", "-p"])
-            .arg(pid.to_string())
-            .arg("-o")
-            .arg(&out)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(BenchError::io("starting perf record"))?;
-        // perf needs a moment to attach before the clock starts.
-        std::thread::sleep(Duration::from_millis(500));
-        Ok(Some(Self { child }))
-    }
-
-    fn stop(mut self) -> Result<(), BenchError> {
-        std::process::Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .map_err(BenchError::io("stopping perf record"))?;
-        self.child
-            .wait()
-            .map_err(BenchError::io("waiting for perf"))?;
-        Ok(())
-    }
 }
