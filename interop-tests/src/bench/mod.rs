@@ -159,7 +159,8 @@ impl Measurement {
 
 /// Set to a directory to record `perf` profiles during each timed run: of the relay in
 /// scenario 1 (`perf-<senders>.data`), of the whole machine (sender, relay, everything) in
-/// scenario 3 (`perf-bulk-<run>.data`); `docs/BENCHMARKS.md` gives the report commands.
+/// scenario 3 (`perf-bulk-<transfer>.data`, 0 being the first into a fresh relay);
+/// `docs/BENCHMARKS.md` gives the report commands.
 pub const PERF_ENV: &str = "LIAISON_BENCH_PERF";
 
 /// A `perf record` running while a timed run does, when [`PERF_ENV`] asks for one.
