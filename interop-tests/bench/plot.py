@@ -56,13 +56,17 @@ def main():
     ax.set_xscale("log", base=2)
     ax.set_xticks([p[0] for p in series(ms, "liaison")] or [1])
     ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
-    # Log scale: the two systems are two orders of magnitude apart.
+    # Log scale: the two systems are about an order of magnitude apart.
     ax.set_yscale("log")
     ax.set_xlabel("concurrent senders (one link / connection each, 1 message in flight)")
     ax.set_ylabel("messages per second (median, min-max; log scale)")
     title = "Durable throughput, sealed 1 KiB reports, loopback"
     if loads:
-        title += f"\n{report['machine']['cores']} cores, load avg {min(loads):.1f}-{max(loads):.1f} (noisy)"
+        cores = report["machine"]["cores"]
+        # The load average counts the benchmark's own processes; above the core count other
+        # work was competing with them.
+        busy = " (other work running)" if max(loads) > cores else ""
+        title += f"\n{cores} cores, load avg {min(loads):.1f}-{max(loads):.1f}{busy}"
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
