@@ -6,7 +6,7 @@
 //! every link record and every envelope payload. Its key lives only inside an AWS-LC
 //! `EVP_AEAD_CTX` made for one call: AWS-LC allocates it with `OPENSSL_malloc`, and
 //! `EVP_AEAD_CTX_free` wipes the whole allocation (`OPENSSL_free` → `OPENSSL_cleanse`) when
-//! the key drops; AWS-LC also wipes its one-time Poly1305 key. XChaCha20-Poly1305 (which
+//! the key drops; each call also wipes the copies of the key it makes. XChaCha20-Poly1305 (which
 //! aws-lc-rs does not offer) stays on RustCrypto's `chacha20poly1305`. Both are checked
 //! against Wycheproof (`tests/wycheproof.rs`) and against each other (`tests/properties.rs`).
 //!
@@ -90,7 +90,7 @@ pub fn open(
     ) {
         Ok(()) => Ok(plaintext),
         Err(_) => {
-            // AWS-LC may have written unauthenticated plaintext before checking the tag
+            // AWS-LC decrypts before it checks the tag: do not leave unauthenticated plaintext
             plaintext.zeroize();
             Err(CryptoError::AeadFailure)
         }

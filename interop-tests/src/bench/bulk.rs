@@ -11,7 +11,7 @@
 //! Every run of the harness first makes one transfer of each kind that the timed runs do not
 //! count: on fresh QUIC connections both sides start in slow start, and the first large
 //! envelope a fresh relay takes also grows its custody file and its heap; that transfer costs
-//! 10–20 % more than the next ones (raw quinn's too). Relays and their links run for months,
+//! 10–15 % more than the next ones (raw quinn's too). Relays and their links run for months,
 //! so the timed runs measure the steady state; the first transfer is reported on its own rows
 //! ("first into a fresh relay"), not dropped.
 //!
