@@ -34,6 +34,7 @@
 
 pub mod aead;
 mod error;
+mod expanded;
 mod identity;
 pub mod kdf;
 pub mod kem;

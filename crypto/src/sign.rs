@@ -40,6 +40,7 @@ use sha3::Shake256;
 use sha3::digest::{ExtendableOutput, Update, XofReader};
 use zeroize::{Zeroize as _, Zeroizing};
 
+use crate::expanded::{self, Expanded};
 use crate::suite::{ED25519_PK_LEN, ED25519_SIG_LEN, MLDSA65_SIG_LEN, MLDSA87_SIG_LEN};
 use crate::{CryptoError, IdentityId, Seed32, Suite, labels};
 
@@ -327,7 +328,7 @@ fn ml_dsa_sign(
 /// ([`z_within_bound`], about a microsecond), so it cannot regress with the C code.
 fn ml_dsa_verify(suite: Suite, public: &[u8], message: &[u8], signature: &[u8]) -> bool {
     macro_rules! verify_with {
-        ($pq:ident, $sig_len:expr, $shape:expr) => {{
+        ($pq:ident, $sig_len:expr, $shape:expr, $variant:ident) => {{
             // `DetachedSignature::from_bytes` accepts short input (PQClean then refuses it);
             // refuse it here too so no path depends on the C side for a length rule.
             if signature.len() != $sig_len {
@@ -344,12 +345,22 @@ fn ml_dsa_verify(suite: Suite, public: &[u8], message: &[u8], signature: &[u8]) 
             ) else {
                 return false;
             };
-            $pq::verify_detached_signature_ctx(&sig, message, ML_DSA_CONTEXT, &pk).is_ok()
+            // The key-only parts of verification, computed once per recent key (`expanded`).
+            let kept = expanded::expanded(suite, public, || {
+                $pq::expand_public_key(&pk).map(Expanded::$variant)
+            });
+            match kept.as_deref() {
+                Some(Expanded::$variant(epk)) => {
+                    $pq::verify_detached_signature_ctx_expanded(&sig, message, ML_DSA_CONTEXT, epk)
+                        .is_ok()
+                }
+                _ => $pq::verify_detached_signature_ctx(&sig, message, ML_DSA_CONTEXT, &pk).is_ok(),
+            }
         }};
     }
     match suite {
-        Suite::Lq1 => verify_with!(mldsa65, MLDSA65_SIG_LEN, MLDSA65_Z),
-        Suite::Lq2 => verify_with!(mldsa87, MLDSA87_SIG_LEN, MLDSA87_Z),
+        Suite::Lq1 => verify_with!(mldsa65, MLDSA65_SIG_LEN, MLDSA65_Z, Lq1),
+        Suite::Lq2 => verify_with!(mldsa87, MLDSA87_SIG_LEN, MLDSA87_Z, Lq2),
     }
 }
 
@@ -651,5 +662,35 @@ mod tests {
             sk.sign(&[0; 256], b"m", &mut rng).err(),
             Some(CryptoError::ContextTooLong(256))
         );
+    }
+
+    /// Expanded keys are found by the whole public key: a key sharing `ρ` (so `Â`) with a
+    /// cached one but not `t1` gets its own expansion and refuses the other key's signature;
+    /// the cache stays bounded; cached and fresh verdicts agree.
+    #[test]
+    fn expanded_keys_are_never_shared_between_different_public_keys() {
+        for suite in [Suite::Lq1, Suite::Lq2] {
+            let key = SigningKey::generate(suite, &mut os_rng());
+            let sig = key.sign(b"ctx", b"message", &mut os_rng()).unwrap();
+            let public = key.verifying_key();
+            public.verify(b"ctx", b"message", &sig).unwrap();
+            public.verify(b"ctx", b"message", &sig).unwrap(); // from the cache
+            // Same Ed25519 key and ρ, one byte of t1 changed.
+            let mut other = public.as_bytes().to_vec();
+            let at = ED25519_PK_LEN + 32 + 100;
+            other[at] ^= 1;
+            let other = VerifyingKey::from_bytes(suite, &other).unwrap();
+            for _ in 0..2 {
+                assert!(other.verify(b"ctx", b"message", &sig).is_err());
+            }
+            public.verify(b"ctx", b"message", &sig).unwrap();
+            assert!(public.verify(b"ctx", b"other message", &sig).is_err());
+        }
+        for _ in 0..expanded::CAPACITY + 3 {
+            let key = SigningKey::generate(Suite::Lq1, &mut os_rng());
+            let sig = key.sign(b"c", b"m", &mut os_rng()).unwrap();
+            key.verifying_key().verify(b"c", b"m", &sig).unwrap();
+        }
+        assert!(expanded::kept() <= expanded::CAPACITY);
     }
 }

@@ -778,6 +778,22 @@ extern "C" { // Liaison patch
 #[cfg(enable_x86_avx2)] // Liaison patch
 #[link(name = "ml-dsa-65_avx2")] // Liaison patch
 extern "C" { // Liaison patch
+    pub fn PQCLEAN_MLDSA65_AVX2_crypto_sign_expanded_pk_bytes() -> usize; // Liaison patch
+    pub fn PQCLEAN_MLDSA65_AVX2_crypto_sign_expand_pk(epk: *mut u8, pk: *const u8); // Liaison patch
+    pub fn PQCLEAN_MLDSA65_AVX2_crypto_sign_verify_ctx_expanded( // Liaison patch
+        sig: *const u8, // Liaison patch
+        siglen: usize, // Liaison patch
+        m: *const u8, // Liaison patch
+        mlen: usize, // Liaison patch
+        ctx: *const u8, // Liaison patch
+        ctxlen: usize, // Liaison patch
+        epk: *const u8, // Liaison patch
+    ) -> c_int; // Liaison patch
+} // Liaison patch
+
+#[cfg(enable_x86_avx2)] // Liaison patch
+#[link(name = "ml-dsa-65_avx2")] // Liaison patch
+extern "C" { // Liaison patch
     pub fn PQCLEAN_MLDSA65_AVX2_crypto_sign_signature_internal( // Liaison patch
         sig: *mut u8, // Liaison patch
         siglen: *mut usize, // Liaison patch
@@ -816,6 +832,22 @@ extern "C" { // Liaison patch
         prelen: usize, // Liaison patch
         rnd: *const u8, // Liaison patch
         sk: *const u8, // Liaison patch
+    ) -> c_int; // Liaison patch
+} // Liaison patch
+
+#[cfg(enable_x86_avx2)] // Liaison patch
+#[link(name = "ml-dsa-87_avx2")] // Liaison patch
+extern "C" { // Liaison patch
+    pub fn PQCLEAN_MLDSA87_AVX2_crypto_sign_expanded_pk_bytes() -> usize; // Liaison patch
+    pub fn PQCLEAN_MLDSA87_AVX2_crypto_sign_expand_pk(epk: *mut u8, pk: *const u8); // Liaison patch
+    pub fn PQCLEAN_MLDSA87_AVX2_crypto_sign_verify_ctx_expanded( // Liaison patch
+        sig: *const u8, // Liaison patch
+        siglen: usize, // Liaison patch
+        m: *const u8, // Liaison patch
+        mlen: usize, // Liaison patch
+        ctx: *const u8, // Liaison patch
+        ctxlen: usize, // Liaison patch
+        epk: *const u8, // Liaison patch
     ) -> c_int; // Liaison patch
 } // Liaison patch
 

@@ -665,6 +665,66 @@ pub fn detached_sign_ctx_with_rnd( // Liaison patch
     Ok(sig) // Liaison patch
 } // Liaison patch
 
+// Liaison patch: verification with the public key expanded once (vendor/README.md, patch 7).
+
+/// Bytes of an [`ExpandedPublicKey`] (Liaison patch): `tr`, the matrix A and NTT(t1 * 2^d).
+pub const EXPANDED_PUBLIC_KEY_BYTES: usize = 65600; // Liaison patch
+
+/// The parts of verification that depend on the public key alone, computed once (Liaison
+/// patch). Public data; 32-byte aligned as the AVX2 code needs.
+#[repr(C, align(32))] // Liaison patch
+pub struct ExpandedPublicKey([u8; EXPANDED_PUBLIC_KEY_BYTES]); // Liaison patch
+
+impl core::fmt::Debug for ExpandedPublicKey { // Liaison patch
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result { // Liaison patch
+        f.write_str("ExpandedPublicKey") // Liaison patch
+    } // Liaison patch
+} // Liaison patch
+
+/// Expands `pk` for [`verify_detached_signature_ctx_expanded`] (Liaison patch). `None` where
+/// the AVX2 code does not run (verify with [`verify_detached_signature_ctx`] there).
+pub fn expand_public_key(pk: &PublicKey) -> Option<alloc::boxed::Box<ExpandedPublicKey>> { // Liaison patch
+    #[cfg(all(enable_x86_avx2, feature = "avx2"))] // Liaison patch
+    { // Liaison patch
+        if std::is_x86_feature_detected!("avx2") { // Liaison patch
+            // The C struct's size must be the one this crate allocates. // Liaison patch
+            if unsafe { ffi::PQCLEAN_MLDSA87_AVX2_crypto_sign_expanded_pk_bytes() } != EXPANDED_PUBLIC_KEY_BYTES { // Liaison patch
+                return None; // Liaison patch
+            } // Liaison patch
+            let mut epk = alloc::boxed::Box::new(ExpandedPublicKey([0; EXPANDED_PUBLIC_KEY_BYTES])); // Liaison patch
+            unsafe { ffi::PQCLEAN_MLDSA87_AVX2_crypto_sign_expand_pk(epk.0.as_mut_ptr(), pk.0.as_ptr()) }; // Liaison patch
+            return Some(epk); // Liaison patch
+        } // Liaison patch
+    } // Liaison patch
+    let _ = pk; // Liaison patch
+    None // Liaison patch
+} // Liaison patch
+
+/// [`verify_detached_signature_ctx`] with the key expanded by [`expand_public_key`] (Liaison
+/// patch): the same verdicts, without re-deriving the key-only parts.
+pub fn verify_detached_signature_ctx_expanded( // Liaison patch
+    sig: &DetachedSignature, // Liaison patch
+    msg: &[u8], // Liaison patch
+    ctx: &[u8], // Liaison patch
+    epk: &ExpandedPublicKey, // Liaison patch
+) -> core::result::Result<(), primitive::VerificationError> { // Liaison patch
+    #[cfg(all(enable_x86_avx2, feature = "avx2"))] // Liaison patch
+    { // Liaison patch
+        if std::is_x86_feature_detected!("avx2") { // Liaison patch
+            return verify_detached_sig_ctx!( // Liaison patch
+                PQCLEAN_MLDSA87_AVX2_crypto_sign_verify_ctx_expanded, // Liaison patch
+                sig, // Liaison patch
+                msg, // Liaison patch
+                ctx, // Liaison patch
+                epk // Liaison patch
+            ); // Liaison patch
+        } // Liaison patch
+    } // Liaison patch
+    // An expanded key exists only where the AVX2 code runs. // Liaison patch
+    let _ = (sig, msg, ctx, epk); // Liaison patch
+    Err(primitive::VerificationError::UnknownVerificationError) // Liaison patch
+} // Liaison patch
+
 #[cfg(test)]
 mod test {
     use super::*;

@@ -349,8 +349,12 @@ int PQCLEAN_MLDSA65_AVX2_crypto_sign_ctx(uint8_t *sm, size_t *smlen, const uint8
 *
 * Returns 0 if signature could be verified correctly and -1 otherwise
 **************************************************/
-int PQCLEAN_MLDSA65_AVX2_crypto_sign_verify_ctx(const uint8_t *sig, size_t siglen, const uint8_t *m, size_t mlen,
-        const uint8_t *ctx, size_t ctxlen, const uint8_t *pk) {
+/* Liaison patch: the body of crypto_sign_verify_ctx, with the key-only parts taken from
+ * epk when it is not NULL (then pk is not read) and computed from pk otherwise, exactly as
+ * before. */
+static int verify_internal(const uint8_t *sig, size_t siglen, const uint8_t *m, size_t mlen, /* Liaison patch */
+                           const uint8_t *ctx, size_t ctxlen, const uint8_t *pk, /* Liaison patch */
+                           const PQCLEAN_MLDSA65_AVX2_expanded_pk *epk) { /* Liaison patch */
     unsigned int i, j, pos = 0;
     /* PQCLEAN_MLDSA65_AVX2_polyw1_pack writes additional 14 bytes */
     ALIGNED_UINT8(K * POLYW1_PACKEDBYTES + 14) buf;
@@ -367,7 +371,11 @@ int PQCLEAN_MLDSA65_AVX2_crypto_sign_verify_ctx(const uint8_t *sig, size_t sigle
     }
 
     /* Compute CRH(H(rho, t1), msg) */
-    shake256(mu, TRBYTES, pk, PQCLEAN_MLDSA65_AVX2_CRYPTO_PUBLICKEYBYTES);
+    if (epk != NULL) { /* Liaison patch */
+        memcpy(mu, epk->tr, TRBYTES); /* Liaison patch */
+    } else { /* Liaison patch */
+        shake256(mu, TRBYTES, pk, PQCLEAN_MLDSA65_AVX2_CRYPTO_PUBLICKEYBYTES);
+    } /* Liaison patch */
     shake256_inc_init(&state);
     shake256_inc_absorb(&state, mu, CRHBYTES);
     mu[0] = 0;
@@ -396,15 +404,20 @@ int PQCLEAN_MLDSA65_AVX2_crypto_sign_verify_ctx(const uint8_t *sig, size_t sigle
 
     for (i = 0; i < K; i++) {
         /* Expand matrix row */
-        polyvec_matrix_expand_row(&row, rowbuf, pk, i);
+        if (epk != NULL) { /* Liaison patch */
+            PQCLEAN_MLDSA65_AVX2_polyvecl_pointwise_acc_montgomery(&w1, &epk->mat[i], &z); /* Liaison patch */
+            PQCLEAN_MLDSA65_AVX2_poly_pointwise_montgomery(&h, &c, &epk->t1.vec[i]); /* Liaison patch */
+        } else { /* Liaison patch */
+            polyvec_matrix_expand_row(&row, rowbuf, pk, i);
 
-        /* Compute i-th row of Az - c2^Dt1 */
-        PQCLEAN_MLDSA65_AVX2_polyvecl_pointwise_acc_montgomery(&w1, row, &z);
+            /* Compute i-th row of Az - c2^Dt1 */
+            PQCLEAN_MLDSA65_AVX2_polyvecl_pointwise_acc_montgomery(&w1, row, &z);
 
-        PQCLEAN_MLDSA65_AVX2_polyt1_unpack(&h, pk + SEEDBYTES + i * POLYT1_PACKEDBYTES);
-        PQCLEAN_MLDSA65_AVX2_poly_shiftl(&h);
-        PQCLEAN_MLDSA65_AVX2_poly_ntt(&h);
-        PQCLEAN_MLDSA65_AVX2_poly_pointwise_montgomery(&h, &c, &h);
+            PQCLEAN_MLDSA65_AVX2_polyt1_unpack(&h, pk + SEEDBYTES + i * POLYT1_PACKEDBYTES);
+            PQCLEAN_MLDSA65_AVX2_poly_shiftl(&h);
+            PQCLEAN_MLDSA65_AVX2_poly_ntt(&h);
+            PQCLEAN_MLDSA65_AVX2_poly_pointwise_montgomery(&h, &c, &h);
+        } /* Liaison patch */
 
         PQCLEAN_MLDSA65_AVX2_poly_sub(&w1, &w1, &h);
         PQCLEAN_MLDSA65_AVX2_poly_reduce(&w1);
@@ -451,6 +464,34 @@ int PQCLEAN_MLDSA65_AVX2_crypto_sign_verify_ctx(const uint8_t *sig, size_t sigle
     }
     return 0;
 }
+
+int PQCLEAN_MLDSA65_AVX2_crypto_sign_verify_ctx(const uint8_t *sig, size_t siglen, const uint8_t *m, size_t mlen,
+        const uint8_t *ctx, size_t ctxlen, const uint8_t *pk) {
+    return verify_internal(sig, siglen, m, mlen, ctx, ctxlen, pk, NULL); /* Liaison patch */
+}
+
+/* Liaison patch: the key-only parts of verification, computed once (sign.h). */
+size_t PQCLEAN_MLDSA65_AVX2_crypto_sign_expanded_pk_bytes(void) { /* Liaison patch */
+    return sizeof(PQCLEAN_MLDSA65_AVX2_expanded_pk); /* Liaison patch */
+} /* Liaison patch */
+
+void PQCLEAN_MLDSA65_AVX2_crypto_sign_expand_pk(uint8_t *epk_bytes, const uint8_t *pk) { /* Liaison patch */
+    PQCLEAN_MLDSA65_AVX2_expanded_pk *epk = (PQCLEAN_MLDSA65_AVX2_expanded_pk *)(void *)epk_bytes; /* Liaison patch */
+    unsigned int i; /* Liaison patch */
+    shake256(epk->tr, TRBYTES, pk, PQCLEAN_MLDSA65_AVX2_CRYPTO_PUBLICKEYBYTES); /* Liaison patch */
+    PQCLEAN_MLDSA65_AVX2_polyvec_matrix_expand(epk->mat, pk); /* Liaison patch: rho is pk[0..SEEDBYTES] */
+    for (i = 0; i < K; i++) { /* Liaison patch */
+        PQCLEAN_MLDSA65_AVX2_polyt1_unpack(&epk->t1.vec[i], pk + SEEDBYTES + i * POLYT1_PACKEDBYTES); /* Liaison patch */
+        PQCLEAN_MLDSA65_AVX2_poly_shiftl(&epk->t1.vec[i]); /* Liaison patch */
+        PQCLEAN_MLDSA65_AVX2_poly_ntt(&epk->t1.vec[i]); /* Liaison patch */
+    } /* Liaison patch */
+} /* Liaison patch */
+
+int PQCLEAN_MLDSA65_AVX2_crypto_sign_verify_ctx_expanded(const uint8_t *sig, size_t siglen, const uint8_t *m, size_t mlen, /* Liaison patch */
+        const uint8_t *ctx, size_t ctxlen, const uint8_t *epk) { /* Liaison patch */
+    return verify_internal(sig, siglen, m, mlen, ctx, ctxlen, NULL, /* Liaison patch */
+                           (const PQCLEAN_MLDSA65_AVX2_expanded_pk *)(const void *)epk); /* Liaison patch */
+} /* Liaison patch */
 
 /*************************************************
 * Name:        crypto_sign_open
