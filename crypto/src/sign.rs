@@ -27,7 +27,10 @@
 //!   Algorithm 3 over the same `M'` and empty ML-DSA context, so it accepts exactly what
 //!   RustCrypto accepts (`tests/verify_backends_agree.rs`, `tests/wycheproof.rs`). A
 //!   [`VerifyingKey`] therefore keeps only the encoded ML-DSA key: parsing it is a length
-//!   check, and no matrix `Â` is expanded until a signature is checked.
+//!   check, and no matrix `Â` is expanded until a signature is checked. The key-only parts of
+//!   a verification (`tr`, `Â`, `NTT(t1 · 2^d)`) are then kept for the 128 most recently
+//!   used public keys (module `expanded`; vendored patch 7), so a relay checking the same
+//!   senders' envelopes again and again does not re-derive them.
 
 use std::sync::{Arc, OnceLock};
 
