@@ -57,12 +57,10 @@ pub(crate) fn expanded(
     public: &[u8],
     expand: impl FnOnce() -> Option<Expanded>,
 ) -> Option<Arc<Expanded>> {
+    let same_key = |e: &Entry| e.suite == suite && *e.public == *public;
     {
         let mut entries = entries();
-        if let Some(at) = entries
-            .iter()
-            .position(|e| e.suite == suite && *e.public == *public)
-        {
+        if let Some(at) = entries.iter().position(same_key) {
             let entry = entries.remove(at);
             let found = Arc::clone(&entry.expanded);
             entries.push(entry);
@@ -72,7 +70,7 @@ pub(crate) fn expanded(
     let made = Arc::new(expand()?);
     let mut entries = entries();
     // Another thread may have expanded the same key meanwhile: keep one entry per key.
-    entries.retain(|e| !(e.suite == suite && *e.public == *public));
+    entries.retain(|e| !same_key(e));
     if entries.len() >= CAPACITY {
         entries.remove(0);
     }

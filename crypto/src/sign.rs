@@ -342,14 +342,13 @@ fn ml_dsa_verify(suite: Suite, public: &[u8], message: &[u8], signature: &[u8]) 
             if !z_within_bound(z, shape.beta) {
                 return false;
             }
-            let (Ok(pk), Ok(sig)) = (
-                $pq::PublicKey::from_bytes(public),
-                $pq::DetachedSignature::from_bytes(signature),
-            ) else {
+            let Ok(sig) = $pq::DetachedSignature::from_bytes(signature) else {
                 return false;
             };
-            // The key-only parts of verification, computed once per recent key (`expanded`).
+            // The key-only parts of verification, computed once per recent key (`expanded`);
+            // the key is parsed (a copy) only when it has to be expanded or used as it is.
             let kept = expanded::expanded(suite, public, || {
+                let pk = $pq::PublicKey::from_bytes(public).ok()?;
                 $pq::expand_public_key(&pk).map(Expanded::$variant)
             });
             match kept.as_deref() {
@@ -357,7 +356,9 @@ fn ml_dsa_verify(suite: Suite, public: &[u8], message: &[u8], signature: &[u8]) 
                     $pq::verify_detached_signature_ctx_expanded(&sig, message, ML_DSA_CONTEXT, epk)
                         .is_ok()
                 }
-                _ => $pq::verify_detached_signature_ctx(&sig, message, ML_DSA_CONTEXT, &pk).is_ok(),
+                _ => $pq::PublicKey::from_bytes(public).is_ok_and(|pk| {
+                    $pq::verify_detached_signature_ctx(&sig, message, ML_DSA_CONTEXT, &pk).is_ok()
+                }),
             }
         }};
     }
